@@ -1,0 +1,3 @@
+from gofixleak.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The library entry point: what the CLI, the bot and the tests call.
+
+``run`` takes paths and options and yields one FileResult per Go file, in a deterministic order.
+Nothing here prints or writes files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from gofixleak import discovery, engine, registry
+from gofixleak.model import Applicability, FileResult
+from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run: rule selection, whether to fix (and how far), the Go version override."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fix: Applicability | None = None
+    go_version: GoVersion | None = None
+
+    def rules(self) -> tuple[registry.Rule, ...]:
+        return registry.select(self.select, self.ignore)
+
+
+def check_source(path: str, data: bytes, options: Options) -> FileResult:
+    """Check (and, when ``options.fix`` is set, fix) one file's bytes."""
+    rules = options.rules()
+    version = options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
+    src = SourceFile.parse(path, data, version)
+    if options.fix is None:
+        findings = engine.analyze(src, rules)
+        return FileResult(path, tuple(findings), line_starts=line_starts(data))
+    try:
+        outcome = engine.fix_until_stable(src, rules, options.fix)
+    except engine.FixError as error:
+        return FileResult(path, error=f"{path}: internal error: {error}")
+    changed = outcome.source.data != data
+    return FileResult(
+        path,
+        outcome.remaining,
+        outcome.applied,
+        original=data if changed else None,
+        fixed=outcome.source.data if changed else None,
+        line_starts=line_starts(outcome.source.data),
+    )
+
+
+def check_file(path: str, options: Options) -> FileResult:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            return FileResult(
+                path, error=f"{path}: skipped: {size} bytes is over the {MAX_FILE_BYTES} limit"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
+    return check_source(path, data, options)
+
+
+def run(paths: Sequence[str], options: Options) -> Iterator[FileResult]:
+    """One result per Go file under ``paths`` (and one with an error per bad path)."""
+    options.rules()  # unknown rule names fail before any work
+    for item in discovery.discover(paths):
+        if item.error is not None:
+            yield FileResult(item.path, error=item.error)
+        else:
+            yield check_file(item.path, options)

@@ -1,0 +1,1 @@
+"""Detectors, one module per rule; the module docstring is the rule's documentation."""

@@ -1,0 +1,79 @@
+"""The rules: each detector module in gofixleak.detectors, paired with its fixer by module stem."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from gofixleak import detectors
+from gofixleak.model import Finding, Fix, RuleInfo
+from gofixleak.source import SourceFile
+
+Detector = Callable[[SourceFile], Iterable[Finding]]
+Fixer = Callable[[Finding, SourceFile], Fix | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    info: RuleInfo
+    detect: Detector
+    fix: Fixer | None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+
+def module_stem(rule_name: str) -> str:
+    return rule_name.replace("-", "_")
+
+
+@functools.cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule, sorted by name."""
+    rules = []
+    for module_info in pkgutil.iter_modules(detectors.__path__):
+        detector = importlib.import_module(f"gofixleak.detectors.{module_info.name}")
+        info: RuleInfo = detector.RULE
+        if module_stem(info.name) != module_info.name:
+            raise RuntimeError(f"detector module {module_info.name} declares rule {info.name}")
+        try:
+            fixer = importlib.import_module(f"gofixleak.fixers.{module_info.name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"gofixleak.fixers.{module_info.name}":
+                raise
+            fix = None
+        else:
+            fix = fixer.fix
+        rules.append(Rule(info, detector.detect, fix))
+    return tuple(sorted(rules, key=lambda r: r.name))
+
+
+def rule_names() -> list[str]:
+    return [r.name for r in all_rules()]
+
+
+class UnknownRuleError(ValueError):
+    pass
+
+
+def get(name: str) -> Rule:
+    for rule in all_rules():
+        if rule.name == name:
+            return rule
+    raise UnknownRuleError(f"unknown rule {name!r}; known rules: {', '.join(rule_names())}")
+
+
+def select(selected: Sequence[str] | None, ignored: Sequence[str] = ()) -> tuple[Rule, ...]:
+    """The enabled rules: ``selected`` (all when None) minus ``ignored``; unknown names raise."""
+    for name in [*(selected or ()), *ignored]:
+        get(name)
+    chosen = set(selected) if selected else set(rule_names())
+    return tuple(r for r in all_rules() if r.name in chosen and r.name not in set(ignored))

@@ -1,0 +1,454 @@
+"""Shared tree and text helpers for detectors and fixers.
+
+Everything here works on syntax alone: no types, no other files. Rules use these helpers instead
+of writing their own walks, so that one behaviour (what a loop exit is, where a statement starts)
+is decided once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from tree_sitter import Node
+
+from gofixleak.model import Edit, Span
+from gofixleak.source import SourceFile
+
+FUNCTIONS = frozenset({"function_declaration", "method_declaration", "func_literal"})
+# Statements that an unlabeled `break` inside them targets.
+BREAK_TARGETS = frozenset(
+    {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
+)
+# Calls that never return to the caller.
+NO_RETURN_CALLS = frozenset(
+    {
+        "panic",
+        "os.Exit",
+        "log.Fatal",
+        "log.Fatalf",
+        "log.Fatalln",
+        "log.Panic",
+        "log.Panicf",
+        "log.Panicln",
+        "runtime.Goexit",
+    }
+)
+
+
+# --- walking ---------------------------------------------------------------------------------
+
+
+def walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
+    """``node`` and its descendants, preorder; without entering nested function literals
+    (the root itself is always entered) when ``into_functions`` is false."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and not into_functions and current.type in FUNCTIONS:
+            continue
+        stack.extend(reversed(current.children))
+
+
+def descendants(node: Node, *types: str, into_functions: bool = True) -> Iterator[Node]:
+    """Descendants of ``node`` (and ``node`` itself) whose type is one of ``types``."""
+    wanted = frozenset(types)
+    return (n for n in walk(node, into_functions=into_functions) if n.type in wanted)
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def enclosing_function(node: Node) -> Node | None:
+    """The innermost function declaration, method or literal around ``node``."""
+    return next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
+
+
+def top_level_declaration(node: Node) -> Node:
+    """The child of the file's root that holds ``node``."""
+    current = node
+    while current.parent is not None and current.parent.parent is not None:
+        current = current.parent
+    return current
+
+
+def is_inside(node: Node, container: Node) -> bool:
+    return container.start_byte <= node.start_byte and node.end_byte <= container.end_byte
+
+
+def same_node(a: Node | None, b: Node | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a.start_byte, a.end_byte, a.type) == (b.start_byte, b.end_byte, b.type)
+
+
+def block_statements(block: Node | None) -> list[Node]:
+    """The statements of a block (the grammar nests them in a ``statement_list``)."""
+    if block is None:
+        return []
+    out: list[Node] = []
+    for child in block.named_children:
+        if child.type == "statement_list":
+            out.extend(c for c in child.named_children if c.type != "comment")
+        elif child.type != "comment":
+            out.append(child)
+    return out
+
+
+def function_body(function: Node) -> Node | None:
+    return function.child_by_field_name("body")
+
+
+def statement_of(node: Node) -> Node | None:
+    """The statement that holds ``node`` and sits directly in a statement list.
+
+    A labeled statement counts as one statement with its label.
+    """
+    current: Node | None = node
+    while current is not None and current.parent is not None:
+        if current.parent.type == "statement_list":
+            return current
+        if current.type in FUNCTIONS and current is not node:
+            return None
+        current = current.parent
+    return None
+
+
+def enclosing_loops(node: Node) -> list[Node]:
+    """``for`` statements of the same function whose body holds ``node``, innermost first.
+
+    A ``range`` expression runs once, so a node there is not inside its own loop.
+    """
+    loops: list[Node] = []
+    child = node
+    for parent in ancestors(node):
+        if parent.type in FUNCTIONS:
+            break
+        if parent.type == "for_statement" and not _is_range_operand(parent, child):
+            loops.append(parent)
+        child = parent
+    return loops
+
+
+def _is_range_operand(loop: Node, child: Node) -> bool:
+    clause = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    return clause is not None and same_node(clause, child)
+
+
+# --- names and calls -------------------------------------------------------------------------
+
+
+def imports(src: SourceFile) -> dict[str, str]:
+    """Import path -> the name it is used by: its package name guess, alias, "." or "_"."""
+    out: dict[str, str] = {}
+    for spec in descendants(src.root, "import_spec", into_functions=False):
+        path_node = spec.child_by_field_name("path")
+        if path_node is None:
+            continue
+        path = src.text(path_node).strip(b'"`').decode("utf-8", "replace")
+        alias = spec.child_by_field_name("name")
+        out[path] = src.show(alias) if alias is not None else path.rsplit("/", 1)[-1]
+    return out
+
+
+def import_name(src: SourceFile, path: str) -> str | None:
+    """The qualifier that refers to package ``path`` here, or None (not imported, ``.``, ``_``)."""
+    name = imports(src).get(path)
+    return None if name in (None, ".", "_") else name
+
+
+def call_name(src: SourceFile, call: Node) -> str:
+    """``"time.Tick"`` for ``time.Tick(d)``, ``"close"`` for ``close(ch)``, "" otherwise."""
+    function = call.child_by_field_name("function")
+    if function is None:
+        return ""
+    if function.type == "identifier":
+        return src.show(function)
+    if function.type == "selector_expression":
+        operand = function.child_by_field_name("operand")
+        field = function.child_by_field_name("field")
+        if operand is not None and field is not None and operand.type == "identifier":
+            return f"{src.show(operand)}.{src.show(field)}"
+    return ""
+
+
+def is_call_to(src: SourceFile, node: Node, package: str, *names: str) -> bool:
+    """True when ``node`` calls one of ``names`` of import path ``package`` (alias respected)."""
+    if node.type != "call_expression":
+        return False
+    qualifier = import_name(src, package)
+    if qualifier is None:
+        return False
+    return call_name(src, node) in {f"{qualifier}.{name}" for name in names}
+
+
+def arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    return [a for a in args.named_children if a.type != "comment"] if args is not None else []
+
+
+def identifier_names(node: Node, src: SourceFile) -> set[str]:
+    """Every identifier spelled inside ``node``."""
+    kinds = ("identifier", "type_identifier", "package_identifier", "field_identifier")
+    return {src.show(n) for n in descendants(node, *kinds)}
+
+
+def fresh_name(src: SourceFile, base: str, scope: Node | None = None) -> str:
+    """``base``, or ``base2``, ``base3``...: the first that no identifier in ``scope`` spells.
+
+    The scope defaults to the whole file, so a fresh name can shadow nothing in it.
+    """
+    taken = identifier_names(scope if scope is not None else src.root, src)
+    if scope is not None:
+        taken |= set(imports(src).values())
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}{number}" in taken:
+        number += 1
+    return f"{base}{number}"
+
+
+def package_name(src: SourceFile) -> str:
+    clause = next((c for c in src.root.named_children if c.type == "package_clause"), None)
+    if clause is None:
+        return ""
+    name = next((c for c in clause.named_children if c.type == "package_identifier"), None)
+    return src.show(name) if name is not None else ""
+
+
+def function_name(src: SourceFile, function: Node) -> str | None:
+    name = function.child_by_field_name("name")
+    return src.show(name) if name is not None else None
+
+
+def is_program_lifetime(src: SourceFile, function: Node) -> bool:
+    """``main.main`` or an ``init``: code that runs once and lives as long as the program."""
+    if function.type != "function_declaration":
+        return False
+    name = function_name(src, function)
+    return name == "init" or (name == "main" and package_name(src) == "main")
+
+
+def short_var_names(declaration: Node, src: SourceFile) -> list[str]:
+    """Names on the left of ``a, b := ...`` (empty for other nodes)."""
+    if declaration.type != "short_var_declaration":
+        return []
+    left = declaration.child_by_field_name("left")
+    return [src.show(n) for n in left.named_children] if left is not None else []
+
+
+# --- control flow ----------------------------------------------------------------------------
+
+
+def label_of(statement: Node, src: SourceFile) -> str | None:
+    parent = statement.parent
+    if parent is not None and parent.type == "labeled_statement":
+        label = parent.child_by_field_name("label")
+        return src.show(label) if label is not None else None
+    return None
+
+
+def breaks_out_of(loop: Node, src: SourceFile) -> bool:
+    """True when a ``break`` (or ``goto``) inside ``loop`` can end it."""
+    label = label_of(loop, src)
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for node in walk(body, into_functions=False):
+        if node.type == "goto_statement":
+            return True
+        if node.type != "break_statement":
+            continue
+        target = next((c for c in node.named_children if c.type == "label_name"), None)
+        if target is not None:
+            if src.show(target) == label:
+                return True
+        elif same_node(_nearest_break_target(node), loop):
+            return True
+    return False
+
+
+def _nearest_break_target(node: Node) -> Node | None:
+    return next((a for a in ancestors(node) if a.type in BREAK_TARGETS), None)
+
+
+def returns(body: Node) -> list[Node]:
+    """``return`` statements of this function, not of nested literals."""
+    return list(descendants(body, "return_statement", into_functions=False))
+
+
+def is_no_return_call(src: SourceFile, node: Node) -> bool:
+    """A call that never returns: ``panic``, ``os.Exit``, ``log.Fatal``..., ``runtime.Goexit``."""
+    return node.type == "call_expression" and call_name(src, node) in NO_RETURN_CALLS
+
+
+def is_terminating(statement: Node, src: SourceFile) -> bool:
+    """Go's "terminating statement", from syntax: control never falls past it."""
+    kind = statement.type
+    if kind in ("return_statement", "goto_statement"):
+        return True
+    if kind == "labeled_statement":
+        inner = statement.named_children[-1] if statement.named_children else None
+        return inner is not None and is_terminating(inner, src)
+    if kind == "expression_statement":
+        call = statement.named_children[0] if statement.named_children else None
+        return call is not None and is_no_return_call(src, call)
+    if kind == "block":
+        stmts = block_statements(statement)
+        return bool(stmts) and is_terminating(stmts[-1], src)
+    if kind == "if_statement":
+        alternative = statement.child_by_field_name("alternative")
+        consequence = statement.child_by_field_name("consequence")
+        return (
+            alternative is not None
+            and consequence is not None
+            and is_terminating(consequence, src)
+            and is_terminating(alternative, src)
+        )
+    if kind == "for_statement":
+        return is_unconditional_loop(statement) and not breaks_out_of(statement, src)
+    if kind == "select_statement":
+        return not statement.named_children
+    return False
+
+
+def is_unconditional_loop(loop: Node) -> bool:
+    """``for { }`` or ``for init; ; post { }``: no condition, no range."""
+    for child in loop.named_children:
+        if child.type == "range_clause":
+            return False
+        if child.type == "for_clause":
+            return child.child_by_field_name("condition") is None
+        if child.type not in ("block", "comment"):
+            return False  # a bare condition: for cond { }
+    return True
+
+
+def can_return(function: Node, src: SourceFile) -> bool:
+    """True when the function can return normally (a return, or falling off its end)."""
+    body = function_body(function)
+    if body is None:
+        return True
+    if returns(body):
+        return True
+    stmts = block_statements(body)
+    return not stmts or not is_terminating(stmts[-1], src)
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def indent_of(data: bytes, offset: int) -> bytes:
+    """The leading whitespace of the line holding ``offset``."""
+    start = line_start(data, offset)
+    end = start
+    while end < len(data) and data[end : end + 1] in (b"\t", b" "):
+        end += 1
+    return data[start:end]
+
+
+def starts_line(data: bytes, offset: int) -> bool:
+    """Only whitespace stands between the start of the line and ``offset``."""
+    return data[line_start(data, offset) : offset].strip(b" \t") == b""
+
+
+def insert_lines_before(src: SourceFile, statement: Node, lines: Iterable[str]) -> Edit | None:
+    """An edit that puts ``lines`` before ``statement``, each at its indentation.
+
+    None when the statement does not start its own line.
+    """
+    if not starts_line(src.data, statement.start_byte):
+        return None
+    at = line_start(src.data, statement.start_byte)
+    indent = indent_of(src.data, statement.start_byte)
+    text = b"".join(indent + line.encode() + b"\n" for line in lines)
+    return Edit(Span(at, at), text)
+
+
+def insert_lines_after(src: SourceFile, statement: Node, lines: Iterable[str]) -> Edit | None:
+    """An edit that puts ``lines`` after ``statement`` (which must end its line)."""
+    end = src.data.find(b"\n", statement.end_byte)
+    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)]
+    if rest.strip(b" \t\r") and not rest.strip(b" \t\r").startswith(b"//"):
+        return None
+    at = end + 1 if end != -1 else len(src.data)
+    indent = indent_of(src.data, statement.start_byte)
+    prefix = b"" if end != -1 else b"\n"
+    text = prefix + b"".join(indent + line.encode() + b"\n" for line in lines)
+    return Edit(Span(at, at), text)
+
+
+_STD_PATH = re.compile(r"^[^./]+(/|$)")
+
+
+def add_import(src: SourceFile, path: str) -> Edit | None:
+    """An edit that imports ``path`` the way gofmt would lay it out; None if already imported.
+
+    Standard library paths join the group of standard imports in sorted position.
+    """
+    if path in imports(src):
+        return None
+    decls = [c for c in src.root.named_children if c.type == "import_declaration"]
+    line = f'"{path}"'.encode()
+    if not decls:
+        clause = next((c for c in src.root.named_children if c.type == "package_clause"), None)
+        if clause is None:
+            return None
+        return Edit(Span(clause.end_byte, clause.end_byte), b"\n\nimport " + line)
+    spec_list = next(
+        (c for d in decls for c in d.named_children if c.type == "import_spec_list"), None
+    )
+    if spec_list is None:
+        single = next(c for c in decls[0].named_children if c.type == "import_spec")
+        specs = sorted([line, src.text(single)], key=_import_sort_key)
+        body = b"".join(b"\t" + s + b"\n" for s in specs)
+        return Edit(Span(decls[0].start_byte, decls[0].end_byte), b"import (\n" + body + b")")
+    return _add_to_group(src, spec_list, line)
+
+
+def _import_sort_key(spec: bytes) -> bytes:
+    match = re.search(rb"[\"`]([^\"`]*)[\"`]", spec)
+    return match.group(1) if match else spec
+
+
+def _add_to_group(src: SourceFile, spec_list: Node, line: bytes) -> Edit:
+    specs = [c for c in spec_list.named_children if c.type == "import_spec"]
+    groups: list[list[Node]] = []
+    for spec in specs:
+        previous = groups[-1][-1] if groups else None
+        if previous is None or spec.start_point.row - previous.end_point.row > 1:
+            groups.append([spec])
+        else:
+            groups[-1].append(spec)
+    std = next((g for g in groups if all(_STD_PATH.match(_spec_path(src, s)) for s in g)), None)
+    indent = b"\t"
+    if std is None:
+        first = specs[0] if specs else None
+        if first is None:
+            at = spec_list.start_byte + 1
+            return Edit(Span(at, at), b"\n" + indent + line)
+        at = line_start(src.data, first.start_byte)
+        return Edit(Span(at, at), indent + line + b"\n\n")
+    key = _import_sort_key(line)
+    after = next((s for s in std if _import_sort_key(src.text(s)) > key), None)
+    if after is not None:
+        at = line_start(src.data, after.start_byte)
+        return Edit(Span(at, at), indent + line + b"\n")
+    last = std[-1]
+    at = src.data.find(b"\n", last.end_byte) + 1
+    return Edit(Span(at, at), indent + line + b"\n")
+
+
+def _spec_path(src: SourceFile, spec: Node) -> str:
+    path = spec.child_by_field_name("path")
+    return src.text(path).strip(b'"`').decode("utf-8", "replace") if path is not None else ""
