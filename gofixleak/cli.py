@@ -1,0 +1,164 @@
+"""The command line: parse options, call the API, render, exit 0 / 1 / 2.
+
+``gofixleak [PATHS] [OPTIONS]`` runs the ``check`` command; other commands are named first
+(``gofixleak rules``). Human messages go to stderr, findings and machine formats to stdout.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Annotated
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from gofixleak import __version__, api, registry
+from gofixleak.model import Applicability, FileResult
+from gofixleak.output import diff as diff_output
+from gofixleak.output import json_report, text
+from gofixleak.source import parse_go_version
+from gofixleak.writer import write_fixed
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultToCheck(TyperGroup):
+    """Route ``gofixleak PATH --diff`` (no command named) to the ``check`` command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] != "--version"):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_DefaultToCheck,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gofixleak {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Find goroutine leaks in Go source and fix them."""
+
+
+def _names(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"gofixleak: {message}", err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Go files or directories (recursive; ./... accepted). Default: ."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print the fixes as a diff; write nothing.")
+    ] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the fixes into the files.")] = False,
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="Include fixes that need review.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format of the findings.")
+    ] = OutputFormat.text,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Only these rules (comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Not these rules (comma-separated).")
+    ] = None,
+    go_version: Annotated[
+        str | None,
+        typer.Option("--go-version", help="Go version to assume, e.g. 1.22 (default: go.mod)."),
+    ] = None,
+) -> None:
+    """Report goroutine leaks; with --diff or --apply, fix them.
+
+    Other commands: `gofixleak rules` lists the rules, `gofixleak explain RULE` documents one.
+    """
+    if diff and apply:
+        raise _fail("--diff and --apply do not go together: --diff writes nothing")
+    try:
+        options = api.Options(
+            select=_names(select) or None,
+            ignore=_names(ignore),
+            fix=(Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE)
+            if diff or apply
+            else None,
+            go_version=parse_go_version(go_version) if go_version else None,
+        )
+        options.rules()
+    except (ValueError, registry.UnknownRuleError) as error:
+        raise _fail(str(error)) from error
+    results = list(api.run(paths or ["."], options))
+    failed = _report_errors(results)
+    if apply:
+        failed |= _write(results)
+    _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
+    if output_format is OutputFormat.text:
+        typer.echo(text.summary(results, fixing=diff or apply, unsafe_fixes=unsafe_fixes), err=True)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+    remaining = any(r.findings for r in results) or (diff and any(r.changed for r in results))
+    raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+
+
+def _report_errors(results: list[FileResult]) -> bool:
+    for result in results:
+        if result.error is not None:
+            typer.echo(f"gofixleak: {result.error}", err=True)
+    return any(r.error is not None for r in results)
+
+
+def _write(results: list[FileResult]) -> bool:
+    failed = False
+    for result in results:
+        if result.changed and result.original is not None and result.fixed is not None:
+            error = write_fixed(result.path, result.original, result.fixed)
+            if error is not None:
+                typer.echo(f"gofixleak: {error}", err=True)
+                failed = True
+    return failed
+
+
+def _render(
+    results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
+) -> None:
+    out = sys.stdout.buffer
+    if diff:
+        for result in results:
+            if result.changed and result.original is not None and result.fixed is not None:
+                out.write(diff_output.unified(result.path, result.original, result.fixed))
+    elif output_format is OutputFormat.json:
+        out.write(json_report.render(results).encode())
+    else:
+        out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
+    out.flush()
+
+
+def main() -> None:
+    app(prog_name="gofixleak")

@@ -1,0 +1,53 @@
+"""The versioned JSON report (schema in the README). Byte offsets follow go/analysis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from gofixleak.model import FileResult, Finding, Fix
+
+VERSION = 1
+
+
+def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
+    line, column = result.position(finding.span.start)
+    end_line, end_column = result.position(finding.span.end)
+    return {
+        "rule": finding.rule,
+        "path": result.path,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "start_byte": finding.span.start,
+        "end_byte": finding.span.end,
+        "message": finding.message,
+        "fix": fix_dict(finding.fix) if finding.fix is not None else None,
+    }
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    return {
+        "message": fix.message,
+        "applicability": fix.applicability.label,
+        "edits": [
+            {
+                "start_byte": e.span.start,
+                "end_byte": e.span.end,
+                "new_text": e.new_text.decode("utf-8", "replace"),
+            }
+            for e in fix.edits
+        ],
+    }
+
+
+def render(results: Iterable[FileResult]) -> str:
+    findings: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for result in results:
+        findings.extend(finding_dict(result, f) for f in result.findings)
+        if result.error is not None:
+            errors.append({"path": result.path, "message": result.error})
+    return json.dumps({"version": VERSION, "findings": findings, "errors": errors}, indent=2) + "\n"
