@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gofixleak import api, registry
-from gofixleak.model import Applicability, Finding
-from gofixleak.source import SourceFile, error_count, line_starts, position
+from gofixleak.model import Applicability, FileResult, Finding, position
+from gofixleak.source import SourceFile, error_count, line_starts
 from tests import gomodule
 from tests.fixture_cases import FIXTURES, Case, cases, parse_wants, rule_dirs
 
@@ -25,7 +25,7 @@ FIX_MARK = {
 }
 
 
-def check(case: Case, data: bytes, fix: Applicability | None) -> api.FileResult:
+def check(case: Case, data: bytes, fix: Applicability | None) -> FileResult:
     options = api.Options(select=(case.rule,), fix=fix)
     result = api.check_source(str(case.path), data, options)
     assert result.error is None, result.error

@@ -1,0 +1,148 @@
+"""The command line, through typer's CliRunner, with a stand-in rule so that only the CLI is
+under test: exit codes, formats, --diff, --apply, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gofixleak import registry
+from gofixleak.cli import app
+from tests.fake_rule import INFO, detect, rename
+
+LEAKY = b"package p\n\nfunc f() {\n\tleak()\n}\n"
+CLEAN = b"package p\n\nfunc g() {}\n"
+
+
+@pytest.fixture(autouse=True)
+def fake_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "all_rules", lambda: (registry.Rule(INFO, detect, rename),))
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.go").write_bytes(LEAKY)
+    (tmp_path / "pkg" / "b.go").write_bytes(CLEAN)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_findings_are_listed_and_exit_1(tree: Path) -> None:
+    code, out, err = run("./...")
+    assert code == 1
+    assert out == "pkg/a.go:4:2: fake-leak: leak() leaks [*]\n"
+    assert "1 finding" in err
+
+
+def test_clean_tree_exits_0(tree: Path) -> None:
+    assert run("pkg/b.go")[0] == 0
+
+
+def test_json_report(tree: Path) -> None:
+    code, out, _ = run("--format", "json", ".")
+    assert code == 1
+    report = json.loads(out)
+    assert report["version"] == 1 and report["errors"] == []
+    (finding,) = report["findings"]
+    start = LEAKY.index(b"leak()")
+    assert finding == {
+        "rule": "fake-leak",
+        "path": "pkg/a.go",
+        "line": 4,
+        "column": 2,
+        "end_line": 4,
+        "end_column": 8,
+        "start_byte": start,
+        "end_byte": start + 6,
+        "message": "leak() leaks",
+        "fix": {
+            "message": "call stop()",
+            "applicability": "safe",
+            "edits": [{"start_byte": start, "end_byte": start + 4, "new_text": "stop"}],
+        },
+    }
+
+
+def test_diff_prints_and_writes_nothing(tree: Path) -> None:
+    code, out, _ = run("--diff", ".")
+    assert code == 1
+    assert out == (
+        "--- a/pkg/a.go\n+++ b/pkg/a.go\n@@ -1,5 +1,5 @@\n package p\n \n func f() {\n"
+        "-\tleak()\n+\tstop()\n }\n"
+    )
+    assert (tree / "pkg" / "a.go").read_bytes() == LEAKY
+
+
+def test_apply_writes_only_changed_files_and_then_is_clean(tree: Path) -> None:
+    clean = tree / "pkg" / "b.go"
+    os.utime(clean, (1, 1))
+    code, out, err = run("--apply", ".")
+    assert code == 0 and out == ""
+    assert "1 fix in 1 file" in err
+    assert (tree / "pkg" / "a.go").read_bytes() == LEAKY.replace(b"leak", b"stop")
+    assert clean.stat().st_mtime == 1
+    assert run("--diff", ".")[:2] == (0, "")
+
+
+def test_missing_path_is_reported_and_the_rest_still_runs(tree: Path) -> None:
+    code, out, err = run("nothere", "pkg")
+    assert code == 2
+    assert "gofixleak: nothere: no such file or directory" in err
+    assert "pkg/a.go:4:2" in out
+
+
+def test_unreadable_file_is_an_error_and_the_rest_still_runs(tree: Path) -> None:
+    (tree / "pkg" / "gone.go").symlink_to(tree / "pkg" / "deleted.go")  # dangling: unreadable
+    code, out, err = run("pkg")
+    assert code == 2
+    assert "gofixleak: pkg/gone.go: cannot read: No such file or directory" in err
+    assert "pkg/a.go:4:2" in out
+
+
+def test_read_only_file_is_not_written(tree: Path) -> None:
+    target = tree / "pkg" / "a.go"
+    target.chmod(0o444)
+    code, _, err = run("--apply", "pkg")
+    assert code == 2
+    assert "pkg/a.go: read-only; fixes not written" in err
+    assert target.read_bytes() == LEAKY
+
+
+def test_usage_errors_exit_2(tree: Path) -> None:
+    assert run("--select", "no-such-rule")[0] == 2
+    assert "unknown rule 'no-such-rule'" in run("--select", "no-such-rule")[2]
+    assert run("--diff", "--apply")[0] == 2
+    assert run("--go-version", "banana")[0] == 2
+    assert run("--format", "xml")[0] == 2
+
+
+def test_select_and_ignore(tree: Path) -> None:
+    assert run("--ignore", "fake-leak", ".")[0] == 0
+    assert run("--select", "fake-leak", ".")[0] == 1
+
+
+def test_syntax_errors_and_odd_bytes_do_not_crash(tree: Path) -> None:
+    (tree / "pkg" / "a.go").write_bytes(b"package p\n\nfunc f() {\n\tleak(\n}\n\xff\xfe\x00")
+    (tree / "pkg" / "c.go").write_bytes(
+        b"\xef\xbb\xbfpackage p\r\n\r\nfunc h() {\r\n\tleak()\r\n}\r\n"
+    )
+    assert run("--apply", ".")[0] == 0  # the broken function is neither reported nor touched
+    assert (tree / "pkg" / "c.go").read_bytes().endswith(b"\tstop()\r\n}\r\n")
+    assert (tree / "pkg" / "a.go").read_bytes().startswith(b"package p\n\nfunc f() {\n\tleak(\n")
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("gofixleak ")
+    code, out, _ = run("--help")
+    assert code == 0 and "--diff" in out

@@ -1,0 +1,62 @@
+"""--apply writes all or nothing, keeps the mode, and refuses what it must not touch."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from gofixleak.writer import write_fixed
+
+
+def test_writes_and_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"old\n")
+    target.chmod(0o640)
+    assert write_fixed(str(target), b"old\n", b"new\n") is None
+    assert target.read_bytes() == b"new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["a.go"]  # no temporary file left behind
+
+
+def test_read_only_file_is_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"old\n")
+    target.chmod(0o444)
+    error = write_fixed(str(target), b"old\n", b"new\n")
+    assert error is not None and "read-only" in error
+    assert target.read_bytes() == b"old\n"
+
+
+def test_file_changed_since_read_is_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"edited meanwhile\n")
+    error = write_fixed(str(target), b"old\n", b"new\n")
+    assert error is not None and "changed while" in error
+    assert target.read_bytes() == b"edited meanwhile\n"
+
+
+def test_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.go"
+    real.write_bytes(b"old\n")
+    link = tmp_path / "link.go"
+    link.symlink_to(real)
+    assert write_fixed(str(link), b"old\n", b"new\n") is None
+    assert link.is_symlink() and real.read_bytes() == b"new\n"
+
+
+def test_unwritable_directory_gives_an_error_and_keeps_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    target = folder / "a.go"
+    target.write_bytes(b"old\n")
+    os.chmod(folder, 0o555)
+    try:
+        error = write_fixed(str(target), b"old\n", b"new\n")
+    finally:
+        os.chmod(folder, 0o755)
+    if os.geteuid() != 0:  # root may write anywhere; for others the rename must fail cleanly
+        assert error is not None and "cannot write" in error
+        assert target.read_bytes() == b"old\n"
+    else:
+        assert error is None and target.read_bytes() == b"new\n"
