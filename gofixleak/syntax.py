@@ -341,6 +341,40 @@ def can_return(function: Node, src: SourceFile) -> bool:
     return not stmts or not is_terminating(stmts[-1], src)
 
 
+# --- goroutines ------------------------------------------------------------------------------
+
+
+def launched_call(go_statement: Node) -> Node | None:
+    """The call that a ``go`` statement starts."""
+    return next((c for c in go_statement.named_children if c.type == "call_expression"), None)
+
+
+def launched_literal(go_statement: Node) -> Node | None:
+    """The literal that ``go func() { ... }()`` runs; None for ``go f(x)``."""
+    call = launched_call(go_statement)
+    function = call.child_by_field_name("function") if call is not None else None
+    return function if function is not None and function.type == "func_literal" else None
+
+
+def is_goroutine_literal(function: Node) -> bool:
+    """``function`` is the literal that a ``go func() { ... }(...)`` statement starts."""
+    call = function.parent
+    return (
+        function.type == "func_literal"
+        and call is not None
+        and call.type == "call_expression"
+        and same_node(call.child_by_field_name("function"), function)
+        and call.parent is not None
+        and call.parent.type == "go_statement"
+    )
+
+
+def enclosing_goroutine(node: Node) -> Node | None:
+    """The goroutine literal that runs ``node``: its innermost function, when that is one."""
+    function = enclosing_function(node)
+    return function if function is not None and is_goroutine_literal(function) else None
+
+
 # --- text ------------------------------------------------------------------------------------
 
 
