@@ -8,7 +8,8 @@ is decided once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from fractions import Fraction
 
 from tree_sitter import Node
 
@@ -373,6 +374,206 @@ def enclosing_goroutine(node: Node) -> Node | None:
     """The goroutine literal that runs ``node``: its innermost function, when that is one."""
     function = enclosing_function(node)
     return function if function is not None and is_goroutine_literal(function) else None
+
+
+# --- timers ----------------------------------------------------------------------------------
+
+# Go 1.23 collects unreferenced timers and tickers, stopped or not (the module's `go` line picks
+# the behaviour), so leaving one unstopped only leaks before that version.
+TIMERS_COLLECTED_SINCE = (1, 23)
+_DURATION_UNITS = {
+    "Nanosecond": 1,
+    "Microsecond": 10**3,
+    "Millisecond": 10**6,
+    "Second": 10**9,
+    "Minute": 60 * 10**9,
+    "Hour": 3600 * 10**9,
+}
+_INT64 = range(-(2**63), 2**63)
+_DECLARATION_SPECS = frozenset(
+    {"parameter_declaration", "variadic_parameter_declaration", "var_spec", "const_spec"}
+)
+# A Go constant: its exact value and its kind, "int" or "float" (untyped) or "duration".
+_Constant = tuple[Fraction, str]
+
+
+def timers_need_stop(src: SourceFile) -> bool:
+    """True when an unstopped ticker or timer is never collected: Go before 1.23, or unknown."""
+    return src.go_version is None or src.go_version < TIMERS_COLLECTED_SINCE
+
+
+def constant_duration(src: SourceFile, node: Node) -> int | None:
+    """The value in nanoseconds of a constant duration expression, or None when it is not one.
+
+    Understood: int and float literals, ``time.Nanosecond`` ... ``time.Hour`` (the import's alias
+    respected), ``time.Duration(c)``, parentheses, unary ``+``/``-`` and binary ``+ - * /`` with
+    Go's constant rules (integer division truncates; a Duration operand makes the result a
+    Duration). Named constants are not resolved: they give None.
+    """
+    value = _constant(src, node, import_name(src, "time"))
+    if value is None or value[0].denominator != 1:
+        return None
+    return int(value[0])
+
+
+def _constant(src: SourceFile, node: Node, time_name: str | None) -> _Constant | None:
+    kind = node.type
+    if kind == "int_literal":
+        return _int_literal(src.show(node))
+    if kind == "float_literal":
+        return _float_literal(src.show(node))
+    if kind == "parenthesized_expression" and len(node.named_children) == 1:
+        return _constant(src, node.named_children[0], time_name)
+    if kind == "selector_expression":
+        return _duration_unit(src, node, time_name)
+    if kind == "call_expression":
+        return _duration_conversion(src, node, time_name)
+    if kind == "unary_expression":
+        operand = node.child_by_field_name("operand")
+        operator = node.child_by_field_name("operator")
+        inner = _constant(src, operand, time_name) if operand is not None else None
+        if inner is None or operator is None or operator.type not in ("+", "-"):
+            return None
+        return (inner[0] if operator.type == "+" else -inner[0]), inner[1]
+    if kind == "binary_expression":
+        return _binary_constant(src, node, time_name)
+    return None
+
+
+def _int_literal(text: str) -> _Constant | None:
+    digits = text.replace("_", "")
+    try:
+        if re.fullmatch(r"0[0-7]+", digits):  # Go's legacy octal, which Python rejects
+            return Fraction(int(digits, 8)), "int"
+        return Fraction(int(digits, 0)), "int"
+    except ValueError:
+        return None
+
+
+def _float_literal(text: str) -> _Constant | None:
+    digits = text.replace("_", "")
+    if digits.lower().startswith("0x"):
+        return None  # hexadecimal floats: rare, not worth the parser
+    try:
+        return Fraction(digits), "float"
+    except ValueError:
+        return None
+
+
+def _duration_unit(src: SourceFile, node: Node, time_name: str | None) -> _Constant | None:
+    operand = node.child_by_field_name("operand")
+    field = node.child_by_field_name("field")
+    if operand is None or field is None or operand.type != "identifier":
+        return None
+    unit = _DURATION_UNITS.get(src.show(field))
+    if time_name is None or src.show(operand) != time_name or unit is None:
+        return None
+    return Fraction(unit), "duration"
+
+
+def _duration_conversion(src: SourceFile, call: Node, time_name: str | None) -> _Constant | None:
+    args = arguments(call)
+    if time_name is None or call_name(src, call) != f"{time_name}.Duration" or len(args) != 1:
+        return None
+    inner = _constant(src, args[0], time_name)
+    if inner is None or inner[0].denominator != 1 or int(inner[0]) not in _INT64:
+        return None
+    return inner[0], "duration"
+
+
+def _binary_constant(src: SourceFile, node: Node, time_name: str | None) -> _Constant | None:
+    left_node = node.child_by_field_name("left")
+    right_node = node.child_by_field_name("right")
+    operator = node.child_by_field_name("operator")
+    if left_node is None or right_node is None or operator is None:
+        return None
+    left = _constant(src, left_node, time_name)
+    right = _constant(src, right_node, time_name)
+    if left is None or right is None:
+        return None
+    kinds = {left[1], right[1]}
+    kind = "duration" if "duration" in kinds else "float" if "float" in kinds else "int"
+    if kind == "duration" and (left[0].denominator != 1 or right[0].denominator != 1):
+        return None  # an untyped operand that a Duration cannot hold: a compile error
+    value = _arithmetic(operator.type, left[0], right[0], integer=kind != "float")
+    if value is None or (kind == "duration" and int(value) not in _INT64):
+        return None
+    return value, kind
+
+
+def _arithmetic(
+    operator: str, left: Fraction, right: Fraction, *, integer: bool
+) -> Fraction | None:
+    if operator == "+":
+        return left + right
+    if operator == "-":
+        return left - right
+    if operator == "*":
+        return left * right
+    if operator == "/" and right != 0:
+        quotient = left / right
+        return Fraction(int(quotient)) if integer else quotient  # int() truncates toward zero
+    return None
+
+
+def declaring_identifiers(node: Node) -> list[Node]:
+    """Identifiers that declare a name inside ``node``: parameters, results, receivers, ``:=``
+    (also in ``range``, ``select`` cases and type switches), ``var`` and ``const``."""
+    out: list[Node] = []
+    for n in walk(node):
+        if n.type in _DECLARATION_SPECS:
+            out.extend(n.children_by_field_name("name"))
+        elif n.type in ("short_var_declaration", "range_clause", "receive_statement"):
+            left = n.child_by_field_name("left")
+            if left is not None and any(c.type == ":=" for c in n.children):
+                out.extend(c for c in left.named_children if c.type == "identifier")
+        elif n.type == "type_switch_statement":
+            alias = n.child_by_field_name("alias")
+            out.extend(alias.named_children if alias is not None else [])
+    return [n for n in out if n.type == "identifier"]
+
+
+def references(node: Node, name: str, src: SourceFile) -> list[Node]:
+    """Identifiers spelled ``name`` inside ``node`` (nested literals included) that do not
+    declare it. Without types, a shadowing declaration elsewhere is the caller's concern."""
+    declaring = {(n.start_byte, n.end_byte) for n in declaring_identifiers(node)}
+    return [
+        n
+        for n in descendants(node, "identifier")
+        if src.show(n) == name and (n.start_byte, n.end_byte) not in declaring
+    ]
+
+
+def is_received(node: Node) -> bool:
+    """``node`` is the channel of a receive ``<-node`` or of a ``for ... range node``."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        return operator is not None and operator.type == "<-"
+    if parent.type == "range_clause":
+        return same_node(parent.child_by_field_name("right"), node)
+    return False
+
+
+def ends_in_endless_range(
+    function: Node, src: SourceFile, is_endless_channel: Callable[[Node], bool]
+) -> bool:
+    """The function cannot return: it has no ``return`` and ends in a ``for ... range ch`` over
+    a channel that is never closed (``is_endless_channel(ch)``: a ticker's), with no way out."""
+    body = function_body(function)
+    if body is None or returns(body):
+        return False
+    stmts = block_statements(body)
+    loop = stmts[-1] if stmts else None
+    while loop is not None and loop.type == "labeled_statement":
+        loop = loop.named_children[-1] if loop.named_children else None
+    if loop is None or loop.type != "for_statement":
+        return False
+    clause = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    channel = clause.child_by_field_name("right") if clause is not None else None
+    return channel is not None and is_endless_channel(channel) and not breaks_out_of(loop, src)
 
 
 # --- text ------------------------------------------------------------------------------------
