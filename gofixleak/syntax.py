@@ -342,6 +342,53 @@ def can_return(function: Node, src: SourceFile) -> bool:
     return not stmts or not is_terminating(stmts[-1], src)
 
 
+# Methods whose calls end the goroutine or the program: t.Fatal, logger.Fatalf, t.FailNow...
+ENDING_METHODS = frozenset(
+    {"Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "Exit", "Goexit", "FailNow"}
+)
+
+
+def is_ending_call(src: SourceFile, node: Node) -> bool:
+    """A no-return call, or a method call named like one (``logger.Fatal``, ``t.FailNow``)."""
+    if node.type != "call_expression":
+        return False
+    if is_no_return_call(src, node):
+        return True
+    function = node.child_by_field_name("function")
+    field = function.child_by_field_name("field") if function is not None else None
+    return (
+        function is not None
+        and function.type == "selector_expression"
+        and field is not None
+        and src.show(field) in ENDING_METHODS
+    )
+
+
+def can_leave_loop(loop: Node, src: SourceFile) -> bool:
+    """True when anything in ``loop``'s body can end it: ``return``, ``goto``, a ``break`` of it,
+    a labelled ``break``/``continue`` of an outer statement, or an ending call (see
+    :func:`is_ending_call`). ``continue`` to the loop's own label stays in it. Nested literals
+    are not entered."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return True
+    if breaks_out_of(loop, src) or returns(body):
+        return True
+    staying = {
+        src.show(label)
+        for statement in descendants(body, "labeled_statement", into_functions=False)
+        if (label := statement.child_by_field_name("label")) is not None
+    } | {label_of(loop, src) or ""}
+    for node in walk(body, into_functions=False):
+        if node.type in ("break_statement", "continue_statement"):
+            target = next((c for c in node.named_children if c.type == "label_name"), None)
+            if target is not None and src.show(target) not in staying:
+                return True
+        elif is_ending_call(src, node):
+            return True
+    return False
+
+
 # --- goroutines ------------------------------------------------------------------------------
 
 

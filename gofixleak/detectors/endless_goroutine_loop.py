@@ -71,10 +71,6 @@ from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="endless-goroutine-loop", doc=__doc__ or "")
 
-# Method calls that end the goroutine or the program (t.Fatal, logger.Fatalf, os.Exit...).
-_ENDING_METHODS = frozenset(
-    {"Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "Exit", "Goexit", "FailNow"}
-)
 _CHANNEL_OPERATIONS = frozenset({"select_statement", "send_statement"})
 
 
@@ -167,7 +163,7 @@ def is_endless(loop: Node, src: SourceFile) -> bool:
     return (
         syntax.is_unconditional_loop(loop)
         and not has_channel_operation(loop)
-        and not has_exit(loop, src)
+        and not syntax.can_leave_loop(loop, src)
     )
 
 
@@ -185,44 +181,3 @@ def has_channel_operation(loop: Node) -> bool:
 def is_receive(node: Node) -> bool:
     operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
     return operator is not None and operator.type == "<-"
-
-
-def has_exit(loop: Node, src: SourceFile) -> bool:
-    body = loop.child_by_field_name("body")
-    if body is None:
-        return True
-    if syntax.breaks_out_of(loop, src) or syntax.returns(body):
-        return True
-    # `continue L` to the loop's own label stays in it, like a label inside the body.
-    inner_labels = {
-        src.show(label)
-        for statement in syntax.descendants(body, "labeled_statement", into_functions=False)
-        if (label := statement.child_by_field_name("label")) is not None
-    } | {syntax.label_of(loop, src) or ""}
-    return any(
-        _jumps_outside(node, inner_labels, src) or _ends_goroutine(node, src)
-        for node in syntax.walk(body, into_functions=False)
-    )
-
-
-def _jumps_outside(node: Node, inner_labels: set[str], src: SourceFile) -> bool:
-    """A labelled ``break``/``continue`` whose label is not inside the loop: it leaves the loop."""
-    if node.type not in ("break_statement", "continue_statement"):
-        return False
-    label = next((c for c in node.named_children if c.type == "label_name"), None)
-    return label is not None and src.show(label) not in inner_labels
-
-
-def _ends_goroutine(node: Node, src: SourceFile) -> bool:
-    if node.type != "call_expression":
-        return False
-    if syntax.is_no_return_call(src, node):
-        return True
-    function = node.child_by_field_name("function")
-    field = function.child_by_field_name("field") if function is not None else None
-    return (
-        function is not None
-        and function.type == "selector_expression"
-        and field is not None
-        and src.show(field) in _ENDING_METHODS
-    )
