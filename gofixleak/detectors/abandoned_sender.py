@@ -1,0 +1,663 @@
+"""Goroutines send on a local channel that the function may stop receiving from too early.
+
+What it finds
+-------------
+A function makes a channel (``ch := make(chan T)``, or with a constant capacity), starts
+goroutines that each send on it, and receives from it itself, but can stop receiving before every
+value is taken:
+
+- fan-out with an early exit: one goroutine per element (``for _, x := range xs``,
+  ``for i := 0; i < n; i++``, ``for range n``) and a collecting loop that returns or breaks out on
+  the first error (``if err := <-ch; err != nil { return err }``, ``err := <-ch`` then ``if``, or a
+  ``select`` whose ``ctx.Done()`` case returns);
+- first result wins: several senders, a single ``<-ch`` (``return <-ch``);
+- timeout or cancellation: the only receive is a ``select`` case beside ``time.After(d)``, a
+  timer, ``ctx.Done()`` or ``default``;
+- a buffered channel whose constant capacity is smaller than the number of sends.
+
+Why it leaks
+------------
+A send on an unbuffered channel (or a full buffered one) blocks until somebody receives. Once the
+function has returned, nothing else can see the channel, so every sender still waiting blocks
+forever, and its stack and everything it references are never freed.
+
+Example
+-------
+    func BroadcastMsg(msg string, addrs []string) error {
+        errc := make(chan error)
+        for _, addr := range addrs {
+            go func(addr string) {
+                errc <- sendMsg(msg, addr)
+            }(addr)
+        }
+        for range addrs {
+            if err := <-errc; err != nil {
+                return err
+            }
+        }
+        return nil
+    }
+
+Fixed
+-----
+    func BroadcastMsg(msg string, addrs []string) error {
+        errc := make(chan error, len(addrs))
+        ...
+    }
+
+Fix safety
+----------
+The fix gives the channel room for every value that can be sent: ``len(xs)`` when the spawning
+loop ranges over ``xs`` (a slice, array, map or string), ``n`` for ``i < n`` or ``range n`` over
+an integer, the number of ``go`` statements when there is no loop. It is SAFE when every goroutine
+sends exactly once (one unconditional send, or one send on each path, each followed by its
+``return``), each goroutine is started unconditionally (no ``if``, ``break`` or ``continue``
+around the ``go`` in the loop), the size is a literal or a local name that cannot be negative
+(a collection's ``len``, an unsigned integer, ``n := len(...)``), it is declared before the
+``make`` and not touched between the ``make`` and the loop (nor, for ``i < n``, in the loop), and
+the channel does not escape. Buffering only lets the senders finish without waiting, which is the
+point; no value is lost or reordered.
+
+The fix is UNSAFE when a goroutine sends at most once but may not send, when a spawn is
+conditional, when the size is a signed integer that could be negative (``make`` panics where the
+loop would just not run), or when the size is used between the ``make`` and the loop.
+
+There is no fix when the number of sends is unknown: a goroutine that sends in a loop or more
+than once, nested spawning loops, a range over something whose kind the syntax does not tell
+(a call result, a field, a channel, a function), a counted loop other than
+``for i := 0; i < n; i++``, or several spawning statements of which one is a loop.
+
+Limitations
+-----------
+Only channels made with ``make(chan ...)`` in the function's own body, sent on only by goroutine
+literals that this function starts (``go func() {...}()``), received only in the function itself.
+It stays silent when the channel escapes (returned, assigned, stored, passed to any function,
+including ``go worker(ch)`` and a literal taking it as a parameter), is closed or ranged over,
+when a sender ``select``s (it can give up), when a goroutine or deferred literal receives, and when
+the loop that collects also spawns. It does not report a receive skipped by an early ``return``
+placed between the ``go`` statements and the receive, several receives outside loops after a
+spawning loop, a non-constant capacity that may be too small, nor a send in the function itself
+before anybody can receive (``errc <- err; return errc``). Types are not known: a range over a
+name is sized only when the name's declaration shows its kind.
+
+References
+----------
+- The seed article, case 2 and 3: "send on an unbuffered / full buffered channel nobody reads".
+- Uber, "Unveiling and Vanquishing Goroutine Leaks in Enterprise Microservices" (CGO 2024):
+  "premature function return" and "timeout" leak patterns.
+- GoBench / GCatch (ASPLOS 2021): blocking bugs fixed by buffering the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from gofixleak import channels, syntax
+from gofixleak.channels import LocalChannel
+from gofixleak.model import Finding, Related, RuleInfo, Span
+from gofixleak.source import SourceFile, span_of
+
+RULE = RuleInfo(name="abandoned-sender", doc=__doc__ or "")
+
+_LEN_TYPES = frozenset({"slice_type", "array_type", "map_type"})
+_SIGNED = frozenset({"int", "int8", "int16", "int32", "int64", "rune"})
+_UNSIGNED = frozenset({"uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "byte"})
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many goroutines a ``go`` statement starts.
+
+    ``text`` spells the count for messages and fixes; ``size`` is the expression whose text
+    becomes the capacity (``wrap_len``: inside ``len(...)``); ``constant`` when known.
+    ``review`` names what makes a fix UNSAFE, with the span that shows it.
+    """
+
+    text: str
+    constant: int | None = None
+    size: Node | None = None
+    wrap_len: bool = False
+    review: dict[str, Node] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """Where the function stops receiving, and how to say it."""
+
+    node: Node
+    when: str  # "after the early return", ...
+    received_first: bool  # at least one value was taken before it
+
+
+def detect(src: SourceFile) -> Iterator[Finding]:
+    if b"go " not in src.data or b"chan" not in src.data:
+        return
+    for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
+        for channel in channels.local_channels(function, src):
+            finding = _check(channel, src)
+            if finding is not None:
+                yield finding
+
+
+def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
+    body = channel.function.child_by_field_name("body")
+    if body is None or not channels.is_confined(channel, src):
+        return None
+    name = channel.name
+    if channels.closes_of(body, name, src) or channels.ranges_over(body, name, src):
+        return None
+    sends = channels.sends_on(body, name, src)
+    receives = channels.receives_from(body, name, src)
+    if not sends or not receives or any(channels.select_alternatives(s) for s in sends):
+        return None
+    if any(syntax.enclosing_function(r) != channel.function for r in receives):
+        return None  # a goroutine or literal receives: it may keep draining
+    senders = _senders(sends, channel.function)
+    if senders is None:
+        return None
+    exit_ = _early_exit(channel, receives, list(senders), src)
+    if exit_ is None:
+        return None
+    return _finding(channel, senders, exit_, src)
+
+
+def _senders(sends: list[Node], function: Node) -> dict[Node, list[Node]] | None:
+    """Sends grouped by the ``go`` statement whose literal holds them; None when a send is
+    anywhere else (the function itself, a deferred literal, a goroutine's goroutine)."""
+    out: dict[Node, list[Node]] = {}
+    for send in sends:
+        go = channels.go_statement_of(send, function)
+        if go is None:
+            return None
+        out.setdefault(go, []).append(send)
+    return out
+
+
+# --- where receiving stops -------------------------------------------------------------------
+
+
+def _early_exit(
+    channel: LocalChannel, receives: list[Node], gos: list[Node], src: SourceFile
+) -> Exit | None:
+    total = _constant_total([_spawn_count(go, channel, src) for go in gos])
+    # With room for all but one value, leaving right after a receive leaves nobody behind.
+    one_left = total is not None and total <= (_capacity(channel, src) or 0) + 1
+    looped = False
+    for receive in receives:
+        loops = _loops_after_make(receive, channel)
+        if any(syntax.is_inside(go, loop) for loop in loops for go in gos):
+            return None  # each iteration spawns and collects: nothing is left behind
+        for loop in loops:
+            looped = True
+            exits = [
+                e
+                for e in _loop_exits(loop, src)
+                if not (one_left and any(_is_after_receive(e, r, src) for r in receives))
+            ]
+            if exits:
+                return Exit(exits[0], _exit_words(exits[0]), received_first=True)
+    if looped:
+        return None
+    if len(receives) == 1 and channels.select_alternatives(receives[0]):
+        other = channels.select_alternatives(receives[0])[0]
+        return Exit(other, "when the select takes another case", received_first=False)
+    many = total is None or total > len(receives)
+    if many and (len(receives) == 1 or total is not None):
+        return Exit(receives[0], "after the first receive", received_first=True)
+    return None
+
+
+def _loops_after_make(node: Node, channel: LocalChannel) -> list[Node]:
+    """Loops around ``node`` that run within one life of the channel (not around its make)."""
+    return [
+        loop for loop in syntax.enclosing_loops(node) if not syntax.is_inside(channel.make, loop)
+    ]
+
+
+def _loop_exits(loop: Node, src: SourceFile) -> list[Node]:
+    """Returns, gotos and breaks that leave ``loop`` (not nested literals)."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return []
+    out = []
+    for node in syntax.walk(body, into_functions=False):
+        is_break = node.type == "break_statement"
+        if node.type in ("return_statement", "goto_statement") or (
+            is_break and _leaves(node, loop, src)
+        ):
+            out.append(node)
+    return out
+
+
+def _leaves(statement: Node, loop: Node, src: SourceFile) -> bool:
+    label = next((c for c in statement.named_children if c.type == "label_name"), None)
+    if label is None:
+        target = next(a for a in syntax.ancestors(statement) if a.type in syntax.BREAK_TARGETS)
+        return target == loop
+    body = loop.child_by_field_name("body")
+    labeled = syntax.descendants(body, "labeled_statement", into_functions=False) if body else ()
+    inner = {
+        src.show(lab) for node in labeled if (lab := node.child_by_field_name("label")) is not None
+    }
+    return src.show(label) not in inner
+
+
+def _is_after_receive(exit_: Node, receive: Node, src: SourceFile) -> bool:
+    """``exit_`` can only run after ``receive`` did: in the receive's own select case, or later
+    in the statement list that holds the receive's statement (conditions are not followed)."""
+    case = channels.communication_case_of(receive)
+    if case is not None:
+        return syntax.is_inside(exit_, case)
+    statement = syntax.statement_of(receive)
+    holder = statement.parent if statement is not None else None
+    return (
+        holder is not None
+        and syntax.is_inside(exit_, holder)
+        and exit_.start_byte > receive.end_byte
+    )
+
+
+def _exit_words(node: Node) -> str:
+    if node.type == "return_statement":
+        return "after the early return"
+    return "after the loop is left early"
+
+
+# --- how many senders ------------------------------------------------------------------------
+
+
+def _spawn_count(go: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
+    """How many times ``go`` runs per channel; None when the syntax does not tell."""
+    loops = _loops_after_make(go, channel)
+    if not loops:
+        review = {} if _same_block(go, channel.declaration) else {"review:conditional-spawn": go}
+        return Count("1", constant=1, review=review)
+    if len(loops) > 1:
+        return None
+    loop = loops[0]
+    count = _loop_count(loop, channel, src)
+    if count is None:
+        return None
+    if not _spawns_unconditionally(go, loop, src):
+        count.review["review:conditional-spawn"] = go
+    return count
+
+
+def _same_block(statement: Node, declaration: Node) -> bool:
+    holder = syntax.statement_of(declaration)
+    return holder is not None and statement.parent == holder.parent
+
+
+def _spawns_unconditionally(go: Node, loop: Node, src: SourceFile) -> bool:
+    """``go`` sits directly in the loop body, and nothing there skips or stops an iteration."""
+    body = loop.child_by_field_name("body")
+    if body is None or go not in syntax.block_statements(body):
+        return False
+    jumps = ("break_statement", "continue_statement", "return_statement", "goto_statement")
+    return not any(syntax.descendants(body, *jumps, into_functions=False))
+
+
+def _loop_count(loop: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
+    clause = next(
+        (c for c in loop.named_children if c.type in ("range_clause", "for_clause")), None
+    )
+    if clause is None:
+        return None
+    if clause.type == "range_clause":
+        operand = clause.child_by_field_name("right")
+        return _range_count(operand, loop, channel, src) if operand is not None else None
+    bound = _counted_bound(clause, loop, src)
+    if bound is None:
+        return None
+    count = _integer_count(bound, loop, channel, src)
+    if count is not None and _is_written(bound, loop, src):
+        count.review["review:size-changes-in-loop"] = bound
+    return count
+
+
+def _range_count(operand: Node, loop: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
+    if operand.type == "int_literal":
+        return _integer_count(operand, loop, channel, src)
+    if operand.type != "identifier":
+        return None
+    kind = _kind_of(operand, channel, src)
+    if kind == "len":
+        count = Count(f"len({src.show(operand)})", size=operand, wrap_len=True)
+        return _with_untouched(count, operand, loop, channel, src)
+    if kind is not None:
+        return _integer_count(operand, loop, channel, src)
+    return None
+
+
+def _integer_count(size: Node, loop: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
+    text = src.show(size)
+    if size.type == "int_literal":
+        value = _int_value(text)
+        return Count(text, constant=value, size=size) if value is not None else None
+    if size.type == "call_expression":  # len(xs): never negative
+        args = syntax.arguments(size)
+        if syntax.call_name(src, size) != "len" or len(args) != 1 or args[0].type != "identifier":
+            return None
+        if _kind_of(args[0], channel, src) is None:
+            return None
+        return _with_untouched(Count(text, size=size), args[0], loop, channel, src)
+    if size.type != "identifier":
+        return None
+    kind = _kind_of(size, channel, src)
+    if kind not in ("unsigned", "signed"):
+        return None
+    count = _with_untouched(Count(text, size=size), size, loop, channel, src)
+    if count is not None and kind == "signed":
+        count.review["review:may-be-negative"] = size
+    return count
+
+
+def _int_value(text: str) -> int | None:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        return None
+
+
+def _with_untouched(
+    count: Count, name: Node, loop: Node, channel: LocalChannel, src: SourceFile
+) -> Count | None:
+    """``count``, marked for review when ``name`` is used between the make and the loop."""
+    between = Span(channel.make.end_byte, loop.start_byte)
+    for node in syntax.descendants(channel.function, "identifier"):
+        if src.show(node) != src.show(name) or not between.contains(span_of(node)):
+            continue
+        if _is_len_argument(node, src):
+            continue
+        count.review["review:size-used-before-loop"] = node
+    return count
+
+
+def _is_len_argument(node: Node, src: SourceFile) -> bool:
+    parent = node.parent
+    call = parent.parent if parent is not None else None
+    return (
+        parent is not None
+        and parent.type == "argument_list"
+        and call is not None
+        and syntax.call_name(src, call) in ("len", "cap")
+    )
+
+
+def _counted_bound(clause: Node, loop: Node, src: SourceFile) -> Node | None:
+    """``n`` of ``for i := 0; i < n; i++`` (i not written in the body), or None."""
+    init = clause.child_by_field_name("initializer")
+    condition = clause.child_by_field_name("condition")
+    update = clause.child_by_field_name("update")
+    if init is None or condition is None or update is None:
+        return None
+    names = syntax.short_var_names(init, src)
+    right = init.child_by_field_name("right")
+    if len(names) != 1 or right is None or src.show(right) != "0":
+        return None
+    index = names[0]
+    operator = condition.child_by_field_name("operator")
+    left = condition.child_by_field_name("left")
+    if operator is None or operator.type != "<" or not channels.is_name(left, index, src):
+        return None
+    if update.type != "inc_statement" or src.show(update) != f"{index}++":
+        return None
+    body = loop.child_by_field_name("body")
+    if body is not None and _is_written_name(body, index, src):
+        return None
+    return condition.child_by_field_name("right")
+
+
+def _is_written(size: Node, loop: Node, src: SourceFile) -> bool:
+    body = loop.child_by_field_name("body")
+    names = [size] if size.type == "identifier" else list(syntax.descendants(size, "identifier"))
+    return body is not None and any(_is_written_name(body, src.show(n), src) for n in names)
+
+
+def _is_written_name(scope: Node, name: str, src: SourceFile) -> bool:
+    """``name`` is assigned, incremented or has its address taken inside ``scope``."""
+    for node in syntax.descendants(scope, "identifier"):
+        if src.show(node) != name or node.parent is None:
+            continue
+        parent = node.parent
+        if parent.type in ("inc_statement", "dec_statement"):
+            return True
+        if parent.type == "unary_expression" and src.text(parent).startswith(b"&"):
+            return True
+        holder = parent.parent
+        if (
+            parent.type == "expression_list"
+            and holder is not None
+            and holder.type == "assignment_statement"
+            and holder.child_by_field_name("left") == parent
+        ):
+            return True
+    return False
+
+
+def _kind_of(name: Node, channel: LocalChannel, src: SourceFile) -> str | None:
+    """``"len"`` (slice, array, map, string), "signed" or "unsigned" integer, or None (unknown),
+    from the one declaration of ``name`` in the enclosing functions, made before the channel."""
+    text = src.show(name)
+    outermost = syntax.top_level_declaration(channel.function)
+    found = [d for d in syntax.declaring_identifiers(outermost) if src.show(d) == text]
+    if len(found) != 1 or found[0].start_byte >= channel.make.start_byte:
+        return None
+    declaration = found[0].parent
+    if declaration is not None and declaration.type == "expression_list":
+        declaration = declaration.parent
+    if declaration is None:
+        return None
+    type_node = declaration.child_by_field_name("type")
+    if type_node is not None and declaration.type in ("parameter_declaration", "var_spec"):
+        return _type_kind(type_node, src)
+    if declaration.type == "short_var_declaration":
+        return _value_kind(_value_of(declaration, found[0]), src)
+    return None
+
+
+def _value_of(declaration: Node, name: Node) -> Node | None:
+    left = declaration.child_by_field_name("left")
+    right = declaration.child_by_field_name("right")
+    if left is None or right is None or len(left.named_children) != len(right.named_children):
+        return None
+    index = next(i for i, n in enumerate(left.named_children) if n == name)
+    return right.named_children[index]
+
+
+def _type_kind(type_node: Node, src: SourceFile) -> str | None:
+    if type_node.type in _LEN_TYPES:
+        return "len"
+    text = src.show(type_node)
+    if text == "string":
+        return "len"
+    if text in _SIGNED:
+        return "signed"
+    if text in _UNSIGNED:
+        return "unsigned"
+    return None
+
+
+def _value_kind(value: Node | None, src: SourceFile) -> str | None:
+    if value is None:
+        return None
+    if value.type == "composite_literal":
+        type_node = value.child_by_field_name("type")
+        return "len" if type_node is not None and type_node.type in _LEN_TYPES else None
+    if value.type == "call_expression" and syntax.call_name(src, value) in ("len", "cap"):
+        return "unsigned"  # an int, but never negative
+    if value.type == "call_expression" and syntax.call_name(src, value) == "make":
+        args = syntax.arguments(value)
+        return "len" if args and args[0].type in _LEN_TYPES else None
+    if value.type == "interpreted_string_literal":
+        return "len"
+    return None
+
+
+def _constant_total(counts: list[Count | None]) -> int | None:
+    if any(c is None or c.constant is None for c in counts):
+        return None
+    return sum(c.constant for c in counts if c is not None and c.constant is not None)
+
+
+# --- how many sends per goroutine ------------------------------------------------------------
+
+
+def _sends_per_run(go: Node, sends: list[Node], src: SourceFile) -> str | None:
+    """``"once"``, ``"at-most-once"``, or None (may send more than once)."""
+    literal = syntax.launched_literal(go)
+    body = literal.child_by_field_name("body") if literal is not None else None
+    if body is None:
+        return None
+    top = syntax.block_statements(body)
+    final = [s for s in sends if _ends_run(s, body)]
+    others = [s for s in sends if s not in final]
+    if len(others) > 1:
+        return None
+    if others:
+        anchor = others[0]
+        if anchor not in top or any(s.start_byte > anchor.start_byte for s in final):
+            return None
+    elif top and top[-1] in sends:
+        anchor = top[-1]
+    else:
+        return "at-most-once"
+    jumps = syntax.descendants(body, "return_statement", "goto_statement", into_functions=False)
+    early = [
+        r for r in jumps if r.start_byte < anchor.start_byte and _previous_statement(r) not in sends
+    ]
+    return "at-most-once" if early else "once"
+
+
+def _ends_run(send: Node, body: Node) -> bool:
+    """After ``send`` the goroutine returns: a ``return`` follows it, or nothing does."""
+    node = send
+    while True:
+        following = _next_statement(node)
+        if following is not None:
+            return following.type == "return_statement"
+        holder = node.parent
+        if holder is None or holder.parent == body or holder == body:
+            return True
+        outer = syntax.statement_of(holder)
+        if outer is None:
+            return False
+        between = [a for a in syntax.ancestors(node) if syntax.is_inside(a, outer)]
+        if any(a.type == "for_statement" for a in between):
+            return False
+        node = outer
+
+
+def _next_statement(node: Node) -> Node | None:
+    sibling = node.next_named_sibling
+    while sibling is not None and sibling.type == "comment":
+        sibling = sibling.next_named_sibling
+    return sibling
+
+
+def _previous_statement(node: Node) -> Node | None:
+    sibling = node.prev_named_sibling
+    while sibling is not None and sibling.type == "comment":
+        sibling = sibling.prev_named_sibling
+    return sibling
+
+
+# --- the finding -----------------------------------------------------------------------------
+
+
+def _finding(
+    channel: LocalChannel, senders: dict[Node, list[Node]], exit_: Exit, src: SourceFile
+) -> Finding | None:
+    counts = {go: _spawn_count(go, channel, src) for go in senders}
+    capacity = _capacity(channel, src)
+    if capacity is None:
+        return None
+    total = _constant_total(list(counts.values()))
+    if total is not None and total <= capacity:
+        return None  # room for every value
+    captures: dict[str, Span] = {
+        "make": span_of(channel.make),
+        "type": span_of(channel.channel_type),
+        "exit": span_of(exit_.node),
+    }
+    if channel.capacity is not None:
+        captures["capacity"] = span_of(channel.capacity)
+    spelled = _plan(channel, senders, counts, captures, src)
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(channel.make),
+        message=_message(channel.name, capacity, spelled, total, exit_),
+        captures=captures,
+        related=_related(senders, exit_),
+    )
+
+
+def _capacity(channel: LocalChannel, src: SourceFile) -> int | None:
+    """0 for unbuffered, the constant capacity, or None (an expression: assumed sized)."""
+    node = channel.capacity
+    if node is None:
+        return 0
+    return _int_value(src.show(node)) if node.type == "int_literal" else None
+
+
+def _plan(
+    channel: LocalChannel,
+    senders: dict[Node, list[Node]],
+    counts: dict[Node, Count | None],
+    captures: dict[str, Span],
+    src: SourceFile,
+) -> str | None:
+    """Record in ``captures`` how to size the channel; return the count's spelling (or None)."""
+    runs = {go: _sends_per_run(go, sends, src) for go, sends in senders.items()}
+    looped = [go for go in senders if _loops_after_make(go, channel)]
+    for go in senders:
+        loops = _loops_after_make(go, channel)
+        if loops:
+            captures.setdefault("loop", span_of(loops[0]))
+    if any(c is None for c in counts.values()) or (looped and len(senders) > 1):
+        return None
+    if any(r is None for r in runs.values()):
+        return None
+    for go, count in counts.items():
+        assert count is not None
+        for reason, node in count.review.items():
+            captures[reason] = span_of(node)
+        if runs[go] == "at-most-once":
+            captures["review:conditional-send"] = span_of(senders[go][0])
+    if looped:
+        count = counts[looped[0]]
+        assert count is not None and count.size is not None
+        captures["size_len" if count.wrap_len else "size"] = span_of(count.size)
+        return count.text
+    for index, go in enumerate(senders, start=1):
+        captures[f"sender:{index}"] = span_of(go)
+    return str(len(senders))
+
+
+def _message(name: str, capacity: int, spelled: str | None, total: int | None, exit_: Exit) -> str:
+    taken = capacity + (1 if exit_.received_first else 0)
+    if total is not None:
+        blocked = f"{total - taken}"
+    elif spelled is not None:
+        blocked = f"{spelled}-{taken}" if taken else spelled
+    else:
+        blocked = ""
+    values = "1 value" if capacity == 1 else f"{capacity} values"
+    room = f"{name} is unbuffered" if capacity == 0 else f"{name} has room for {values}"
+    if blocked == "1":
+        sender = "its sender" if total == 1 else "one sender"
+        return f"{room}; {sender} blocks forever {exit_.when}"
+    if blocked:
+        return f"{room}; up to {blocked} senders block forever {exit_.when}"
+    return f"{room}; senders still running block forever {exit_.when}"
+
+
+def _related(senders: dict[Node, list[Node]], exit_: Exit) -> tuple[Related, ...]:
+    out = [Related(span_of(go), "the senders start here") for go in senders]
+    out.extend(Related(span_of(s), "and block here") for sends in senders.values() for s in sends)
+    out.append(Related(span_of(exit_.node), "receiving stops here"))
+    return tuple(out)
