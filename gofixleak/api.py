@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gofixleak import discovery, engine, registry
 from gofixleak.model import Applicability, FileResult
 from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
+from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -27,7 +28,20 @@ class Options:
     go_version: GoVersion | None = None
 
     def rules(self) -> tuple[registry.Rule, ...]:
-        return registry.select(self.select, self.ignore)
+        """The detectors to run (directive rules such as ``unused-directive`` are not detectors)."""
+        selected = _without_directive_rules(self.select)
+        if self.select is not None and not selected:
+            return ()  # only directive rules were selected
+        return registry.select(selected, _without_directive_rules(self.ignore) or ())
+
+    def directives(self) -> frozenset[str]:
+        """The directive rules (``invalid-directive``, ``unused-directive``) to report."""
+        chosen = DIRECTIVE_RULE_NAMES if self.select is None else frozenset(self.select)
+        return (chosen & DIRECTIVE_RULE_NAMES) - set(self.ignore)
+
+
+def _without_directive_rules(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    return None if names is None else tuple(n for n in names if n not in DIRECTIVE_RULE_NAMES)
 
 
 def check_source(path: str, data: bytes, options: Options) -> FileResult:
@@ -36,10 +50,16 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
     version = options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
     src = SourceFile.parse(path, data, version)
     if options.fix is None:
-        findings = engine.analyze(src, rules)
-        return FileResult(path, tuple(findings), line_starts=line_starts(data))
+        analysis = engine.examine(src, rules, options.directives())
+        return FileResult(
+            path,
+            tuple(analysis.findings),
+            line_starts=line_starts(data),
+            suppressed=analysis.suppressed,
+            data=data if analysis.findings or analysis.suppressed else None,
+        )
     try:
-        outcome = engine.fix_until_stable(src, rules, options.fix)
+        outcome = engine.fix_until_stable(src, rules, options.fix, options.directives())
     except engine.FixError as error:
         return FileResult(path, error=f"{path}: internal error: {error}")
     changed = outcome.source.data != data
@@ -50,6 +70,8 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
         original=data if changed else None,
         fixed=outcome.source.data if changed else None,
         line_starts=line_starts(outcome.source.data),
+        suppressed=outcome.suppressed,
+        data=outcome.source.data if outcome.remaining or outcome.suppressed else None,
     )
 
 

@@ -1,6 +1,7 @@
 """Detectors find, fixers rewrite, the engine decides.
 
-The engine runs the detectors on a file, drops what lies in a syntax-error region, asks each
+The engine runs the detectors on a file, drops what lies in a syntax-error region, sets aside
+what a ``//gofixleak:`` directive suppresses (see suppression.py), asks each
 rule's fixer for a fix and validates it, then applies compatible fixes, re-parses, re-detects and
 repeats until nothing applicable is left.
 """
@@ -8,12 +9,13 @@ repeats until nothing applicable is left.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from gofixleak import edits
-from gofixleak.model import Applicability, Finding, Fix
+from gofixleak import edits, registry, suppression
+from gofixleak.model import Applicability, Finding, Fix, Suppressed
 from gofixleak.registry import Rule
 from gofixleak.source import SourceFile, error_count
+from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
 MAX_PASSES = 50
 
@@ -22,16 +24,39 @@ class FixError(Exception):
     """A fixer produced edits that cannot be trusted: an internal error naming the rule."""
 
 
-def analyze(src: SourceFile, rules: Sequence[Rule]) -> list[Finding]:
-    """Every finding of ``rules`` in ``src``, sorted by position, each with its fix (if any)."""
-    findings: list[Finding] = []
+def analyze(
+    src: SourceFile, rules: Sequence[Rule], report: Collection[str] = DIRECTIVE_RULE_NAMES
+) -> list[Finding]:
+    """Every finding of ``rules`` in ``src`` that no directive suppresses, sorted by position,
+    each with its fix (if any), and the ``report``-ed problems of the directives themselves."""
+    return examine(src, rules, report).findings
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyze` returns, and the suppressed findings (never fixed) beside it."""
+
+    findings: list[Finding]
+    suppressed: tuple[Suppressed, ...]
+
+
+def examine(
+    src: SourceFile, rules: Sequence[Rule], report: Collection[str] = DIRECTIVE_RULE_NAMES
+) -> Analysis:
+    """:func:`analyze`, with the suppressed findings kept aside for reports."""
+    found: list[Finding] = []
     for rule in rules:
         for finding in rule.detect(src):
             if src.is_broken(finding.span):
                 continue
-            findings.append(_with_fix(finding, src, rule))
+            found.append(finding)
+    by_name = {rule.name: rule for rule in rules}
+    known = {*registry.rule_names(), *by_name} if suppression.has_directives(src.data) else ()
+    screened = suppression.screen(src, found, known, by_name, report)
+    findings = [_with_fix(f, src, by_name[f.rule]) for f in screened.kept]
+    findings.extend(screened.problems)
     findings.sort(key=lambda f: (f.span, f.rule))
-    return findings
+    return Analysis(findings, screened.suppressed)
 
 
 def _with_fix(finding: Finding, src: SourceFile, rule: Rule) -> Finding:
@@ -56,18 +81,25 @@ class Outcome:
     source: SourceFile
     remaining: tuple[Finding, ...]
     applied: tuple[Finding, ...]
+    suppressed: tuple[Suppressed, ...] = ()
 
 
-def fix_until_stable(src: SourceFile, rules: Sequence[Rule], required: Applicability) -> Outcome:
+def fix_until_stable(
+    src: SourceFile,
+    rules: Sequence[Rule],
+    required: Applicability,
+    report: Collection[str] = DIRECTIVE_RULE_NAMES,
+) -> Outcome:
     """Apply every fix at least ``required``, pass after pass, until none is left."""
     applied: list[Finding] = []
     for _ in range(MAX_PASSES):
-        findings = analyze(src, rules)
+        analysis = examine(src, rules, report)
+        findings = analysis.findings
         candidates = {
             id(f.fix): f for f in findings if f.fix is not None and f.fix.applicability >= required
         }
         if not candidates:
-            return Outcome(src, tuple(findings), tuple(applied))
+            return Outcome(src, tuple(findings), tuple(applied), analysis.suppressed)
         accepted, _ = edits.compatible(f.fix for f in candidates.values() if f.fix is not None)
         src = _apply(src, accepted, [candidates[id(fix)] for fix in accepted])
         applied.extend(candidates[id(fix)] for fix in accepted)

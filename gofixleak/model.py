@@ -103,6 +103,15 @@ class Finding:
     fix: Fix | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding silenced by a ``//gofixleak:`` directive: kept for reports, never fixed."""
+
+    finding: Finding
+    reason: str
+    directive: Span
+
+
 _RULE_NAME = re.compile(r"^[a-z]+(-[a-z]+)+$")
 
 
@@ -155,6 +164,10 @@ class FileResult:
     fixed: bytes | None = None
     error: str | None = None
     line_starts: tuple[int, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    # The bytes the spans refer to, kept when there is something to report: SARIF and GitHub
+    # columns count UTF-16 code units, which only the text can tell.
+    data: bytes | None = None
 
     @property
     def changed(self) -> bool:
