@@ -6,11 +6,12 @@ Nothing here prints or writes files.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from gofixleak import discovery, engine, registry
+from gofixleak import discovery, engine, parallel, registry, suppression
 from gofixleak.model import Applicability, FileResult
 from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -47,6 +48,8 @@ def _without_directive_rules(names: tuple[str, ...] | None) -> tuple[str, ...] |
 def check_source(path: str, data: bytes, options: Options) -> FileResult:
     """Check (and, when ``options.fix`` is set, fix) one file's bytes."""
     rules = options.rules()
+    if not registry.applicable(rules, data) and not suppression.has_directives(data):
+        return FileResult(path)  # nothing an enabled rule looks for: not even parsed
     version = options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
     src = SourceFile.parse(path, data, version)
     if options.fix is None:
@@ -54,7 +57,8 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
         return FileResult(
             path,
             tuple(analysis.findings),
-            line_starts=line_starts(data),
+            # Kept only where something will be shown: a large clean tree keeps nothing.
+            line_starts=line_starts(data) if analysis.findings or analysis.suppressed else (),
             suppressed=analysis.suppressed,
             data=data if analysis.findings or analysis.suppressed else None,
         )
@@ -69,7 +73,9 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
         outcome.applied,
         original=data if changed else None,
         fixed=outcome.source.data if changed else None,
-        line_starts=line_starts(outcome.source.data),
+        line_starts=line_starts(outcome.source.data)
+        if changed or outcome.remaining or outcome.suppressed
+        else (),
         suppressed=outcome.suppressed,
         data=outcome.source.data if outcome.remaining or outcome.suppressed else None,
     )
@@ -89,11 +95,16 @@ def check_file(path: str, options: Options) -> FileResult:
     return check_source(path, data, options)
 
 
-def run(paths: Sequence[str], options: Options) -> Iterator[FileResult]:
-    """One result per Go file under ``paths`` (and one with an error per bad path)."""
+def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
+    """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
+    order, as they come: on ``jobs`` processes (default: one per core; 1: in this process)."""
     options.rules()  # unknown rule names fail before any work
-    for item in discovery.discover(paths):
-        if item.error is not None:
-            yield FileResult(item.path, error=item.error)
-        else:
-            yield check_file(item.path, options)
+    check = functools.partial(check_item, options=options)
+    return parallel.ordered_map(check, discovery.discover(paths), jobs)
+
+
+def check_item(item: discovery.Item, options: Options) -> FileResult:
+    """One discovered file's result (or the error discovery found for that path)."""
+    if item.error is not None:
+        return FileResult(item.path, error=item.error)
+    return check_file(item.path, options)

@@ -94,6 +94,15 @@ def check(
         str | None,
         typer.Option("--go-version", help="Go version to assume, e.g. 1.22 (default: go.mod)."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Files checked in parallel (default: one per CPU core; 1: in one process).",
+        ),
+    ] = None,
 ) -> None:
     """Report goroutine leaks; with --diff or --apply, fix them.
 
@@ -113,7 +122,9 @@ def check(
         options.rules()
     except (ValueError, registry.UnknownRuleError) as error:
         raise _fail(str(error)) from error
-    results = list(api.run(paths or ["."], options))
+    # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
+    # follows what is reported, not the size of the tree.
+    results = [r for r in api.run(paths or ["."], options, jobs) if _is_worth_keeping(r)]
     failed = _report_errors(results)
     if apply:
         failed |= _write(results)
@@ -124,6 +135,16 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     remaining = any(r.findings for r in results) or (diff and any(r.changed for r in results))
     raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+
+
+def _is_worth_keeping(result: FileResult) -> bool:
+    return bool(
+        result.findings
+        or result.suppressed
+        or result.error is not None
+        or result.fixes_applied
+        or result.changed
+    )
 
 
 def _report_errors(results: list[FileResult]) -> bool:

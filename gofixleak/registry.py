@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from gofixleak import detectors
 from gofixleak.model import Finding, Fix, RuleInfo
+from gofixleak.prefilter import Prefilter
 from gofixleak.source import SourceFile
 
 Detector = Callable[[SourceFile], Iterable[Finding]]
@@ -21,10 +22,17 @@ class Rule:
     info: RuleInfo
     detect: Detector
     fix: Fixer | None
+    # The detector module's optional PREFILTER: a file whose bytes do not match it cannot hold a
+    # finding of this rule, so the rule is not run on it (None: always run).
+    prefilter: Prefilter | None = None
 
     @property
     def name(self) -> str:
         return self.info.name
+
+    def may_match(self, data: bytes) -> bool:
+        """False only when ``data`` provably holds no finding of this rule."""
+        return self.prefilter is None or self.prefilter.search(data) is not None
 
     @property
     def fixable(self) -> bool:
@@ -52,8 +60,28 @@ def all_rules() -> tuple[Rule, ...]:
             fix = None
         else:
             fix = fixer.fix
-        rules.append(Rule(info, detector.detect, fix))
+        rules.append(Rule(info, detector.detect, fix, getattr(detector, "PREFILTER", None)))
     return tuple(sorted(rules, key=lambda r: r.name))
+
+
+def applicable(rules: Sequence[Rule], data: bytes) -> tuple[Rule, ...]:
+    """The rules that may report something in ``data``: those whose prefilter matches it.
+
+    Rules often share a prefilter (every goroutine rule needs a ``go`` statement): each distinct
+    one is run once.
+    """
+    verdicts: dict[int, bool] = {}
+    chosen = []
+    for rule in rules:
+        if rule.prefilter is None:
+            chosen.append(rule)
+            continue
+        key = id(rule.prefilter)
+        if key not in verdicts:
+            verdicts[key] = rule.may_match(data)
+        if verdicts[key]:
+            chosen.append(rule)
+    return tuple(chosen)
 
 
 def rule_names() -> list[str]:

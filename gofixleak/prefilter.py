@@ -1,0 +1,67 @@
+"""Byte-level tests run before parsing: can this file hold a finding of a rule at all?
+
+Most Go files start no goroutine and make no ticker, and parsing is what a scan spends its time
+on. A detector module may declare ``PREFILTER``: an object with ``search(data)`` (a compiled
+``re.Pattern[bytes]`` or one of the matchers below) that finds something in every file the rule
+could report. A file it does not match is never parsed for that rule. A prefilter must be a
+*necessary* condition: too loose costs time, too strict loses findings
+(tests/test_prefilter.py runs every fixture with and without the prefilters).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+
+class Prefilter(Protocol):
+    """What ``PREFILTER`` must offer: ``search(data)`` is None when the rule cannot fire."""
+
+    def search(self, data: bytes, /) -> object | None: ...
+
+
+_GO_WORD = re.compile(rb"\bgo\b")
+# What may separate a statement's first token from what precedes it on its line: Go's blanks,
+# and (tree-sitter's whitespace is Unicode's) any byte of a multi-byte UTF-8 character.
+_BLANKS = b" \t\r\f\v" + bytes(range(0x80, 0x100))
+# What may end the token before a statement on the same line: a block's `{`, a `;` or NUL
+# statement terminator, the `:` of a case clause or label, a `*/` comment.
+_STATEMENT_STARTERS = frozenset(b"{;:\x00")
+
+
+class GoStatement:
+    """Matches when a ``go`` keyword stands where a statement can start.
+
+    A ``go`` statement is a statement, so in a declaration without syntax errors its ``go``
+    follows, on its own line, only blanks, or one of ``{`` ``;`` ``:`` NUL ``*/`` (tree-sitter-go
+    also ends statements at NUL). That leaves out the word "go" in comments (``// go to``,
+    ``//go:build``) and in strings (``"go/token"``), which are most of its occurrences. In a
+    declaration with a syntax error a ``go`` may be glued to what precedes it; the engine reports
+    nothing inside such a declaration.
+    """
+
+    def search(self, data: bytes, /) -> re.Match[bytes] | None:
+        for match in _GO_WORD.finditer(data):
+            if _starts_statement(data, match.start()):
+                return match
+        return None
+
+    def __repr__(self) -> str:
+        return "GoStatement()"
+
+
+def _starts_statement(data: bytes, offset: int) -> bool:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    before = data[line_start:offset].rstrip(_BLANKS)
+    return not before or before[-1] in _STATEMENT_STARTERS or before.endswith(b"*/")
+
+
+GO_STATEMENT: Prefilter = GoStatement()
+"""Every rule about a goroutine: no ``go`` statement, no goroutine, nothing to report."""
+
+TIME_TICK: Prefilter = re.compile(rb"\bTick\b")
+"""``time.Tick``: the name is always written (``time.Tick``, an alias's ``t.Tick``, a dot
+import's ``Tick``, a method value ``f := time.Tick``)."""
+
+NEW_TICKER_OR_TIMER: Prefilter = re.compile(rb"\bNew(?:Ticker|Timer)\b")
+"""``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
