@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from gofixleak import __version__, api, registry
+from gofixleak import verify as verifier
 from gofixleak.model import Applicability, FileResult
 from gofixleak.output import diff as diff_output
 from gofixleak.output import json_report, text
@@ -103,6 +104,18 @@ def check(
             help="Files checked in parallel (default: one per CPU core; 1: in one process).",
         ),
     ] = None,
+    verify_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Build and vet the fixed packages first (go -overlay; the checkout is untouched);"
+            " drop the fixes that break them.",
+        ),
+    ] = False,
+    verify_tests: Annotated[
+        bool,
+        typer.Option("--verify-tests", help="--verify, and also drop fixes whose go test fails."),
+    ] = False,
 ) -> None:
     """Report goroutine leaks; with --diff or --apply, fix them.
 
@@ -110,6 +123,8 @@ def check(
     """
     if diff and apply:
         raise _fail("--diff and --apply do not go together: --diff writes nothing")
+    if (verify_fixes or verify_tests) and not (diff or apply):
+        raise _fail("--verify checks fixes: use it with --diff or --apply")
     try:
         options = api.Options(
             select=_names(select) or None,
@@ -125,6 +140,8 @@ def check(
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
     results = [r for r in api.run(paths or ["."], options, jobs) if _is_worth_keeping(r)]
+    if verify_fixes or verify_tests:
+        results = _verified(results, options, tests=verify_tests)
     failed = _report_errors(results)
     if apply:
         failed |= _write(results)
@@ -145,6 +162,17 @@ def _is_worth_keeping(result: FileResult) -> bool:
         or result.fixes_applied
         or result.changed
     )
+
+
+def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -> list[FileResult]:
+    """Only the fixes whose packages still build and vet (and test); the others are reported."""
+    try:
+        outcome = verifier.verify(results, options, tests=tests)
+    except verifier.VerifyError as error:
+        raise _fail(str(error)) from error
+    for dropped in outcome.dropped:
+        typer.echo(f"gofixleak: {dropped.describe()}", err=True)
+    return list(outcome.results)
 
 
 def _report_errors(results: list[FileResult]) -> bool:
