@@ -13,7 +13,10 @@ value is taken:
 - first result wins: several senders, a single ``<-ch`` (``return <-ch``);
 - timeout or cancellation: the only receive is a ``select`` case beside ``time.After(d)``, a
   timer, ``ctx.Done()`` or ``default``;
-- a buffered channel whose constant capacity is smaller than the number of sends.
+- a buffered channel whose constant capacity is smaller than the number of sends;
+- a send by the function itself on its new unbuffered channel before the channel is mentioned
+  anywhere else (``errc <- err; return errc``): nobody can hold the channel yet, so nobody can
+  ever receive, and the function itself blocks forever.
 
 Why it leaks
 ------------
@@ -62,6 +65,10 @@ The fix is UNSAFE when a goroutine sends at most once but may not send, when a s
 conditional, when the size is a signed integer that could be negative (``make`` panics where the
 loop would just not run), or when the size is used between the ``make`` and the loop.
 
+For the send by the function itself the fix is ``make(chan T, 1)``: SAFE when each such send
+is followed by ``return`` (and not in a loop) and no goroutine sends on the channel; UNSAFE when
+goroutines send on it too (their sends stop waiting for the receiver).
+
 There is no fix when the number of sends is unknown: a goroutine that sends in a loop or more
 than once, nested spawning loops, a range over something whose kind the syntax does not tell
 (a call result, a field, a channel, a function), a counted loop other than
@@ -76,9 +83,11 @@ including ``go worker(ch)`` and a literal taking it as a parameter), is closed o
 when a sender ``select``s (it can give up), when a goroutine or deferred literal receives, and when
 the loop that collects also spawns. It does not report a receive skipped by an early ``return``
 placed between the ``go`` statements and the receive, several receives outside loops after a
-spawning loop, a non-constant capacity that may be too small, nor a send in the function itself
-before anybody can receive (``errc <- err; return errc``). Types are not known: a range over a
-name is sized only when the name's declaration shows its kind.
+spawning loop, nor a non-constant capacity that may be too small. A send by the function itself
+is reported only when it is the first mention of the channel after the ``make``, outside loops,
+in a function without ``goto``. Types are not known: a range over a name is sized only when the
+name's one declaration in the enclosing function shows its kind (a parameter's or ``var``'s
+type, a composite literal, ``make``, ``len``); package-level names are not sized.
 
 References
 ----------
@@ -144,7 +153,12 @@ def detect(src: SourceFile) -> Iterator[Finding]:
 
 def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     body = channel.function.child_by_field_name("body")
-    if body is None or not channels.is_confined(channel, src):
+    if body is None:
+        return None
+    self_send = _first_self_send(channel, body, src)
+    if self_send is not None:
+        return _self_send_finding(channel, self_send, body, src)
+    if not channels.is_confined(channel, src):
         return None
     name = channel.name
     if channels.closes_of(body, name, src) or channels.ranges_over(body, name, src):
@@ -174,6 +188,64 @@ def _senders(sends: list[Node], function: Node) -> dict[Node, list[Node]] | None
             return None
         out.setdefault(go, []).append(send)
     return out
+
+
+# --- a send before anybody can receive ------------------------------------------------------
+
+
+def _first_self_send(channel: LocalChannel, body: Node, src: SourceFile) -> Node | None:
+    """A blocking send on the unbuffered ``channel`` by the function itself, before any other
+    mention of the channel: nothing else can hold it yet, so nothing can ever receive it."""
+    if channel.capacity is not None or any(syntax.descendants(body, "goto_statement")):
+        return None
+    mentions = [
+        n
+        for n in syntax.descendants(body, "identifier")
+        if src.show(n) == channel.name and n.start_byte > channel.make.end_byte
+    ]
+    first = min(mentions, key=lambda n: n.start_byte, default=None)
+    send = first.parent if first is not None else None
+    if (
+        send is None
+        or send.type != "send_statement"
+        or send.child_by_field_name("channel") != first
+    ):
+        return None
+    if syntax.enclosing_function(send) != channel.function or channels.select_alternatives(send):
+        return None
+    return None if _loops_after_make(send, channel) else send
+
+
+def _self_send_finding(channel: LocalChannel, send: Node, body: Node, src: SourceFile) -> Finding:
+    captures = {
+        "make": span_of(channel.make),
+        "type": span_of(channel.channel_type),
+        "exit": span_of(send),
+    }
+    own = [
+        s
+        for s in channels.sends_on(body, channel.name, src)
+        if syntax.enclosing_function(s) == channel.function
+    ]
+    # Room for one value is enough when every path sends at most once and returns at once.
+    if all(_is_followed_by_return(s) and not _loops_after_make(s, channel) for s in own):
+        captures["sender:1"] = span_of(send)
+        if len(own) < len(channels.sends_on(body, channel.name, src)):
+            captures["review:other-senders"] = span_of(channel.make)
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(channel.make),
+        message=f"{channel.name} is unbuffered and nothing can receive from it yet; "
+        "this send blocks forever",
+        captures=captures,
+        related=(Related(span_of(send), "blocks here"),),
+    )
+
+
+def _is_followed_by_return(statement: Node) -> bool:
+    following = _next_statement(statement)
+    return following is not None and following.type == "return_statement"
 
 
 # --- where receiving stops -------------------------------------------------------------------
