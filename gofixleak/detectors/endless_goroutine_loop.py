@@ -65,18 +65,18 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from gofixleak import syntax
+from gofixleak import prefilter, syntax
 from gofixleak.model import Finding, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="endless-goroutine-loop", doc=__doc__ or "")
+# Every finding is in a goroutine: a file without a `go` statement has none.
+PREFILTER = prefilter.GO_STATEMENT
 
 _CHANNEL_OPERATIONS = frozenset({"select_statement", "send_statement"})
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
-    if b"go " not in src.data and b"go\t" not in src.data:
-        return
     for function in goroutine_functions(src):
         for loop in endless_loops(function, src):
             yield Finding(

@@ -1,0 +1,292 @@
+"""A goroutine sends its error, then falls through to a second send that nobody receives.
+
+What it finds
+-------------
+A function makes an unbuffered channel, starts one goroutine that sends on it, and receives
+exactly one value from it. In the goroutine, an error check sends on the channel and forgets to
+`return`, so that control falls through to the next send on the same channel (Uber's
+DoubleSend):
+
+    if err != nil {
+        errc <- err   // missing return
+    }
+    errc <- nil
+
+Only this shape is reported: the `if` checks `X != nil` where `X` is named `err` or `...err`/
+`...Err`, has no `else`, ends with the send, and is not inside a loop of the goroutine; the
+second send is a later statement of the same block, and nothing between the two can leave the
+block or send on the channel.
+
+Why it leaks
+------------
+The receiver takes one value, the error, and moves on. The goroutine's second send on an
+unbuffered channel then waits for a receiver that never comes: the goroutine blocks forever on
+the error path, and keeps its stack and everything it references.
+
+Example
+-------
+    func Fetch(fail bool) error {
+        errc := make(chan error)
+        go func() {
+            if err := work(fail); err != nil {
+                errc <- err
+            }
+            errc <- nil
+        }()
+        return <-errc
+    }
+
+Fixed
+-----
+    func Fetch(fail bool) error {
+        errc := make(chan error)
+        go func() {
+            if err := work(fail); err != nil {
+                errc <- err
+                return
+            }
+            errc <- nil
+        }()
+        return <-errc
+    }
+
+Fix safety
+----------
+The fix inserts `return` after the error send, so the error path ends there. It is UNSAFE: it
+also skips whatever the goroutine did after the `if` on the error path (cleanup, logging), which
+needs a review. No fix is offered when the goroutine literal has results (a bare `return` would
+not compile), or when the skipped code calls `close`, or `Done`, `Unlock`, `RUnlock`, `Release`,
+`Signal` or `Broadcast` outside a `defer` (the error path would skip bookkeeping that others
+wait for); the finding remains.
+
+Limitations
+-----------
+- Channels that are buffered (`make(chan error, 1)`: the second send does not block), received
+  from more than once, in a loop or with `range`, sent on by more than one goroutine, or that
+  escape the function (parameters, fields, channels passed to a helper) are not reported.
+- Goroutines started as named functions (`go worker(errc)`) are not followed.
+- Error checks other than `err != nil` (`!ok`, `errors.Is`), a first send inside a `select`,
+  and a second send in an enclosing block are not recognised.
+
+References
+----------
+- Uber, "Unveiling and Vanquishing Goroutine Leaks in Enterprise Microservices" (CGO 2024),
+  the DoubleSend pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from gofixleak import channels, prefilter, syntax
+from gofixleak.model import Finding, Related, RuleInfo
+from gofixleak.source import SourceFile, span_of
+
+RULE = RuleInfo(name="double-send", doc=__doc__ or "")
+# Every finding is in a goroutine: a file without a `go` statement has none.
+PREFILTER = prefilter.GO_STATEMENT
+
+# Bookkeeping that the error path must not skip: others wait for it.
+_BOOKKEEPING_METHODS = frozenset({"Done", "Unlock", "RUnlock", "Release", "Signal", "Broadcast"})
+# Statements after which the second send may not run (a select may take another case).
+_JUMPS = frozenset(
+    {
+        "return_statement",
+        "goto_statement",
+        "break_statement",
+        "continue_statement",
+        "select_statement",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DoubleSend:
+    check: Node  # the `if err != nil { ... }` statement
+    first: Node  # the send that ends it
+    second: Node  # the send it falls through to
+    goroutine: Node  # the func literal
+
+
+def detect(src: SourceFile) -> Iterator[Finding]:
+    if b"<-" not in src.data or b"nil" not in src.data:
+        return
+    for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
+        for channel in channels.local_channels(function, src):
+            found = double_send(channel, src)
+            if found is not None:
+                yield finding(channel, found, src)
+
+
+def finding(channel: channels.LocalChannel, found: DoubleSend, src: SourceFile) -> Finding:
+    line = src.data[: found.second.start_byte].count(b"\n") + 1
+    captures = {"send": span_of(found.first)}
+    if is_fixable(found, src):
+        captures["return_after"] = span_of(found.first)
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(found.first),
+        message=f"goroutine sends on {channel.name} on the error path, then falls through to the "
+        f"send on line {line}, which blocks forever: {channel.name} is received from once",
+        captures=captures,
+        related=(Related(span_of(found.second), "the second send"),),
+    )
+
+
+# --- the channel: made here, unbuffered, fed by one goroutine, received once ----------------------
+
+
+def double_send(channel: channels.LocalChannel, src: SourceFile) -> DoubleSend | None:
+    goroutine = single_sender(channel, src)
+    if goroutine is None or not is_received_once(channel, src):
+        return None
+    body = syntax.function_body(goroutine)
+    if body is None:
+        return None
+    for send in syntax.descendants(body, "send_statement", into_functions=False):
+        check = error_check_ending_in(send, src)
+        if check is not None and channels.is_name(
+            send.child_by_field_name("channel"), channel.name, src
+        ):
+            second = fall_through_send(check, channel.name, src)
+            if second is not None:
+                return DoubleSend(check, send, second, goroutine)
+    return None
+
+
+def single_sender(channel: channels.LocalChannel, src: SourceFile) -> Node | None:
+    """The goroutine literal that makes every send on the unbuffered ``channel``, or None."""
+    capacity = channel.capacity
+    if capacity is not None and src.show(capacity) != "0":
+        return None
+    body = syntax.function_body(channel.function)
+    if body is None or not channels.is_confined(channel, src):
+        return None
+    sends = channels.sends_on(body, channel.name, src)
+    goroutines = {
+        (go.start_byte, go.end_byte) if go is not None else None
+        for go in (channels.go_statement_of(s, channel.function) for s in sends)
+    }
+    if len(goroutines) != 1 or None in goroutines:
+        return None
+    go = channels.go_statement_of(sends[0], channel.function)
+    return syntax.launched_literal(go) if go is not None else None
+
+
+def is_received_once(channel: channels.LocalChannel, src: SourceFile) -> bool:
+    """One receive, in the function's own body, run once per ``make`` (not in a loop of its own)."""
+    body = syntax.function_body(channel.function)
+    if body is None or channels.ranges_over(body, channel.name, src):
+        return False
+    receives = channels.receives_from(body, channel.name, src)
+    if len(receives) != 1:
+        return False
+    receive = receives[0]
+    if not syntax.same_node(syntax.enclosing_function(receive), channel.function):
+        return False
+    around_make = {span_of(loop) for loop in syntax.enclosing_loops(channel.declaration)}
+    return all(span_of(loop) in around_make for loop in syntax.enclosing_loops(receive))
+
+
+# --- the goroutine: an error check that sends and falls through -------------------------------
+
+
+def fall_through_send(check: Node, name: str, src: SourceFile) -> Node | None:
+    """The later send on ``name`` of the same block that control reaches after ``check``."""
+    if check.parent is None:
+        return None
+    later = [s for s in check.parent.named_children if s.start_byte >= check.end_byte]
+    for statement in later:
+        if statement.type == "send_statement" and channels.is_name(
+            statement.child_by_field_name("channel"), name, src
+        ):
+            return statement
+        if can_leave_or_send(statement, name, src):
+            return None
+    return None
+
+
+def error_check_ending_in(send: Node, src: SourceFile) -> Node | None:
+    """The ``if err != nil { ...; send }`` (no else, not in a loop) that ends with ``send``."""
+    statements = send.parent
+    block = statements.parent if statements is not None else None
+    check = block.parent if block is not None else None
+    if statements is None or block is None or check is None or check.type != "if_statement":
+        return None
+    if not syntax.same_node(check.child_by_field_name("consequence"), block):
+        return None
+    last = syntax.block_statements(block)
+    if not last or not syntax.same_node(last[-1], send):
+        return None
+    if check.child_by_field_name("alternative") is not None or syntax.enclosing_loops(check):
+        return None
+    return check if is_error_check(check.child_by_field_name("condition"), src) else None
+
+
+def is_error_check(condition: Node | None, src: SourceFile) -> bool:
+    """``err != nil`` (or ``fooErr != nil``, ``nil != err``)."""
+    if condition is None or condition.type != "binary_expression":
+        return False
+    operator = condition.child_by_field_name("operator")
+    left = condition.child_by_field_name("left")
+    right = condition.child_by_field_name("right")
+    if operator is None or operator.type != "!=" or left is None or right is None:
+        return False
+    if right.type != "nil":
+        left, right = right, left
+    return (
+        right.type == "nil" and left.type == "identifier" and src.show(left).lower().endswith("err")
+    )
+
+
+def can_leave_or_send(statement: Node, name: str, src: SourceFile) -> bool:
+    """The statement may jump away (so the second send may not run) or sends on ``name``."""
+    return any(
+        node.type in _JUMPS
+        or syntax.is_ending_call(src, node)
+        or (
+            node.type == "send_statement"
+            and channels.is_name(node.child_by_field_name("channel"), name, src)
+        )
+        for node in syntax.walk(statement, into_functions=False)
+    )
+
+
+# --- whether the missing return can be inserted -----------------------------------------------
+
+
+def is_fixable(found: DoubleSend, src: SourceFile) -> bool:
+    if found.goroutine.child_by_field_name("result") is not None:
+        return False  # a bare return would not compile
+    body = syntax.function_body(found.goroutine)
+    if body is None:
+        return False
+    return not any(
+        is_bookkeeping(node, src)
+        for node in syntax.walk(body, into_functions=False)
+        if node.start_byte >= found.check.end_byte and not is_deferred(node)
+    )
+
+
+def is_bookkeeping(node: Node, src: SourceFile) -> bool:
+    if node.type != "call_expression":
+        return False
+    if syntax.call_name(src, node) == "close":
+        return True
+    function = node.child_by_field_name("function")
+    field = function.child_by_field_name("field") if function is not None else None
+    return field is not None and src.show(field) in _BOOKKEEPING_METHODS
+
+
+def is_deferred(node: Node) -> bool:
+    """``node`` is in a ``defer`` statement of its function: it runs on the error path too."""
+    for ancestor in syntax.ancestors(node):
+        if ancestor.type == "defer_statement":
+            return True
+        if ancestor.type in syntax.FUNCTIONS:
+            return False
+    return False

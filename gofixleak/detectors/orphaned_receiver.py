@@ -1,0 +1,101 @@
+"""A goroutine receives from a local channel that nothing can ever send on or close.
+
+What it finds
+-------------
+A function makes a channel (`ch := make(chan T)`), starts a goroutine that receives from it
+(`<-ch`, `v := <-ch`, `for v := range ch`, or a `select` whose only case receives from it), and
+nothing in the function sends on `ch` or closes it. The channel must not escape: it is not
+returned, stored, assigned, passed to a function (`go worker(ch)` included) or captured by a
+literal that is kept for later, so no code out of view can send on it either.
+
+Why it leaks
+------------
+A receive from a channel that is never sent on or closed blocks forever. The goroutine can never
+finish, and keeps its stack and everything it references until the process ends; every call of
+the function adds one more.
+
+Example
+-------
+    func Leak() {
+        ch := make(chan int)
+        go func() {
+            val := <-ch
+            fmt.Println("We received a value:", val)
+        }()
+    }
+
+Fixed
+-----
+No automatic fix.
+
+Fix safety
+----------
+No fix is offered: closing `ch` would hand the goroutine a zero value it never expected, and
+sending needs a value only the author knows. Usually the sending side was forgotten or the
+channel should be passed to the code that produces the value.
+
+Limitations
+-----------
+- A receive in a `select` that has another case (or a `default`) is not reported: the other case
+  may end the goroutine.
+- Receives in the function's own body (a deadlock rather than a leak), in literals that are not
+  started with `go`, and in goroutines started by a nested goroutine are not reported.
+- A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
+  channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
+- One finding per channel, at its first blocking receive in a goroutine.
+
+References
+----------
+- The seed article, case 1 (a receive with no sender).
+- https://go.dev/ref/spec#Receive_operator
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node
+
+from gofixleak import channels, prefilter, syntax
+from gofixleak.model import Finding, Related, RuleInfo
+from gofixleak.source import SourceFile, span_of
+
+RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
+# Every finding is in a goroutine: a file without a `go` statement has none.
+PREFILTER = prefilter.GO_STATEMENT
+
+
+def detect(src: SourceFile) -> Iterator[Finding]:
+    if b"chan" not in src.data or (b"<-" not in src.data and b"range" not in src.data):
+        return
+    for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
+        for channel in channels.local_channels(function, src):
+            receive = orphaned_receive(channel, src)
+            if receive is not None:
+                yield Finding(
+                    rule=RULE.name,
+                    path=src.path,
+                    span=span_of(receive),
+                    message=f"goroutine receives from {channel.name}, which nothing sends on "
+                    "or closes: it blocks forever",
+                    captures={"make": span_of(channel.make)},
+                    related=(Related(span_of(channel.make), f"{channel.name} is made here"),),
+                )
+
+
+def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | None:
+    """The first receive from ``channel`` that blocks a goroutine forever, or None."""
+    body = syntax.function_body(channel.function)
+    if body is None or not channels.is_confined(channel, src):
+        return None
+    if channels.sends_on(body, channel.name, src) or channels.closes_of(body, channel.name, src):
+        return None
+    receives = channels.receives_from(body, channel.name, src)
+    receives += channels.ranges_over(body, channel.name, src)
+    blocking = [
+        r
+        for r in receives
+        if channels.go_statement_of(r, channel.function) is not None
+        and not channels.select_alternatives(r)
+    ]
+    return min(blocking, key=lambda r: r.start_byte, default=None)
