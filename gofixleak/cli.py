@@ -13,11 +13,11 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from gofixleak import __version__, api, registry
+from gofixleak import __version__, api, registry, suppression
 from gofixleak import verify as verifier
-from gofixleak.model import Applicability, FileResult
+from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.output import diff as diff_output
-from gofixleak.output import json_report, text
+from gofixleak.output import github, json_report, sarif, text
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -43,6 +43,8 @@ app = typer.Typer(
 class OutputFormat(enum.StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 def _version(value: bool) -> None:
@@ -203,9 +205,18 @@ def _render(
                 out.write(diff_output.unified(result.path, result.original, result.fixed))
     elif output_format is OutputFormat.json:
         out.write(json_report.render(results).encode())
+    elif output_format is OutputFormat.sarif:
+        out.write(sarif.render(results, _all_rule_infos()).encode())
+    elif output_format is OutputFormat.github:
+        out.write(github.render(results).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
     out.flush()
+
+
+def _all_rule_infos() -> list[RuleInfo]:
+    """Every rule that can be reported: the detectors, then the directive rules."""
+    return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
 
 
 def main() -> None:

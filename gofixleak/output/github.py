@@ -1,0 +1,50 @@
+"""GitHub Actions workflow commands: one ``::warning`` annotation per finding.
+
+``::warning file=F,line=L,col=C,endLine=L2,endColumn=C2,title=RULE::message``; columns count
+UTF-16 code units and are left out when the finding spans several lines (GitHub accepts columns
+only on a single line). Values are escaped as GitHub's toolkit escapes them: ``%``, CR and LF in
+the message; those and ``:`` and ``,`` in properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gofixleak.model import FileResult, Finding
+from gofixleak.output.positions import utf16_position
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, properties: Iterable[tuple[str, str | int]] = ()) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def annotation(result: FileResult, finding: Finding) -> str:
+    line, column = utf16_position(result, finding.span.start)
+    end_line, end_column = utf16_position(result, finding.span.end)
+    properties: list[tuple[str, str | int]] = [("file", result.path), ("line", line)]
+    if line == end_line:
+        properties += [("col", column), ("endLine", end_line), ("endColumn", end_column)]
+    else:
+        properties.append(("endLine", end_line))
+    properties.append(("title", finding.rule))
+    return command("warning", finding.message, properties)
+
+
+def render(results: Iterable[FileResult]) -> str:
+    lines: list[str] = []
+    for result in results:
+        lines.extend(annotation(result, finding) for finding in result.findings)
+        if result.error is not None:
+            lines.append(
+                command("error", result.error, [("file", result.path), ("title", "gofixleak")])
+            )
+    return "".join(line + "\n" for line in lines)

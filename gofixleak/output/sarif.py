@@ -1,0 +1,168 @@
+"""SARIF 2.1.0, as GitHub code scanning takes it.
+
+Every rule is declared in ``tool.driver.rules`` with its descriptions and help taken from its
+docstring; each result names its rule (``ruleId`` and ``ruleIndex``), and carries its fix as
+``fixes[].artifactChanges``. Findings silenced by a ``//gofixleak:`` directive are results with
+``suppressions`` (kind ``inSource``, the directive's reason as justification), not left out.
+Regions use 1-based lines and columns in UTF-16 code units (``columnKind`` says so), plus the
+exact UTF-8 ``byteOffset``/``byteLength``. Paths are relative to ``%SRCROOT%``, the directory
+gofixleak ran in (the repository root, in CI).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from gofixleak import __version__
+from gofixleak.model import FileResult, Finding, Fix, RuleInfo, Span, Suppressed
+from gofixleak.output.positions import utf16_position
+
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+SRCROOT = "%SRCROOT%"
+
+Json = dict[str, Any]
+
+
+def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
+    """The SARIF log of one run over ``results``; ``rules`` are all rules that can be reported."""
+    index = {info.name: i for i, info in enumerate(rules)}
+    sarif_results: list[Json] = []
+    notifications: list[Json] = []
+    for result in results:
+        entries = [(f.span, _result(result, f, index)) for f in result.findings]
+        entries += [(s.finding.span, _suppressed(result, s, index)) for s in result.suppressed]
+        sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
+        if result.error is not None:
+            notifications.append(_notification(result))
+    run: Json = {
+        "tool": {
+            "driver": {
+                "name": "gofixleak",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [rule_descriptor(info) for info in rules],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": not notifications,
+                "toolExecutionNotifications": notifications,
+            }
+        ],
+        "columnKind": "utf16CodeUnits",
+        "results": sarif_results,
+    }
+    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def rule_descriptor(info: RuleInfo) -> Json:
+    doc = info.doc.strip()
+    return {
+        "id": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.section("What it finds") or info.summary},
+        "help": {"text": doc, "markdown": doc},
+        "defaultConfiguration": {"level": "warning"},
+    }
+
+
+def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json:
+    entry: Json = {
+        "ruleId": finding.rule,
+        "level": "warning",
+        "message": {"text": finding.message},
+        "locations": [_location(result, finding.span)],
+    }
+    if finding.rule in index:
+        entry["ruleIndex"] = index[finding.rule]
+    if finding.related:
+        entry["relatedLocations"] = [
+            {"id": i, **_location(result, r.span), "message": {"text": r.message}}
+            for i, r in enumerate(finding.related, start=1)
+        ]
+    if finding.fix is not None:
+        entry["fixes"] = [_fix(result, finding.fix)]
+    return entry
+
+
+def _suppressed(result: FileResult, suppressed: Suppressed, index: dict[str, int]) -> Json:
+    entry = _result(result, suppressed.finding, index)
+    entry["suppressions"] = [
+        {
+            "kind": "inSource",
+            "justification": suppressed.reason,
+            "location": _location(result, suppressed.directive),
+        }
+    ]
+    return entry
+
+
+def _fix(result: FileResult, fix: Fix) -> Json:
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [
+            {
+                "artifactLocation": artifact_location(result.path),
+                "replacements": [
+                    {
+                        "deletedRegion": region(result, e.span),
+                        "insertedContent": _content(e.new_text),
+                    }
+                    for e in fix.edits
+                ],
+            }
+        ],
+        "properties": {"applicability": fix.applicability.label},
+    }
+
+
+def _content(data: bytes) -> Json:
+    try:
+        return {"text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"binary": base64.b64encode(data).decode("ascii")}
+
+
+def _location(result: FileResult, span: Span) -> Json:
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(result.path),
+            "region": region(result, span),
+        }
+    }
+
+
+def region(result: FileResult, span: Span) -> Json:
+    """Lines and UTF-16 columns, 1-based, the end column just past the span; and its bytes."""
+    line, column = utf16_position(result, span.start)
+    end_line, end_column = utf16_position(result, span.end)
+    return {
+        "startLine": line,
+        "startColumn": column,
+        "endLine": end_line,
+        "endColumn": end_column,
+        "byteOffset": span.start,
+        "byteLength": span.end - span.start,
+    }
+
+
+def artifact_location(path: str) -> Json:
+    if os.path.isabs(path):
+        return {"uri": "file://" + urllib.parse.quote(path.replace(os.sep, "/"))}
+    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+
+
+def _notification(result: FileResult) -> Json:
+    return {
+        "level": "error",
+        "message": {"text": result.error or ""},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.path)}}],
+    }

@@ -1,0 +1,8 @@
+package pkg
+
+func Later() {
+	leak() //gofixleak:ignore fake-leak
+}
+
+//gofixleak:ignore fake-leak nothing here any more
+func Gone() {}

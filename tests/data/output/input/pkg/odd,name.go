@@ -1,0 +1,7 @@
+package pkg
+
+func Spread() {
+	leak(
+		1,
+	)
+}
