@@ -22,8 +22,9 @@ class Prefilter(Protocol):
 
 _GO_WORD = re.compile(rb"\bgo\b")
 # What may separate a statement's first token from what precedes it on its line: Go's blanks,
-# and (tree-sitter's whitespace is Unicode's) any byte of a multi-byte UTF-8 character.
-_BLANKS = b" \t\r\f\v" + bytes(range(0x80, 0x100))
+# ASCII control spaces, and (tree-sitter-go's whitespace is Unicode's \s) any byte of a
+# multi-byte UTF-8 character.
+_BLANKS = b" \t\r\f\v\x1c\x1d\x1e\x1f" + bytes(range(0x80, 0x100))
 # What may end the token before a statement on the same line: a block's `{`, a `;` or NUL
 # statement terminator, the `:` of a case clause or label, a `*/` comment.
 _STATEMENT_STARTERS = frozenset(b"{;:\x00")
