@@ -12,13 +12,16 @@ def write_fixed(path: str, original: bytes, fixed: bytes) -> str | None:
     """Replace ``path``'s bytes ``original`` with ``fixed`` atomically; an error line or None.
 
     The new text goes to a temporary file beside the target, which is renamed over it, so a
-    crash leaves either the old file or the new one. A read-only file, or one that changed since
-    it was read, is left alone.
+    crash leaves either the old file or the new one; the file keeps its mode (a 0444 file that
+    root fixes stays 0444). A file this user may not write, or one that changed since it was
+    read, is left alone.
     """
     target = os.path.realpath(path)  # write through a symlink, never replace the link itself
     try:
         info = os.stat(target)
-        if not info.st_mode & stat.S_IWUSR:
+        # Read-only means what the system lets this user do, as for `gofmt -w`: the rename below
+        # could replace a file the user may not write, so ask first. (root may write any file.)
+        if not os.access(target, os.W_OK):
             return f"{path}: read-only; fixes not written"
         with open(target, "rb") as handle:
             if handle.read() != original:

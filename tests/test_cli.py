@@ -109,9 +109,11 @@ def test_unreadable_file_is_an_error_and_the_rest_still_runs(tree: Path) -> None
     assert "pkg/a.go:4:2" in out
 
 
-def test_read_only_file_is_not_written(tree: Path) -> None:
+def test_read_only_file_is_not_written(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tree / "pkg" / "a.go"
     target.chmod(0o444)
+    real_access = os.access  # as a user without write permission (root may write anything)
+    monkeypatch.setattr(os, "access", lambda p, mode: mode != os.W_OK and real_access(p, mode))
     code, _, err = run("--apply", "pkg")
     assert code == 2
     assert "pkg/a.go: read-only; fixes not written" in err

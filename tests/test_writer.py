@@ -6,6 +6,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from gofixleak.writer import write_fixed
 
 
@@ -19,13 +21,28 @@ def test_writes_and_keeps_the_mode(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.go"]  # no temporary file left behind
 
 
-def test_read_only_file_is_left_alone(tmp_path: Path) -> None:
+def test_read_only_file_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "a.go"
     target.write_bytes(b"old\n")
     target.chmod(0o444)
+    real_access = os.access
+    # A user without write permission (the suite may run as root, who may write anything).
+    monkeypatch.setattr(os, "access", lambda p, mode: mode != os.W_OK and real_access(p, mode))
     error = write_fixed(str(target), b"old\n", b"new\n")
     assert error is not None and "read-only" in error
     assert target.read_bytes() == b"old\n"
+
+
+def test_a_file_the_user_may_write_keeps_its_read_only_mode(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"old\n")
+    target.chmod(0o444)
+    if not os.access(target, os.W_OK):
+        assert write_fixed(str(target), b"old\n", b"new\n") is not None
+        return
+    assert write_fixed(str(target), b"old\n", b"new\n") is None
+    assert target.read_bytes() == b"new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
 
 
 def test_file_changed_since_read_is_left_alone(tmp_path: Path) -> None:
