@@ -70,3 +70,34 @@ func Start() { go worker() }
 func main() { go worker() }
 """
     assert findings(code) == []
+
+
+def test_silent_in_a_helper_that_only_main_calls() -> None:
+    code = b"""package main
+
+import "time"
+
+func startPoller() {
+	go func() {
+		for {
+			time.Sleep(time.Second)
+		}
+	}()
+}
+
+func startOther() {
+	go func() {
+		for {
+			time.Sleep(time.Second)
+		}
+	}()
+}
+
+func Restart() { startOther() }
+
+func main() {
+	startPoller()
+	startOther()
+}
+"""
+    assert findings(code) == [15]

@@ -14,8 +14,8 @@ all. A loop whose body holds a `select` statement, a channel send or a channel r
 blocks on channels, and belongs to `select-without-exit`, which reports it and can thread a
 `ctx.Done()` case into it; this rule stays silent there so that one leak is reported once.
 
-Loops of `main.main` and `init`, and of goroutines started there, are not reported: they run for
-the life of the program by design.
+Loops of `main.main` and `init`, and of goroutines started there (or in a function of package
+`main` that only they call), are not reported: they run for the life of the program by design.
 
 Why it leaks
 ------------
@@ -108,7 +108,23 @@ def goroutine_functions(src: SourceFile) -> list[Node]:
 
 
 def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
-    return syntax.is_program_lifetime(src, syntax.top_level_declaration(go))
+    """Started in ``main``/``init``, or in a function of package main that only they call."""
+    declaration = syntax.top_level_declaration(go)
+    if syntax.is_program_lifetime(src, declaration):
+        return True
+    name = syntax.function_name(src, declaration)
+    if declaration.type != "function_declaration" or syntax.package_name(src) != "main":
+        return False
+    calls = [
+        call
+        for call in syntax.descendants(src.root, "call_expression")
+        if (callee := call.child_by_field_name("function")) is not None
+        and callee.type == "identifier"
+        and src.show(callee) == name
+    ]
+    return bool(calls) and all(
+        syntax.is_program_lifetime(src, syntax.top_level_declaration(call)) for call in calls
+    )
 
 
 def launched_function(go: Node, src: SourceFile) -> Node | None:

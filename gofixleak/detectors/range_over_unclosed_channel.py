@@ -67,6 +67,8 @@ Limitations
 - A channel handed to a goroutine or a helper as an argument (`go consume(ch)`) is not tracked,
   nor one declared with `var ch chan T`, stored in a struct or of a named channel type.
 - A channel that nothing sends on is `orphaned-receiver`'s.
+- Not reported when the function cannot return (it may keep sending forever), nor when the
+  producing statement never completes (`for { ch <- next() }`): no close could be reached.
 
 References
 ----------
@@ -116,7 +118,8 @@ def unclosed_range(channel: channels.LocalChannel, src: SourceFile) -> Uses | No
     body = syntax.function_body(channel.function)
     if body is None or not channels.is_confined(channel, src):
         return None
-    if channels.closes_of(body, channel.name, src):
+    # A function that never returns may keep sending forever: then the range is not stuck.
+    if channels.closes_of(body, channel.name, src) or not syntax.can_return(channel.function, src):
         return None
     ranges = channels.ranges_over(body, channel.name, src)
     leaking = [
@@ -200,7 +203,8 @@ def close_point(declaration: Node, sends: list[Node], src: SourceFile) -> Node |
     function = syntax.enclosing_function(declaration)
     if function is None or any(leaves_early(s, src) for s in region) or has_goto(function):
         return None
-    return holder
+    # After a statement that never completes, a close would be unreachable code.
+    return None if syntax.is_terminating(holder, src) else holder
 
 
 def leaves_early(statement: Node, src: SourceFile) -> bool:
