@@ -38,6 +38,9 @@ Limitations
 -----------
 - A receive in a `select` that has another case (or a `default`) is not reported: the other case
   may end the goroutine.
+- A receive inside an unconditional `for { }` loop of the goroutine is left to the loop rules, so
+  that one leak is reported once: `unclosed-quit-channel` when it is the loop's way out
+  (`case <-quit: return`), `select-without-exit` otherwise.
 - Receives in the function's own body (a deadlock rather than a leak), in literals that are not
   started with `go`, and in goroutines started by a nested goroutine are not reported.
 - A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
@@ -97,5 +100,12 @@ def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | 
         for r in receives
         if channels.go_statement_of(r, channel.function) is not None
         and not channels.select_alternatives(r)
+        and not in_endless_loop(r)
     ]
     return min(blocking, key=lambda r: r.start_byte, default=None)
+
+
+def in_endless_loop(node: Node) -> bool:
+    """Inside a ``for { }`` of its goroutine: the loop rules' case (``unclosed-quit-channel``
+    when the receive is the loop's exit, ``select-without-exit`` otherwise)."""
+    return any(syntax.is_unconditional_loop(loop) for loop in syntax.enclosing_loops(node))

@@ -61,7 +61,8 @@ loop and an early exit skips the close; the finding remains.
 Limitations
 -----------
 - A range loop whose body can leave it (a sentinel value followed by `return` or `break`) is not
-  reported: the sender may mean to send that value.
+  reported: the sender may mean to send that value. Nor is a range loop nested in another loop
+  of its goroutine: once the channel is closed, the outer loop could spin.
 - A channel that only goroutines send on is not reported: which of them should close it (after a
   `sync.WaitGroup`) is a design decision.
 - A channel handed to a goroutine or a helper as an argument (`go consume(ch)`) is not tracked,
@@ -127,6 +128,7 @@ def unclosed_range(channel: channels.LocalChannel, src: SourceFile) -> Uses | No
         for r in ranges
         if channels.go_statement_of(r, channel.function) is not None
         and not syntax.can_leave_loop(r, src)
+        and not syntax.enclosing_loops(r)
     ]
     sends = channels.sends_on(body, channel.name, src)
     own = [s for s in sends if syntax.same_node(syntax.enclosing_function(s), channel.function)]
