@@ -6,12 +6,13 @@ Nothing here prints or writes files.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from gofixleak import discovery, engine, parallel, registry, suppression
+from gofixleak import config, discovery, engine, parallel, registry, suppression
 from gofixleak.model import Applicability, FileResult
 from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -27,6 +28,31 @@ class Options:
     ignore: tuple[str, ...] = ()
     fix: Applicability | None = None
     go_version: GoVersion | None = None
+    # Read the .gofixleak.toml that governs each file; the fields above (the command line) win.
+    use_config: bool = False
+    # --unsafe-fixes / --no-unsafe-fixes; None: the config's unsafe-fixes decides.
+    unsafe_fixes: bool | None = None
+
+    def for_file(self, path: str) -> Options | None:
+        """The options for ``path`` once its config is applied; None when it is excluded."""
+        if not self.use_config:
+            return self
+        found = config.find(path)
+        if found is None:
+            return self
+        if found.is_excluded(path):
+            return None
+        fix = self.fix
+        if fix is not None and self.unsafe_fixes is None and found.unsafe_fixes:
+            fix = Applicability.UNSAFE
+        return dataclasses.replace(
+            self,
+            select=found.enabled(path, config.Selection(self.select, self.ignore)),
+            ignore=(),
+            fix=fix,
+            go_version=self.go_version or found.go_version_for(path),
+            use_config=False,
+        )
 
     def rules(self) -> tuple[registry.Rule, ...]:
         """The detectors to run (directive rules such as ``unused-directive`` are not detectors)."""
@@ -107,4 +133,10 @@ def check_item(item: discovery.Item, options: Options) -> FileResult:
     """One discovered file's result (or the error discovery found for that path)."""
     if item.error is not None:
         return FileResult(item.path, error=item.error)
-    return check_file(item.path, options)
+    try:
+        file_options = options.for_file(item.path)
+    except config.ConfigError as error:
+        return FileResult(item.path, error=str(error))
+    if file_options is None:
+        return FileResult(item.path)  # excluded by its .gofixleak.toml
+    return check_file(item.path, file_options)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from gofixleak import __version__, api, registry, suppression
+from gofixleak import __version__, api, config, discovery, progress, registry, suppression
 from gofixleak import verify as verifier
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.output import diff as diff_output
@@ -82,8 +82,13 @@ def check(
     ] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Write the fixes into the files.")] = False,
     unsafe_fixes: Annotated[
-        bool, typer.Option("--unsafe-fixes", help="Include fixes that need review.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--unsafe-fixes/--no-unsafe-fixes",
+            help="Include fixes that need review (default: the config's unsafe-fixes, else no).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format of the findings.")
     ] = OutputFormat.text,
@@ -97,6 +102,12 @@ def check(
         str | None,
         typer.Option("--go-version", help="Go version to assume, e.g. 1.22 (default: go.mod)."),
     ] = None,
+    no_config: Annotated[
+        bool, typer.Option("--no-config", help="Ignore .gofixleak.toml files.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No summary line and no progress bar.")
+    ] = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -135,20 +146,31 @@ def check(
             if diff or apply
             else None,
             go_version=parse_go_version(go_version) if go_version else None,
+            use_config=not no_config,
+            unsafe_fixes=unsafe_fixes,
         )
         options.rules()
+        config.clear_cache()
+        # A broken config fails here, before any work; one found deeper fails its files.
+        roots = [] if no_config else [discovery.strip_dots(p) for p in paths or ["."]]
+        configs = [config.find(root) for root in roots]
     except (ValueError, registry.UnknownRuleError) as error:
         raise _fail(str(error)) from error
+    if unsafe_fixes is None:  # what "fixable" means in the output follows the first config
+        unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
-    results = [r for r in api.run(paths or ["."], options, jobs) if _is_worth_keeping(r)]
+    scan = progress.track(
+        api.run(paths or ["."], options, jobs), enabled=not quiet and sys.stderr.isatty()
+    )
+    results = [r for r in scan if _is_worth_keeping(r)]
     if verify_fixes or verify_tests:
         results = _verified(results, options, tests=verify_tests)
     failed = _report_errors(results)
     if apply:
         failed |= _write(results)
     _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
-    if output_format is OutputFormat.text:
+    if output_format is OutputFormat.text and not quiet:
         typer.echo(text.summary(results, fixing=diff or apply, unsafe_fixes=unsafe_fixes), err=True)
     if failed:
         raise typer.Exit(EXIT_ERROR)
@@ -212,6 +234,36 @@ def _render(
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
     out.flush()
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the rules: name, fix, whether on by default, summary."""
+    rows = [("rule", "fix", "default", "summary")]
+    rows += [
+        (r.name, "fixable" if r.fixable else "report-only", "on", r.info.summary)
+        for r in registry.all_rules()
+    ]
+    rows += [(i.name, "report-only", "on", i.summary) for i in suppression.DIRECTIVE_RULES]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[3]]))
+
+
+@app.command()
+def explain(
+    rule: Annotated[str, typer.Argument(help="A rule name, as `gofixleak rules` lists them.")],
+) -> None:
+    """Print a rule's documentation: what it finds, why it leaks, its fix and its limits."""
+    infos = {info.name: info for info in _all_rule_infos()}
+    if rule not in infos:
+        raise _fail(f"unknown rule {rule!r}; known rules: {', '.join(infos)}")
+    fixable = any(r.name == rule and r.fixable for r in registry.all_rules())
+    kind = "fixable" if fixable else "report only"
+    if rule in suppression.DIRECTIVE_RULE_NAMES:
+        kind = "directive rule, report only"
+    typer.echo(f"{rule} ({kind})\n\n{infos[rule].doc.strip()}")
 
 
 def _all_rule_infos() -> list[RuleInfo]:
