@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from gofixleak import __version__, api, config, discovery, progress, registry, suppression
 from gofixleak import verify as verifier
+from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
@@ -269,6 +270,9 @@ def explain(
 def _all_rule_infos() -> list[RuleInfo]:
     """Every rule that can be reported: the detectors, then the directive rules."""
     return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
+
+
+bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
 
 
 def main() -> None:

@@ -81,8 +81,12 @@ class Verification:
         where = ", ".join(f"`{p}`" for p in self.packages) or "no package"
         text = f"{checks} passed with the fixes in place ({self.go_version}) in {where}"
         if self.dropped:
-            count = len(self.dropped)
-            text += f"; {count} rule fix{'es' if count != 1 else ''} dropped"
+            rules = len({d.rule for d in self.dropped})
+            files = len({d.path for d in self.dropped})
+            text += (
+                f"; the fixes of {rules} rule{'s' if rules != 1 else ''} in {files} "
+                f"file{'s' if files != 1 else ''} were dropped"
+            )
         return text
 
 
