@@ -79,6 +79,18 @@ def test_quiet_drops_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "1 finding" in run(".")[2]
 
 
+def test_the_summary_counts_suppressed_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.go").write_bytes(
+        LEAKY.replace(b"leak()", b"leak() //gofixleak:ignore fake-leak ok")
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(".")
+    assert (code, out) == (0, "")
+    assert err == "0 findings, 1 suppressed by //gofixleak: directives.\n"
+
+
 def results(count: int) -> list[FileResult]:
     return [FileResult(f"f{i}.go") for i in range(count)]
 

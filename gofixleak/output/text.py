@@ -23,9 +23,10 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
 
 def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) -> str:
     """One line for stderr: what was found, fixed, and what a flag would add."""
-    remaining = safe = unsafe = applied = files = 0
+    remaining = safe = unsafe = applied = files = suppressed = 0
     for result in results:
         remaining += len(result.findings)
+        suppressed += len(result.suppressed)
         applied += len(result.fixes_applied)
         files += result.changed
         for finding in result.findings:
@@ -47,6 +48,8 @@ def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) 
             parts.append(f"{safe + (unsafe if unsafe_fixes else 0)} fixable with --diff or --apply")
         if unsafe and not unsafe_fixes:
             parts.append(f"{unsafe} more with --unsafe-fixes")
+    if suppressed:
+        parts.append(f"{suppressed} suppressed by //gofixleak: directives")
     return ", ".join(parts) + "."
 
 
