@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gofixleak.model import FileResult
 
@@ -47,8 +47,7 @@ def _bar(console: Console) -> Progress:
     progress = Progress(
         TextColumn("gofixleak"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files"),
+        TextColumn("{task.completed} files"),  # the total is not known while files are found
         TimeElapsedColumn(),
         TextColumn("{task.fields[path]}", style="dim"),
         console=console,
