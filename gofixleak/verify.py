@@ -318,7 +318,9 @@ class _Verifier:
             return result.original
         key = (path, rules)
         if key not in self._texts:
-            options = dataclasses.replace(self.options, select=tuple(sorted(rules)))
+            options = dataclasses.replace(
+                file_options(self.options, path), select=tuple(sorted(rules))
+            )
             subset = api.check_source(path, result.original, options)
             self._texts[key] = subset.fixed if subset.changed and subset.fixed else result.original
         return self._texts[key]
@@ -331,11 +333,12 @@ class _Verifier:
         assert result.original is not None
         kept = frozenset(u.rule for u in self._units_of(result.path)) - dropped
         fixed = self.text(result.path, kept)
+        options = file_options(self.options, result.path)
         applied: tuple[Finding, ...] = ()
         if kept:
-            options = dataclasses.replace(self.options, select=tuple(sorted(kept)))
-            applied = api.check_source(result.path, result.original, options).fixes_applied
-        report = api.check_source(result.path, fixed, dataclasses.replace(self.options, fix=None))
+            subset = dataclasses.replace(options, select=tuple(sorted(kept)))
+            applied = api.check_source(result.path, result.original, subset).fixes_applied
+        report = api.check_source(result.path, fixed, dataclasses.replace(options, fix=None))
         findings = tuple(
             dataclasses.replace(f, fix=None) if f.rule in dropped else f for f in report.findings
         )
@@ -349,6 +352,12 @@ class _Verifier:
             fixed=fixed if changed else None,
             line_starts=line_starts(fixed),
         )
+
+
+def file_options(options: api.Options, path: str) -> api.Options:
+    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
+    of the pipeline on it selects, fixes and assumes the Go version as the first run did."""
+    return options.for_file(path) or options
 
 
 def module_root(folder: str) -> str | None:

@@ -150,3 +150,13 @@ def test_cli_verify_needs_fixes_to_verify() -> None:
     code, _, err = run("--verify", ".")
     assert code == 2
     assert "--verify checks fixes: use it with --diff or --apply" in err
+
+
+def test_a_dropped_fix_is_re_run_under_the_files_config() -> None:
+    write("p/a.go", CALLS)
+    write("p/helpers.go", HELPERS_WITHOUT_STOP)
+    write(".gofixleak.toml", b'ignore = ["fake-other"]\n')
+    code, out, err = run("--diff", "--verify", ".")
+    assert code == 1 and out == ""  # nothing left to fix: fake-other is off in this repository
+    assert "p/a.go: fake-leak: fix not applied" in err
+    assert run("--verify", "--apply", "--format", "json", ".")[1].count('"rule"') == 1

@@ -85,6 +85,8 @@ def pr(
                 select=_names(select) or None,
                 ignore=_names(ignore),
                 fix=Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE,
+                use_config=True,  # the repository's .gofixleak.toml governs what is proposed
+                unsafe_fixes=True if unsafe_fixes else None,
             ),
             verify_tests=verify_tests,
             token=token,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from gofixleak import __version__, api, registry
 from gofixleak.model import FileResult, RuleInfo
 from gofixleak.source import line_starts
-from gofixleak.verify import Verification
+from gofixleak.verify import Verification, file_options
 
 BRANCH_PREFIX = "gofixleak/"
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
@@ -113,7 +113,7 @@ def _relative(path: str, root: str) -> str:
 def _fixed_with(result: FileResult, rules: set[str], options: api.Options) -> bytes:
     """The file after the fixes of ``rules`` alone: the pipeline re-run with only them."""
     assert result.original is not None
-    subset = dataclasses.replace(options, select=tuple(sorted(rules)))
+    subset = dataclasses.replace(file_options(options, result.path), select=tuple(sorted(rules)))
     fixed = api.check_source(result.path, result.original, subset)
     return fixed.fixed if fixed.changed and fixed.fixed is not None else result.original
 
