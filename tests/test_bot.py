@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gofixleak import verify
 from gofixleak.bot import github
 from gofixleak.bot.command import parse_repository
 from gofixleak.cli import app
@@ -100,7 +101,10 @@ def bot_branches(world: World) -> list[str]:
 
 def test_dry_run_prints_the_plan_and_pushes_nothing(world: World) -> None:
     (world.work / "p" / "helpers.go").write_bytes(HELPERS.replace(b"func stop()  {}\n", b""))
+    (world.work / ".gitignore").write_text("gen/\n")
     commit_all(world.work, "no stop")
+    (world.work / "gen").mkdir()  # ignored by git: not the repository's code, never proposed
+    (world.work / "gen" / "g.go").write_bytes(b"package gen\n\nfunc g() { other() }\n")
     code, out, err = pr("--dry-run")
     assert code == 0
     branch = re.search(r"^branch: (gofixleak/[0-9a-f]{12})$", out, re.M)
@@ -110,7 +114,7 @@ def test_dry_run_prints_the_plan_and_pushes_nothing(world: World) -> None:
     assert "--- commit (fake-other) ---\nFix 1 goroutine leak found by fake-other\n" in out
     assert "- p/a.go:5: call fine() (safe)" in out
     assert "Why it leaks:\nother() never returns." in out
-    assert "commit (fake-leak)" not in out
+    assert "commit (fake-leak)" not in out and "gen/g.go" not in out + err
     assert "| `p/a.go` | 5 | `fake-other` | call fine() | safe |" in out
     assert "Fixes not proposed, because the package no longer passes with them:" in out
     assert "p/a.go:4:2: undefined: stop" in out
@@ -208,6 +212,18 @@ def test_an_error_that_echoes_the_token_is_redacted(world: World) -> None:
     assert code == 2
     assert "proxy refused Authorization: token ***" in err
     assert TOKEN not in err
+
+
+def test_an_internal_error_is_reported_without_the_token(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> str:
+        raise RuntimeError(f"unexpected state with {TOKEN}")
+
+    monkeypatch.setattr(verify, "find_go", broken)
+    code, _, err = pr()
+    assert code == 2
+    assert err == "gofixleak pr: internal error: RuntimeError: unexpected state with ***\n"
 
 
 def test_redact_hides_tokens_and_url_credentials() -> None:

@@ -94,6 +94,9 @@ def pr(
     except (_Failure, GitError, github.GitHubError, verify.VerifyError, ValueError) as error:
         _say(github.redact(str(error), token))
         raise typer.Exit(EXIT_ERROR) from None
+    except Exception as error:  # a bug: still no traceback, whose locals would show the token
+        _say(github.redact(f"internal error: {type(error).__name__}: {error}", token))
+        raise typer.Exit(EXIT_ERROR) from None
     raise typer.Exit(EXIT_OK)
 
 
@@ -136,7 +139,7 @@ def _run(
     options.rules()  # unknown rule names, a missing token or toolchain: errors before any work
     client = None if settings.dry_run else _client(settings, git, token)
     verify.find_go()
-    proposal = _propose(paths, options, root, verify_tests=verify_tests)
+    proposal = _propose(paths, options, git, root, verify_tests=verify_tests)
     if proposal is None:
         _say("no verified fix to propose")
     elif client is None:
@@ -153,9 +156,11 @@ def _client(settings: _Settings, git: Git, token: str | None) -> github.GitHub:
 
 
 def _propose(
-    paths: list[str], options: api.Options, root: str, *, verify_tests: bool
+    paths: list[str], options: api.Options, git: Git, root: str, *, verify_tests: bool
 ) -> plan.Plan | None:
-    results = list(api.run(paths, options))
+    # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
+    tracked = git.tracked_files()
+    results = [r for r in api.run(paths, options) if plan.relative(r.path, root) in tracked]
     errors = [r.error for r in results if r.error is not None]
     if errors:
         raise _Failure("; ".join(errors))

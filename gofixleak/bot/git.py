@@ -82,6 +82,11 @@ class Git:
         output = self.run("status", "--porcelain=v1", "--untracked-files=normal", strip=False)
         return [line[3:] for line in output.splitlines() if line.strip()]
 
+    def tracked_files(self) -> set[str]:
+        """Paths (relative to the top level, with /) of the files git tracks."""
+        output = self.run("ls-files", "-z", "--full-name", strip=False)
+        return {path for path in output.split("\0") if path}
+
     def remote_url(self, remote: str) -> str:
         return self.run("remote", "get-url", remote)
 

@@ -70,7 +70,7 @@ def fingerprint_of(body: str | None) -> str | None:
 def build(verification: Verification, options: api.Options, root: str) -> Plan | None:
     """The plan for the verified fixes of files under ``root`` (None: nothing to propose)."""
     files = {
-        _relative(r.path, root): r for r in verification.results if r.changed and _inside(r, root)
+        relative(r.path, root): r for r in verification.results if r.changed and _inside(r, root)
     }
     if not files:
         return None
@@ -106,7 +106,8 @@ def _inside(result: FileResult, root: str) -> bool:
     return not relative.startswith("..")
 
 
-def _relative(path: str, root: str) -> str:
+def relative(path: str, root: str) -> str:
+    """``path`` relative to ``root``, with /."""
     return os.path.relpath(os.path.realpath(path), os.path.realpath(root)).replace(os.sep, "/")
 
 
