@@ -177,6 +177,14 @@ def test_new_fixes_update_the_open_pull_request(world: World) -> None:
     assert remote_git(world, "rev-parse", branch) != first
     assert "stop()" in remote_git(world, "show", f"{branch}:p/b.go")
     assert world.server.pulls[1]["body"] == edit.body["body"]
+    # Back to the first fixes: the branch still has their name, but the pull request holds the
+    # second ones (its body says so), so it is updated again rather than called up to date.
+    git(world.work, "rm", "-q", "p/b.go")
+    commit_all(world.work, "no second leak")
+    code, _, err = pr()
+    assert code == 0 and "updated pull request #1" in err
+    assert len(world.server.calls("PATCH")) == 2
+    assert "p/b.go" not in world.server.pulls[1]["body"]
 
 
 def test_a_pull_request_closed_unmerged_is_not_reopened(world: World) -> None:

@@ -182,7 +182,7 @@ def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
 def _publish(proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub) -> None:
     open_pulls = client.open_bot_pulls()
     for pull in open_pulls:
-        if pull.fingerprint == proposal.fingerprint or pull.head_ref == proposal.branch:
+        if github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
             _say(f"pull request #{pull.number} already proposes these fixes: {pull.url}")
             return
     if not settings.force:

@@ -57,6 +57,13 @@ class PullRequest:
         return fingerprint_of(self.body)
 
 
+def holds(body: str | None, head_ref: str, fingerprint: str, branch: str) -> bool:
+    """Whether a pull request proposes the fixes of ``fingerprint``: the fingerprint its body
+    records (its branch keeps its first name when it is updated), else its branch's name."""
+    recorded = fingerprint_of(body)
+    return recorded == fingerprint if recorded else head_ref == branch
+
+
 def _pull(pull: GithubPullRequest) -> PullRequest:
     return PullRequest(
         pull.number,
@@ -135,9 +142,7 @@ class GitHub:
             recent = repo.get_pulls(state="closed", sort="updated", direction="desc")
             candidates = by_branch + list(itertools.islice(recent, CLOSED_SCAN))
             for pull in candidates:
-                if pull.merged_at is None and (
-                    pull.head.ref == branch or fingerprint_of(pull.body) == fingerprint
-                ):
+                if pull.merged_at is None and holds(pull.body, pull.head.ref, fingerprint, branch):
                     return _pull(pull)
         return None
 
