@@ -423,6 +423,102 @@ def enclosing_goroutine(node: Node) -> Node | None:
     return function if function is not None and is_goroutine_literal(function) else None
 
 
+def started_function(src: SourceFile, go_statement: Node) -> Node | None:
+    """The function a ``go`` statement starts: its func literal, or the one top-level function
+    of this file that ``go name(...)`` names. None for methods, values and other files."""
+    call = launched_call(go_statement)
+    function = call.child_by_field_name("function") if call is not None else None
+    if function is None:
+        return None
+    if function.type == "func_literal":
+        return function
+    if function.type != "identifier":
+        return None
+    name = src.show(function)
+    found = [
+        d
+        for d in src.root.named_children
+        if d.type == "function_declaration" and function_name(src, d) == name
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def parameter_names(function: Node, src: SourceFile) -> list[str]:
+    """Names of a function's parameters in order ("_" kept; unnamed parameters give "")."""
+    params = function.child_by_field_name("parameters")
+    out: list[str] = []
+    for decl in params.named_children if params is not None else []:
+        if decl.type not in ("parameter_declaration", "variadic_parameter_declaration"):
+            continue
+        names = [src.show(n) for n in decl.children_by_field_name("name")]
+        out.extend(names or [""])
+    return out
+
+
+def parameter_type(function: Node, src: SourceFile, name: str) -> Node | None:
+    """The type node of parameter ``name``, or None."""
+    params = function.child_by_field_name("parameters")
+    for decl in params.named_children if params is not None else []:
+        if any(src.show(n) == name for n in decl.children_by_field_name("name")):
+            return decl.child_by_field_name("type")
+    return None
+
+
+def has_variadic_parameter(function: Node) -> bool:
+    params = function.child_by_field_name("parameters")
+    return params is not None and any(
+        c.type == "variadic_parameter_declaration" for c in params.named_children
+    )
+
+
+def bound_argument(call: Node, function: Node, src: SourceFile, name: str) -> Node | None:
+    """The argument of ``call`` that parameter ``name`` of ``function`` receives, or None when
+    the call does not line up with the parameters (variadics, spread, multi-value calls)."""
+    names = parameter_names(function, src)
+    args = arguments(call)
+    if has_variadic_parameter(function) or len(args) != len(names) or name not in names:
+        return None
+    return args[names.index(name)]
+
+
+def is_context_type(src: SourceFile, type_node: Node | None) -> bool:
+    """``context.Context`` (the import's alias respected)."""
+    qualifier = import_name(src, "context")
+    return (
+        type_node is not None
+        and qualifier is not None
+        and src.text(type_node) == f"{qualifier}.Context".encode()
+    )
+
+
+def loop_exits(loop: Node, src: SourceFile) -> list[Node]:
+    """Statements in ``loop``'s body that end the loop: ``return``, ``goto``, an unlabeled
+    ``break`` aimed at it, and a labeled ``break`` or ``continue`` aimed at it or at a statement
+    around it. Nested function literals are not entered; ``panic`` and friends are not counted."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return []
+    inner_labels = {
+        src.show(label)
+        for node in descendants(body, "labeled_statement", into_functions=False)
+        if (label := node.child_by_field_name("label")) is not None
+    }
+    out: list[Node] = []
+    own = label_of(loop, src)
+    for node in walk(body, into_functions=False):
+        if node.type in ("return_statement", "goto_statement"):
+            out.append(node)
+        elif node.type in ("break_statement", "continue_statement"):
+            target = next((c for c in node.named_children if c.type == "label_name"), None)
+            if target is not None:
+                staying = inner_labels | ({own} if node.type == "continue_statement" else set())
+                if src.show(target) not in staying:
+                    out.append(node)
+            elif node.type == "break_statement" and same_node(_nearest_break_target(node), loop):
+                out.append(node)
+    return out
+
+
 # --- timers ----------------------------------------------------------------------------------
 
 # Go 1.23 collects unreferenced timers and tickers, stopped or not (the module's `go` line picks

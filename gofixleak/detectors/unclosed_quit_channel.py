@@ -1,0 +1,259 @@
+"""A goroutine waits for a quit signal that the function which made the channel never sends.
+
+What it finds
+-------------
+A goroutine whose endless loop can only end through ``case <-quit:`` (the case returns or breaks
+out of the loop), where ``quit`` is a channel made locally by the function that started the
+goroutine, and that function never closes ``quit`` nor sends on it, on any path. The goroutine is
+either a func literal or a top-level function of the same file started with ``go name(...)``.
+
+Why it leaks
+------------
+The exit case is there, it just never fires: once the function returns, nobody else holds
+``quit``, so the goroutine blocks forever in its ``select`` (or spins, with a ``default``) and is
+never collected, together with everything it references.
+
+Example
+-------
+    func Fib10() {
+        c := make(chan int)
+        quit := make(chan int)
+        go fibonacci(c, quit) // loops until <-quit
+        for i := 0; i < 10; i++ {
+            fmt.Println(<-c)
+        }
+        // close(quit)
+    }
+
+Fixed
+-----
+    func Fib10() {
+        c := make(chan int)
+        quit := make(chan int)
+        defer close(quit)
+        go fibonacci(c, quit)
+        for i := 0; i < 10; i++ {
+            fmt.Println(<-c)
+        }
+        // close(quit)
+    }
+
+Fix safety
+----------
+SAFE: ``quit`` is local, closed nowhere, never sent on and never handed to anything but the
+goroutine (the rule is silent otherwise), so the only receiver that can observe the close is the
+goroutine's exit case, and it observes it only once the function has returned. No fix when the
+``make`` sits inside a loop (a ``defer`` per iteration would pile up until the function returns)
+or shares its line with other code.
+
+Limitations
+-----------
+Silent when the loop has any other exit (another returning case, a ``return`` after a receive, a
+``break`` to an outer label, ``panic``), when the exit cases receive on more than one channel, when
+``quit`` is a field, a parameter or a package variable, when it escapes (returned, stored, passed
+to another function) or is received on with ``v := <-quit`` style declarations inside the
+goroutine's shadowing scope, for methods started with ``go x.loop()`` and for goroutines started
+from ``main.main`` or an ``init``, which live as long as the program. A goroutine function
+declared in another file is not followed.
+
+References
+----------
+- The seed article's fourth case (the Fibonacci generator whose ``close(quit)`` is forgotten).
+- GCatch/GFix (ASPLOS 2021): blocking bugs fixed by adding a missing close of a stop channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from gofixleak import channels, syntax
+from gofixleak.model import Finding, Related, RuleInfo, Span
+from gofixleak.source import SourceFile, span_of
+
+RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
+
+
+@dataclass(frozen=True)
+class _Goroutine:
+    go: Node
+    spawner: Node
+    function: Node
+
+
+def detect(src: SourceFile) -> Iterator[Finding]:
+    if b"go" not in src.data or b"select" not in src.data:
+        return
+    seen: set[int] = set()
+    for go in syntax.descendants(src.root, "go_statement"):
+        goroutine = _goroutine(src, go)
+        if goroutine is None:
+            continue
+        finding = _check(src, goroutine)
+        if finding is not None and finding.span.start not in seen:
+            seen.add(finding.span.start)
+            yield finding
+
+
+def _goroutine(src: SourceFile, go: Node) -> _Goroutine | None:
+    spawner = syntax.enclosing_function(go)
+    if spawner is None or syntax.is_program_lifetime(src, spawner):
+        return None
+    if not syntax.can_return(spawner, src):
+        return None
+    function = syntax.started_function(src, go)
+    if function is None or syntax.is_inside(spawner, function):
+        return None
+    return _Goroutine(go, spawner, function)
+
+
+def _check(src: SourceFile, g: _Goroutine) -> Finding | None:
+    body = syntax.function_body(g.function)
+    if body is None:
+        return None
+    for loop in syntax.descendants(body, "for_statement", into_functions=False):
+        if not syntax.is_unconditional_loop(loop):
+            continue
+        quit_name = _only_quit_channel(src, loop)
+        if quit_name is None:
+            continue
+        return _finding(src, g, quit_name)
+    return None
+
+
+def _only_quit_channel(src: SourceFile, loop: Node) -> str | None:
+    """The one channel name whose receive cases hold every exit of ``loop``, or None."""
+    exits = syntax.loop_exits(loop, src)
+    names = {_quit_case_channel(src, loop, e) for e in exits}
+    if len(names) != 1:
+        return None
+    return names.pop()
+
+
+def _quit_case_channel(src: SourceFile, loop: Node, exit_node: Node) -> str | None:
+    """The channel of the ``case <-name:`` of a select in ``loop`` that holds ``exit_node``."""
+    case = next((a for a in syntax.ancestors(exit_node) if a.type == "communication_case"), None)
+    if case is None or not syntax.is_inside(case, loop) or case.parent is None:
+        return None
+    if not syntax.same_node(_innermost_loop(case.parent), loop):
+        return None
+    receive = case.child_by_field_name("communication")
+    if receive is None or receive.type != "receive_statement":
+        return None
+    right = receive.child_by_field_name("right")
+    operand = right.child_by_field_name("operand") if right is not None else None
+    if operand is None or operand.type != "identifier":
+        return None
+    return src.show(operand)
+
+
+def _innermost_loop(node: Node) -> Node | None:
+    loops = syntax.enclosing_loops(node)
+    return loops[0] if loops else None
+
+
+def _finding(src: SourceFile, g: _Goroutine, quit_name: str) -> Finding | None:
+    spawner_name = _spawner_side_name(src, g, quit_name)
+    if spawner_name is None:
+        return None
+    declaration = local_channel_declaration(src, g.spawner, spawner_name)
+    if declaration is None or not _only_received(src, g, spawner_name, declaration):
+        return None
+    if g.function.type == "function_declaration" and _closes_or_sends(src, g.function, quit_name):
+        return None
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(declaration),
+        message=(
+            f"{spawner_name} is never closed or sent on, so the goroutine's "
+            f"`case <-{quit_name}` exit never fires and it leaks"
+        ),
+        captures={
+            "make": span_of(declaration),
+            "name": _declared_identifier(src, declaration, spawner_name),
+            "go": span_of(g.go),
+        },
+        related=(Related(span_of(g.go), "the goroutine that waits for it"),),
+    )
+
+
+def _declared_names(src: SourceFile, scope: Node) -> set[str]:
+    return {src.show(n) for n in syntax.declaring_identifiers(scope)}
+
+
+def _declared_identifier(src: SourceFile, declaration: Node, name: str) -> Span:
+    """The span of ``name`` where ``declaration`` declares it."""
+    for ident in syntax.descendants(declaration, "identifier"):
+        if src.show(ident) == name:
+            return span_of(ident)
+    return span_of(declaration)
+
+
+def _spawner_side_name(src: SourceFile, g: _Goroutine, quit_name: str) -> str | None:
+    """The spawner's name for the goroutine's quit channel."""
+    if g.function.type == "func_literal":
+        return None if quit_name in _declared_names(src, g.function) else quit_name
+    call = syntax.launched_call(g.go)
+    argument = syntax.bound_argument(call, g.function, src, quit_name) if call else None
+    if argument is None or argument.type != "identifier":
+        return None
+    return src.show(argument)
+
+
+def local_channel_declaration(src: SourceFile, function: Node, name: str) -> Node | None:
+    """The statement of ``function`` that declares ``name := make(chan ...)`` (or the ``var``
+    form), when it is the only declaration of ``name`` in the function and its literals."""
+    body = syntax.function_body(function)
+    if body is None or name in syntax.parameter_names(function, src):
+        return None
+    made = [c for c in channels.local_channels(function, src) if c.name == name]
+    declared = [n for n in syntax.declaring_identifiers(body) if src.show(n) == name]
+    if len(made) != 1 or len(declared) != 1:
+        return None
+    declaration = made[0].declaration
+    return (
+        declaration
+        if declaration.type == "short_var_declaration"
+        else syntax.statement_of(declaration)
+    )
+
+
+def _only_received(src: SourceFile, g: _Goroutine, name: str, declaration: Node) -> bool:
+    """Every use of ``name`` in the spawner is a receive or is the hand-over to the goroutine."""
+    body = syntax.function_body(g.spawner)
+    call = syntax.launched_call(g.go)
+    if body is None or call is None:
+        return False
+    handed = [a for a in syntax.arguments(call) if a.type == "identifier"]
+    statement = _declaring_statement(declaration)
+    for ident in syntax.descendants(body, "identifier"):
+        if src.show(ident) != name or syntax.is_inside(ident, statement):
+            continue
+        if any(syntax.same_node(ident, a) for a in handed) or _is_receive_operand(ident):
+            continue
+        return False
+    return True
+
+
+def _declaring_statement(declaration: Node) -> Node:
+    return syntax.statement_of(declaration) or declaration
+
+
+def _is_receive_operand(ident: Node) -> bool:
+    parent = ident.parent
+    if parent is None:
+        return False
+    if parent.type == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        return operator is not None and operator.type == "<-"
+    return False
+
+
+def _closes_or_sends(src: SourceFile, function: Node, name: str) -> bool:
+    body = syntax.function_body(function)
+    if body is None:
+        return True
+    return bool(channels.sends_on(body, name, src) or channels.closes_of(body, name, src))
