@@ -116,11 +116,12 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from gofixleak import syntax
+from gofixleak import prefilter, syntax
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="select-without-exit", doc=__doc__ or "")
+PREFILTER = prefilter.GO_STATEMENT
 
 # Methods whose presence makes a type's goroutines background loops that the type stops.
 STOPPING_METHODS = frozenset({"Close", "Stop", "Shutdown"})

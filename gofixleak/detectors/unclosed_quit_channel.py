@@ -49,12 +49,12 @@ or shares its line with other code.
 Limitations
 -----------
 Silent when the loop has any other exit (another returning case, a ``return`` after a receive, a
-``break`` to an outer label, ``panic``), when the exit cases receive on more than one channel, when
-``quit`` is a field, a parameter or a package variable, when it escapes (returned, stored, passed
-to another function) or is received on with ``v := <-quit`` style declarations inside the
-goroutine's shadowing scope, for methods started with ``go x.loop()`` and for goroutines started
-from ``main.main`` or an ``init``, which live as long as the program. A goroutine function
-declared in another file is not followed.
+``break`` to an outer label), when the exit cases receive on more than one channel, when ``quit``
+is a field, a parameter or a package variable, when it is declared more than once in the
+function, when it escapes (returned, stored, passed to another function, handed on by the
+goroutine), for methods started with ``go x.loop()``, and for goroutines started from
+``main.main`` or an ``init``, which live as long as the program. A goroutine function declared in
+another file is not followed.
 
 References
 ----------
@@ -69,11 +69,12 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from gofixleak import channels, syntax
+from gofixleak import channels, prefilter, syntax
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
+PREFILTER = prefilter.GO_STATEMENT
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def _finding(src: SourceFile, g: _Goroutine, quit_name: str) -> Finding | None:
     declaration = local_channel_declaration(src, g.spawner, spawner_name)
     if declaration is None or not _only_received(src, g, spawner_name, declaration):
         return None
-    if g.function.type == "function_declaration" and _closes_or_sends(src, g.function, quit_name):
+    is_named = g.function.type == "function_declaration"
+    if is_named and not _only_receives_in(src, g.function, quit_name):
         return None
     return Finding(
         rule=RULE.name,
@@ -252,8 +254,14 @@ def _is_receive_operand(ident: Node) -> bool:
     return False
 
 
-def _closes_or_sends(src: SourceFile, function: Node, name: str) -> bool:
+def _only_receives_in(src: SourceFile, function: Node, name: str) -> bool:
+    """The goroutine function only receives from its ``name`` parameter: it neither closes,
+    sends on, nor hands it to anything that could."""
     body = syntax.function_body(function)
     if body is None:
-        return True
-    return bool(channels.sends_on(body, name, src) or channels.closes_of(body, name, src))
+        return False
+    return all(
+        _is_receive_operand(ident)
+        for ident in syntax.descendants(body, "identifier")
+        if src.show(ident) == name
+    )
