@@ -336,7 +336,8 @@ def _context_plan(site: _Site) -> _Plan | None:
         (
             name
             for name in syntax.parameter_names(site.function, src)
-            if syntax.is_context_type(src, syntax.parameter_type(site.function, src, name))
+            if _is_usable_name(name)
+            and syntax.is_context_type(src, syntax.parameter_type(site.function, src, name))
         ),
         None,
     )
@@ -432,7 +433,14 @@ def _prepend(src: SourceFile, node: Node | None, text: str) -> Edit | None:
 
 
 def _is_context_parameter(site: _Site, name: str) -> bool:
-    return syntax.is_context_type(site.src, syntax.parameter_type(site.spawner, site.src, name))
+    """A named (not blank) ``context.Context`` parameter of the spawning function."""
+    return _is_usable_name(name) and syntax.is_context_type(
+        site.src, syntax.parameter_type(site.spawner, site.src, name)
+    )
+
+
+def _is_usable_name(name: str) -> bool:
+    return name not in ("", "_")
 
 
 def _cancelled_local(site: _Site, name: str) -> bool:
