@@ -172,7 +172,7 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     senders = _senders(sends, channel.function)
     if senders is None:
         return None
-    exit_ = _early_exit(channel, receives, list(senders), src)
+    exit_ = _early_exit(channel, receives, senders, src)
     if exit_ is None:
         return None
     return _finding(channel, senders, exit_, src)
@@ -252,9 +252,10 @@ def _is_followed_by_return(statement: Node) -> bool:
 
 
 def _early_exit(
-    channel: LocalChannel, receives: list[Node], gos: list[Node], src: SourceFile
+    channel: LocalChannel, receives: list[Node], senders: dict[Node, list[Node]], src: SourceFile
 ) -> Exit | None:
-    total = _constant_total([_spawn_count(go, channel, src) for go in gos])
+    gos = list(senders)
+    total = _total_sends(channel, senders, src)
     # With room for all but one value, leaving right after a receive leaves nobody behind.
     one_left = total is not None and total <= (_capacity(channel, src) or 0) + 1
     looped = False
@@ -268,6 +269,7 @@ def _early_exit(
                 e
                 for e in _loop_exits(loop, src)
                 if not (one_left and any(_is_after_receive(e, r, src) for r in receives))
+                and not any(_is_countdown_exit(e, r, src) for r in receives)
             ]
             if exits:
                 return Exit(exits[0], _exit_words(exits[0]), received_first=True)
@@ -330,6 +332,48 @@ def _is_after_receive(exit_: Node, receive: Node, src: SourceFile) -> bool:
         and syntax.is_inside(exit_, holder)
         and exit_.start_byte > receive.end_byte
     )
+
+
+def _is_countdown_exit(exit_: Node, receive: Node, src: SourceFile) -> bool:
+    """``exit_`` leaves only once a counter of pending senders, counted down after ``receive``,
+    reaches zero: ``active--; if active == 0 { return }`` in the receive's case. The function
+    stops receiving after the last value, not early (the counter's start is not checked)."""
+    if not _is_after_receive(exit_, receive, src):
+        return False
+    guard = next((a for a in syntax.ancestors(exit_) if a.type == "if_statement"), None)
+    condition = guard.child_by_field_name("condition") if guard is not None else None
+    counter = _zero_test_name(condition, src)
+    if guard is None or counter is None or not _is_after_receive(guard, receive, src):
+        return False
+    holder = guard.parent
+    return holder is not None and any(
+        _is_decrement_of(statement, counter, src)
+        for statement in holder.named_children
+        if statement.end_byte <= guard.start_byte and statement.start_byte > receive.start_byte
+    )
+
+
+def _zero_test_name(condition: Node | None, src: SourceFile) -> str | None:
+    """``n`` of ``n == 0``, ``0 == n`` or ``n <= 0``; None for any other condition."""
+    if condition is None or condition.type != "binary_expression":
+        return None
+    left = condition.child_by_field_name("left")
+    right = condition.child_by_field_name("right")
+    operator = condition.child_by_field_name("operator")
+    if left is None or right is None or operator is None or operator.type not in ("==", "<="):
+        return None
+    if left.type == "identifier" and src.show(right) == "0":
+        return src.show(left)
+    if right.type == "identifier" and src.show(left) == "0" and operator.type == "==":
+        return src.show(right)
+    return None
+
+
+def _is_decrement_of(statement: Node, name: str, src: SourceFile) -> bool:
+    """``name--`` or ``name -= 1``."""
+    if statement.type == "dec_statement":
+        return src.show(statement) == f"{name}--"
+    return src.show(statement).replace(" ", "") == f"{name}-=1"
 
 
 def _exit_words(node: Node) -> str:
@@ -418,6 +462,9 @@ def _integer_count(size: Node, loop: Node, channel: LocalChannel, src: SourceFil
         return _with_untouched(Count(text, size=size), args[0], loop, channel, src)
     if size.type != "identifier":
         return None
+    value = _local_constant(size, channel, src)
+    if value is not None:
+        return _with_untouched(Count(text, constant=value, size=size), size, loop, channel, src)
     kind = _kind_of(size, channel, src)
     if kind not in ("unsigned", "signed"):
         return None
@@ -490,9 +537,12 @@ def _is_written(size: Node, loop: Node, src: SourceFile) -> bool:
 
 
 def _is_written_name(scope: Node, name: str, src: SourceFile) -> bool:
-    """``name`` is assigned, incremented or has its address taken inside ``scope``."""
+    """``name`` is assigned, incremented or has its address taken inside ``scope`` (not where
+    a ``for``, ``range`` or literal inside ``scope`` declares a name of its own spelled so)."""
     for node in syntax.descendants(scope, "identifier"):
         if src.show(node) != name or node.parent is None:
+            continue
+        if _is_shadowed(node, scope, src):
             continue
         parent = node.parent
         if parent.type in ("inc_statement", "dec_statement"):
@@ -508,6 +558,62 @@ def _is_written_name(scope: Node, name: str, src: SourceFile) -> bool:
         ):
             return True
     return False
+
+
+def _is_shadowed(identifier: Node, scope: Node, src: SourceFile) -> bool:
+    """A ``for`` header, ``range`` clause or literal's parameters between ``identifier`` and
+    ``scope`` declare its name again, so it names another variable there."""
+    name = src.show(identifier)
+    for ancestor in syntax.ancestors(identifier):
+        if ancestor == scope:
+            return False
+        header: Node | None = None
+        if ancestor.type == "for_statement":
+            header = next(
+                (c for c in ancestor.named_children if c.type in ("for_clause", "range_clause")),
+                None,
+            )
+            if header is not None and header.type == "for_clause":
+                header = header.child_by_field_name("initializer")
+        elif ancestor.type == "func_literal":
+            header = ancestor.child_by_field_name("parameters")
+        if header is not None and any(
+            src.show(d) == name for d in syntax.declaring_identifiers(header)
+        ):
+            return True
+    return False
+
+
+def _local_constant(name: Node, channel: LocalChannel, src: SourceFile) -> int | None:
+    """The value of ``name`` when its one declaration before the channel is
+    ``name := <integer literal>`` (or ``var name = ...``) and nothing writes it afterwards."""
+    text = src.show(name)
+    outermost = syntax.top_level_declaration(channel.function)
+    found = [d for d in syntax.declaring_identifiers(outermost) if src.show(d) == text]
+    if len(found) != 1 or found[0].start_byte >= channel.make.start_byte:
+        return None
+    declaration = found[0].parent
+    if declaration is not None and declaration.type == "expression_list":
+        declaration = declaration.parent
+    if declaration is None or declaration.type not in ("short_var_declaration", "var_spec"):
+        return None
+    if declaration.type == "var_spec" and declaration.child_by_field_name("type") is not None:
+        return None
+    if declaration.type == "short_var_declaration":
+        value = _value_of(declaration, found[0])
+    else:
+        value = _var_value(declaration, found[0])
+    if value is None or value.type != "int_literal" or _is_written_name(outermost, text, src):
+        return None
+    return _int_value(src.show(value))
+
+
+def _var_value(spec: Node, name: Node) -> Node | None:
+    names = spec.children_by_field_name("name")
+    values = spec.child_by_field_name("value")
+    if values is None or len(values.named_children) != len(names):
+        return None
+    return values.named_children[names.index(name)]
 
 
 def _kind_of(name: Node, channel: LocalChannel, src: SourceFile) -> str | None:
@@ -567,6 +673,16 @@ def _value_kind(value: Node | None, src: SourceFile) -> str | None:
     if value.type == "interpreted_string_literal":
         return "len"
     return None
+
+
+def _total_sends(
+    channel: LocalChannel, senders: dict[Node, list[Node]], src: SourceFile
+) -> int | None:
+    """How many values the goroutines can send in all; None when unknown (a goroutine may
+    send more than once, or the number of goroutines is not a constant)."""
+    if any(_sends_per_run(go, sends, src) is None for go, sends in senders.items()):
+        return None
+    return _constant_total([_spawn_count(go, channel, src) for go in senders])
 
 
 def _constant_total(counts: list[Count | None]) -> int | None:
@@ -647,7 +763,7 @@ def _finding(
     capacity = _capacity(channel, src)
     if capacity is None:
         return None
-    total = _constant_total(list(counts.values()))
+    total = _total_sends(channel, senders, src)
     if total is not None and total <= capacity:
         return None  # room for every value
     captures: dict[str, Span] = {
