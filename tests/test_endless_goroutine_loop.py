@@ -101,3 +101,56 @@ func main() {
 }
 """
     assert findings(code) == [15]
+
+
+def test_silent_in_package_runtime() -> None:
+    # The runtime's own workers (bgsweep, runFinalizers, gcBgMarkWorker) live with the process.
+    code = b"""package runtime
+
+func runFinalizers() {
+	for {
+		gopark()
+	}
+}
+
+func createfing() {
+	go runFinalizers()
+}
+"""
+    assert findings(code) == []
+
+
+def example_findings(path: str, code: bytes) -> list[int]:
+    src = SourceFile.parse(path, code)
+    return [src.data[: f.span.start].count(b"\n") + 1 for f in endless_goroutine_loop.detect(src)]
+
+
+EXAMPLE = b"""package atomic_test
+
+import "time"
+
+func ExampleValue_config() {
+	go func() {
+		for {
+			time.Sleep(10 * time.Second)
+		}
+	}()
+}
+
+func TestReload() {
+	go func() {
+		for {
+			time.Sleep(10 * time.Second)
+		}
+	}()
+}
+"""
+
+
+def test_silent_in_testable_examples_only() -> None:
+    # sync/atomic's ExampleValue_config: an example stands for a program's main.
+    assert example_findings("example_test.go", EXAMPLE) == [15]
+
+
+def test_example_named_function_outside_tests_is_reported() -> None:
+    assert example_findings("example.go", EXAMPLE) == [7, 15]

@@ -16,6 +16,9 @@ blocks on channels, and belongs to `select-without-exit`, which reports it and c
 
 Loops of `main.main` and `init`, and of goroutines started there (or in a function of package
 `main` that only they call), are not reported: they run for the life of the program by design.
+Nor are goroutines started in a testable example (`func ExampleXxx()` in a `_test.go` file: it
+shows code meant for a program's `main`), or in package `runtime`, whose system goroutines (GC
+workers, the finalizer and cleanup goroutines) live as long as the process.
 
 Why it leaks
 ------------
@@ -52,6 +55,7 @@ Limitations
 - Goroutines started from another file, `go s.loop()` when several methods of the file are
   named `loop`, and `go f()` where `f` is a variable are not followed.
 - Loops that block on channels are left to `select-without-exit` (see above).
+- Package `runtime` is recognised by its name only: any package named `runtime` is silent.
 
 References
 ----------
@@ -108,9 +112,12 @@ def goroutine_functions(src: SourceFile) -> list[Node]:
 
 
 def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
-    """Started in ``main``/``init``, or in a function of package main that only they call."""
+    """Started in ``main``/``init``, in a function of package main that only they call, in a
+    testable example (it stands for a program's ``main``), or by the Go runtime itself."""
     declaration = syntax.top_level_declaration(go)
-    if syntax.is_program_lifetime(src, declaration):
+    if syntax.is_program_lifetime(src, declaration) or is_runtime_package(src):
+        return True
+    if is_example_function(src, declaration):
         return True
     name = syntax.function_name(src, declaration)
     if declaration.type != "function_declaration" or syntax.package_name(src) != "main":
@@ -124,6 +131,23 @@ def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
     ]
     return bool(calls) and all(
         syntax.is_program_lifetime(src, syntax.top_level_declaration(call)) for call in calls
+    )
+
+
+def is_runtime_package(src: SourceFile) -> bool:
+    """``package runtime``: its background goroutines (GC workers, the finalizer and cleanup
+    goroutines) are parked and woken by the scheduler and live as long as the process."""
+    return syntax.package_name(src) == "runtime"
+
+
+def is_example_function(src: SourceFile, declaration: Node) -> bool:
+    """``func ExampleXxx()`` in a ``_test.go`` file: documentation written as a program's main."""
+    name = syntax.function_name(src, declaration)
+    return (
+        src.is_test
+        and declaration.type == "function_declaration"
+        and name is not None
+        and name.startswith("Example")
     )
 
 
