@@ -7,12 +7,15 @@ is decided once.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
+from gofixleak.golang import GO
 from gofixleak.model import Edit, Span
 from gofixleak.source import SourceFile
 
@@ -43,19 +46,96 @@ NO_RETURN_CALLS = frozenset(
 def walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
     """``node`` and its descendants, preorder; without entering nested function literals
     (the root itself is always entered) when ``into_functions`` is false."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    # A tree cursor moves in C: about three times faster than collecting each node's children.
+    cursor = node.walk()
+    yield node
+    if not cursor.goto_first_child():
+        return
+    while True:
+        current = cursor.node
+        if current is None:  # never: the cursor stands on a node
+            return
         yield current
-        if current is not node and not into_functions and current.type in FUNCTIONS:
+        if (into_functions or current.type not in FUNCTIONS) and cursor.goto_first_child():
             continue
-        stack.extend(reversed(current.children))
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent() or cursor.depth == 0:
+                return
 
 
 def descendants(node: Node, *types: str, into_functions: bool = True) -> Iterator[Node]:
     """Descendants of ``node`` (and ``node`` itself) whose type is one of ``types``."""
     wanted = frozenset(types)
+    if into_functions and node.parent is None and not node.has_error:
+        return iter(_index_of(node).of_types(wanted))
     return (n for n in walk(node, into_functions=into_functions) if n.type in wanted)
+
+
+# Node types that rules look for in the whole file: found together, in one pass.
+_COMMON_SCANS = FUNCTIONS | {"go_statement", "short_var_declaration", "var_spec"}
+
+
+class _TreeIndex:
+    """Nodes of one error-free tree by type, in preorder.
+
+    Several rules scan the whole file for the same types (``go_statement``, functions): a query
+    finds them in C, once per file, instead of a walk per rule in Python.
+    """
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.found: dict[str, list[Node]] = {}
+
+    def of_types(self, types: frozenset[str]) -> list[Node]:
+        missing = types - self.found.keys()
+        if missing:
+            self._scan(missing | (_COMMON_SCANS - self.found.keys()))
+        if len(types) == 1:
+            return self.found[next(iter(types))]
+        return _in_preorder([n for kind in types for n in self.found[kind]])
+
+    def _scan(self, types: frozenset[str]) -> None:
+        named = frozenset(kind for kind in types if _is_named_type(kind))
+        captured = QueryCursor(_scan_query(named)).captures(self.root) if named else {}
+        for kind in named:
+            self.found[kind] = _in_preorder(captured.get(kind, []))
+        for kind in types - named:  # anonymous or unknown: walked, as before
+            self.found[kind] = [n for n in walk(self.root) if n.type == kind]
+
+
+@functools.cache
+def _scan_query(types: frozenset[str]) -> Query:
+    """One pattern per named node type, its capture named after it."""
+    return Query(GO, " ".join(f"({kind}) @{kind}" for kind in sorted(types)))
+
+
+def _is_named_type(kind: str) -> bool:
+    return bool(GO.id_for_node_kind(kind, True))
+
+
+def _in_preorder(nodes: list[Node]) -> list[Node]:
+    """Nodes of an error-free tree (so no zero-width nodes) in the order a preorder walk meets
+    them: by start, the enclosing node first; a node and its only child can share a range, then
+    the shallower first. (Query captures come in no such order.)"""
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    if any(a.byte_range == b.byte_range for a, b in itertools.pairwise(nodes)):
+        return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte, _depth(n)))
+    return nodes
+
+
+def _depth(node: Node) -> int:
+    return sum(1 for _ in ancestors(node))
+
+
+_last_index: list[_TreeIndex] = []
+
+
+def _index_of(root: Node) -> _TreeIndex:
+    """The index of ``root``'s tree. Only the last tree's is kept: files are checked one after
+    the other, and memory stays flat."""
+    if not _last_index or _last_index[0].root != root:
+        _last_index[:] = [_TreeIndex(root)]
+    return _last_index[0]
 
 
 def ancestors(node: Node) -> Iterator[Node]:

@@ -1,0 +1,87 @@
+"""walk and descendants (tree cursor, per-file index of whole-file scans) meet exactly the nodes,
+in exactly the order, of the plain preorder walk they replace: on every fixture, golden and
+example, from the root and from every function and block, for every node type in the file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tree_sitter import Node
+
+from gofixleak import syntax
+from gofixleak.golang import parse
+from tests.fixture_cases import FIXTURES, ROOT
+
+GO_FILES = sorted(
+    [*FIXTURES.rglob("*.go"), *FIXTURES.rglob("*.go.golden"), *(ROOT / "examples").rglob("*.go")]
+)
+BROKEN = [
+    b"package p\n\nfunc f() {\n\tgo func() {\n\t\tx :=\n\t}()\n}\n",
+    b"package p\n\nfunc f( {\n\tgo g()\n",
+    b"package p\n\nfunc f() {\n\tfor {\n\t\tselect {\n\t\tcase <-c\n\t\t}\n\t}\n}\n",
+]
+
+
+def reference_walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
+    """The original stack-based preorder walk."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and not into_functions and current.type in syntax.FUNCTIONS:
+            continue
+        stack.extend(reversed(current.children))
+
+
+def _ids(nodes: Iterator[Node]) -> list[tuple[int, int, int, str]]:
+    return [(n.id, n.start_byte, n.end_byte, n.type) for n in nodes]
+
+
+def _sources() -> list[tuple[str, bytes]]:
+    files = [(p.relative_to(ROOT).as_posix(), p.read_bytes()) for p in GO_FILES]
+    return files + [(f"broken{i}", text) for i, text in enumerate(BROKEN)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), _sources(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_walk_and_descendants_match_the_reference(name: str, data: bytes) -> None:
+    root = parse(data).root_node
+    everything = list(reference_walk(root))
+    types = sorted({n.type for n in everything})
+    starts = [root, *(n for n in everything if n.type in syntax.FUNCTIONS | {"block"})]
+    for start in starts:
+        for into in (True, False):
+            reference = list(reference_walk(start, into_functions=into))
+            assert _ids(syntax.walk(start, into_functions=into)) == _ids(iter(reference)), name
+            for kind in types:
+                expected = [n for n in reference if n.type == kind]
+                got = syntax.descendants(start, kind, into_functions=into)
+                assert _ids(got) == _ids(iter(expected)), (name, kind, into)
+    # Several types at once, as rules ask (functions; declarations; a node and its only child).
+    for group in (
+        tuple(syntax.FUNCTIONS),
+        ("short_var_declaration", "var_spec"),
+        ("expression_statement", "call_expression", "identifier"),
+        ("go_statement", "defer_statement", "func_literal", "block", "statement_list"),
+        ("identifier", "no_such_type", "("),
+    ):
+        expected = [n for n in everything if n.type in group]
+        assert _ids(syntax.descendants(root, *group)) == _ids(iter(expected)), (name, group)
+
+
+def test_the_index_follows_the_tree() -> None:
+    first = parse(b"package p\n\nfunc f() { go f() }\n").root_node
+    second = parse(b"package p\n\nfunc g() {}\nfunc h() { go g(); go h() }\n").root_node
+    assert len(list(syntax.descendants(first, "go_statement"))) == 1
+    assert len(list(syntax.descendants(second, "go_statement"))) == 2
+    assert len(list(syntax.descendants(first, "go_statement"))) == 1
+
+
+def test_descendants_is_a_fresh_iterator_each_time(tmp_path: Path) -> None:
+    root = parse(b"package p\n\nfunc f() { go f(); go f() }\n").root_node
+    first = syntax.descendants(root, "go_statement")
+    next(first)
+    assert len(list(syntax.descendants(root, "go_statement"))) == 2
