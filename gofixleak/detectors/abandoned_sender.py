@@ -255,7 +255,9 @@ def _early_exit(
     channel: LocalChannel, receives: list[Node], senders: dict[Node, list[Node]], src: SourceFile
 ) -> Exit | None:
     gos = list(senders)
-    total = _total_sends(channel, senders, src)
+    # Each goroutine counts as one send here: a goroutine that may send more often is not
+    # assumed to (unknown counts stay silent rather than guess).
+    total = _constant_total([_spawn_count(go, channel, src) for go in gos])
     # With room for all but one value, leaving right after a receive leaves nobody behind.
     one_left = total is not None and total <= (_capacity(channel, src) or 0) + 1
     looped = False
@@ -763,9 +765,9 @@ def _finding(
     capacity = _capacity(channel, src)
     if capacity is None:
         return None
-    total = _total_sends(channel, senders, src)
+    total = _constant_total(list(counts.values()))
     if total is not None and total <= capacity:
-        return None  # room for every value
+        return None  # room for one value per goroutine; more sends are not assumed
     captures: dict[str, Span] = {
         "make": span_of(channel.make),
         "type": span_of(channel.channel_type),
@@ -778,7 +780,9 @@ def _finding(
         rule=RULE.name,
         path=src.path,
         span=span_of(channel.make),
-        message=_message(channel.name, capacity, spelled, total, exit_),
+        message=_message(
+            channel.name, capacity, spelled, _total_sends(channel, senders, src), exit_
+        ),
         captures=captures,
         related=_related(senders, exit_),
     )
