@@ -65,23 +65,59 @@ def is_make_chan(src: SourceFile, node: Node) -> bool:
 
 def local_channels(function: Node, src: SourceFile) -> Iterator[LocalChannel]:
     """Channels that ``function`` itself (not a nested literal) declares with ``make``."""
+    if function.type not in FUNCTIONS:
+        yield from _declared_in(function, src)
+        return
+    # Four rules ask this of every function of the file: the file is searched once.
+    key = (function.start_byte, function.end_byte)
+    for name, declaration, value in _channel_index(src).get(key, ()):
+        yield LocalChannel(name, declaration, value, function)
+
+
+def _declared_in(function: Node, src: SourceFile) -> Iterator[LocalChannel]:
     body = function.child_by_field_name("body")
     if body is None:
         return
     for node in walk(body, into_functions=False):
-        if node.type == "short_var_declaration":
-            pairs = _pairs(node.child_by_field_name("left"), node.child_by_field_name("right"))
-        elif node.type == "var_spec":
-            names = [c for c in node.children_by_field_name("name") if c.type == "identifier"]
-            values = node.child_by_field_name("value")
-            pairs = list(zip(names, values.named_children, strict=False)) if values else []
-            if values is not None and len(names) != len(values.named_children):
-                pairs = []
-        else:
-            continue
-        for name, value in pairs:
-            if name.type == "identifier" and is_make_chan(src, value):
-                yield LocalChannel(src.show(name), node, value, function)
+        for name, value in _made_channels(node, src):
+            yield LocalChannel(src.show(name), node, value, function)
+
+
+def _made_channels(node: Node, src: SourceFile) -> list[tuple[Node, Node]]:
+    """The ``(name, make(chan ...))`` pairs that ``node``, a declaration, declares."""
+    if node.type == "short_var_declaration":
+        pairs = _pairs(node.child_by_field_name("left"), node.child_by_field_name("right"))
+    elif node.type == "var_spec":
+        names = [c for c in node.children_by_field_name("name") if c.type == "identifier"]
+        values = node.child_by_field_name("value")
+        pairs = list(zip(names, values.named_children, strict=False)) if values else []
+        if values is not None and len(names) != len(values.named_children):
+            pairs = []
+    else:
+        return []
+    return [(n, v) for n, v in pairs if n.type == "identifier" and is_make_chan(src, v)]
+
+
+_ChannelIndex = dict[tuple[int, int], list[tuple[str, Node, Node]]]
+_last_index: list[tuple[SourceFile, _ChannelIndex]] = []
+
+
+def _channel_index(src: SourceFile) -> _ChannelIndex:
+    """Each function's own ``make(chan ...)`` declarations, keyed by the function's byte range.
+    Only the last file's index is kept."""
+    if _last_index and _last_index[0][0] is src:
+        return _last_index[0][1]
+    index: _ChannelIndex = {}
+    for node in descendants(src.root, "short_var_declaration", "var_spec"):
+        if src.data.find(b"chan", node.start_byte, node.end_byte) == -1:
+            continue  # no make(chan ...) without the word: most declarations end here
+        made = _made_channels(node, src)
+        function = next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
+        if made and function is not None:
+            key = (function.start_byte, function.end_byte)
+            index.setdefault(key, []).extend((src.show(n), node, v) for n, v in made)
+    _last_index[:] = [(src, index)]
+    return index
 
 
 def _pairs(left: Node | None, right: Node | None) -> list[tuple[Node, Node]]:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from tree_sitter import Node
 
-from gofixleak import syntax
+from gofixleak import channels, syntax
 from gofixleak.golang import parse
+from gofixleak.source import SourceFile
 from tests.fixture_cases import FIXTURES, ROOT
 
 GO_FILES = sorted(
@@ -85,3 +86,43 @@ def test_descendants_is_a_fresh_iterator_each_time(tmp_path: Path) -> None:
     first = syntax.descendants(root, "go_statement")
     next(first)
     assert len(list(syntax.descendants(root, "go_statement"))) == 2
+
+
+def reference_local_channels(function: Node, src: SourceFile) -> list[tuple[str, int, int]]:
+    """The original walk of ``channels.local_channels``: (name, declaration start, make start)."""
+    body = function.child_by_field_name("body")
+    out: list[tuple[str, int, int]] = []
+    for node in reference_walk(body, into_functions=False) if body is not None else []:
+        if node.type == "short_var_declaration":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            lefts = left.named_children if left is not None else []
+            rights = right.named_children if right is not None else []
+            pairs = list(zip(lefts, rights, strict=True)) if len(lefts) == len(rights) else []
+        elif node.type == "var_spec":
+            names = [c for c in node.children_by_field_name("name") if c.type == "identifier"]
+            values = node.child_by_field_name("value")
+            pairs = list(zip(names, values.named_children, strict=False)) if values else []
+            if values is not None and len(names) != len(values.named_children):
+                pairs = []
+        else:
+            continue
+        for name, value in pairs:
+            if name.type == "identifier" and channels.is_make_chan(src, value):
+                out.append((src.show(name), node.start_byte, value.start_byte))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), _sources(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_local_channels_match_the_reference(name: str, data: bytes) -> None:
+    src = SourceFile.parse(name + ".go", data)
+    for function in reference_walk(src.root):
+        if function.type not in syntax.FUNCTIONS | {"block", "for_statement"}:
+            continue
+        got = [
+            (c.name, c.declaration.start_byte, c.make.start_byte, c.function == function)
+            for c in channels.local_channels(function, src)
+        ]
+        expected = [(*c, True) for c in reference_local_channels(function, src)]
+        assert got == expected, (name, function.start_byte)
