@@ -104,12 +104,14 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from gofixleak import channels, syntax
+from gofixleak import channels, prefilter, syntax
 from gofixleak.channels import LocalChannel
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="abandoned-sender", doc=__doc__ or "")
+# Every finding is a send in a goroutine: a file without a `go` statement has none.
+PREFILTER = prefilter.GO_STATEMENT
 
 _LEN_TYPES = frozenset({"slice_type", "array_type", "map_type"})
 _SIGNED = frozenset({"int", "int8", "int16", "int32", "int64", "rune"})
