@@ -739,6 +739,49 @@ def _arithmetic(
     return None
 
 
+def sole_declaration(value: Node) -> Node | None:
+    """The ``name := value`` (short var declaration) or ``var name = value`` (var spec) that
+    declares exactly one identifier with exactly this value; None otherwise."""
+    values = value.parent
+    holder = values.parent if values is not None else None
+    if values is None or holder is None or values.type != "expression_list":
+        return None
+    if len(values.named_children) != 1:
+        return None
+    if holder.type == "short_var_declaration":
+        left = holder.child_by_field_name("left")
+        names = left.named_children if left is not None else []
+    elif holder.type == "var_spec":
+        names = holder.children_by_field_name("name")
+    else:
+        return None
+    return holder if len(names) == 1 and names[0].type == "identifier" else None
+
+
+def sole_declared_name(declaration: Node) -> Node:
+    """The identifier that a :func:`sole_declaration` declares."""
+    if declaration.type == "var_spec":
+        return declaration.children_by_field_name("name")[0]
+    left = declaration.child_by_field_name("left")
+    assert left is not None
+    return left.named_children[0]
+
+
+def declaration_statement(declaration: Node) -> Node | None:
+    """The statement that a declaration is: the short var declaration itself, or the ``var``
+    statement of a var spec; None inside an ``if``, ``for`` or ``switch`` header, whose names
+    end with that statement."""
+    statement = statement_of(declaration)
+    if statement is None:
+        return None
+    if declaration.type == "short_var_declaration":
+        return statement if same_node(statement, declaration) else None
+    holder = declaration.parent
+    if holder is not None and holder.type == "var_spec_list":
+        holder = holder.parent
+    return statement if same_node(holder, statement) else None
+
+
 def declaring_identifiers(node: Node) -> list[Node]:
     """Identifiers that declare a name inside ``node``: parameters, results, receivers, ``:=``
     (also in ``range``, ``select`` cases and type switches), ``var`` and ``const``."""

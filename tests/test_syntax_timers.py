@@ -137,3 +137,51 @@ def test_ends_in_endless_range(body: str, endless: bool) -> None:
         return syntax.is_call_to(src, channel, "time", "Tick")
 
     assert syntax.ends_in_endless_range(function, src, is_tick) is endless
+
+
+@pytest.mark.parametrize(
+    ("body", "declared"),
+    [
+        ("t := time.NewTimer(time.Hour)", "t"),
+        ("var t = time.NewTimer(time.Hour)", "t"),
+        ("var (\n\tt = time.NewTimer(time.Hour)\n)", "t"),
+        ("a, b := time.NewTimer(time.Hour), 1", None),
+        ("t := f(time.NewTimer(time.Hour))", None),
+        ("t = time.NewTimer(time.Hour)", None),
+    ],
+)
+def test_sole_declaration(body: str, declared: str | None) -> None:
+    src = parse(body)
+    call = next(
+        c
+        for c in syntax.descendants(src.root, "call_expression")
+        if syntax.call_name(src, c) == "time.NewTimer"
+    )
+    declaration = syntax.sole_declaration(call)
+    if declared is None:
+        assert declaration is None
+    else:
+        assert declaration is not None
+        assert src.show(syntax.sole_declared_name(declaration)) == declared
+
+
+@pytest.mark.parametrize(
+    ("body", "statement"),
+    [
+        ("t := time.NewTimer(time.Hour)", "t := time.NewTimer(time.Hour)"),
+        ("var (\n\tt = time.NewTimer(time.Hour)\n)", "var (\n\tt = time.NewTimer(time.Hour)\n)"),
+        ("if t := time.NewTimer(time.Hour); ok {\n}", None),
+        ("for t := time.NewTimer(time.Hour); ; {\n}", None),
+    ],
+)
+def test_declaration_statement_is_the_declaration_itself(body: str, statement: str | None) -> None:
+    src = parse(body)
+    call = next(
+        c
+        for c in syntax.descendants(src.root, "call_expression")
+        if syntax.call_name(src, c) == "time.NewTimer"
+    )
+    declaration = syntax.sole_declaration(call)
+    assert declaration is not None
+    found = syntax.declaration_statement(declaration)
+    assert (src.show(found) if found is not None else None) == statement

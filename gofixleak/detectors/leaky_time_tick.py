@@ -92,27 +92,34 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
+from gofixleak import prefilter
 from gofixleak.model import Finding, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 from gofixleak.syntax import (
     arguments,
     can_return,
+    declaration_statement,
     declaring_identifiers,
     descendants,
     enclosing_function,
     enclosing_loops,
     ends_in_endless_range,
+    function_name,
     import_name,
     is_call_to,
     is_program_lifetime,
     is_received,
     references,
     same_node,
+    sole_declaration,
+    sole_declared_name,
     statement_of,
     timers_need_stop,
 )
 
 RULE = RuleInfo(name="leaky-time-tick", doc=__doc__ or "")
+# Every finding is a call of time.Tick: the name Tick is written in the file.
+PREFILTER = prefilter.TIME_TICK
 
 MESSAGE = (
     "time.Tick leaks its ticker: {function} can return and the ticker is never stopped "
@@ -138,7 +145,7 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
         return None
     if _shadows_time(src, function):
         return None
-    declaration = _declaration(call)
+    declaration = sole_declaration(call)
     if declaration is not None:
         captures = _variable_captures(src, function, declaration)
     elif is_received(call):
@@ -153,7 +160,7 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
         rule=RULE.name,
         path=src.path,
         span=span_of(call),
-        message=MESSAGE.format(function=_describe(src, function)),
+        message=MESSAGE.format(function=function_name(src, function) or "the function literal"),
         captures=captures,
     )
 
@@ -171,47 +178,20 @@ def _outermost_function(function: Node) -> Node:
     return function
 
 
-def _declaration(call: Node) -> Node | None:
-    """``name := time.Tick(d)`` or ``var name = time.Tick(d)``: the short var declaration or the
-    var spec declaring exactly one name with exactly this value."""
-    values = call.parent
-    holder = values.parent if values is not None else None
-    if values is None or holder is None or values.type != "expression_list":
-        return None
-    if len(values.named_children) != 1:
-        return None
-    if holder.type == "short_var_declaration":
-        left = holder.child_by_field_name("left")
-        names = left.named_children if left is not None else []
-    elif holder.type == "var_spec":
-        names = holder.children_by_field_name("name")
-    else:
-        return None
-    return holder if len(names) == 1 and names[0].type == "identifier" else None
-
-
-def _declared_name(declaration: Node) -> Node:
-    if declaration.type == "var_spec":
-        return declaration.children_by_field_name("name")[0]
-    left = declaration.child_by_field_name("left")
-    assert left is not None
-    return left.named_children[0]
-
-
 def _variable_captures(
     src: SourceFile, function: Node, declaration: Node
 ) -> dict[str, Span] | None:
     """Captures of ``tick := time.Tick(d)``; None when the channel escapes. Uses are captured
     (``use.0``...) only when all are plain receives and the name is declared once: no uses, no
     fix."""
-    name_node = _declared_name(declaration)
+    name_node = sole_declared_name(declaration)
     name = src.show(name_node)
     uses = [u for u in references(function, name, src) if u.start_byte > name_node.end_byte]
     kinds = [_use_kind(u, function) for u in uses]
     if "escape" in kinds:
         return None
     captures = {"name": span_of(name_node), "declaration": span_of(declaration)}
-    statement = statement_of(declaration)
+    statement = declaration_statement(declaration)
     if statement is not None:
         captures["statement"] = span_of(statement)
         captures |= _loop_capture(statement)
@@ -268,7 +248,7 @@ def _loop_capture(node: Node) -> dict[str, Span]:
 def _can_return(src: SourceFile, function: Node, call: Node, declaration: Node | None) -> bool:
     """``can_return``, and not ending in a ``for range`` over this ticker's channel, which never
     closes."""
-    name = src.show(_declared_name(declaration)) if declaration is not None else None
+    name = src.show(sole_declared_name(declaration)) if declaration is not None else None
 
     def is_this_ticker(channel: Node) -> bool:
         if same_node(channel, call):
@@ -276,8 +256,3 @@ def _can_return(src: SourceFile, function: Node, call: Node, declaration: Node |
         return name is not None and channel.type == "identifier" and src.show(channel) == name
 
     return can_return(function, src) and not ends_in_endless_range(function, src, is_this_ticker)
-
-
-def _describe(src: SourceFile, function: Node) -> str:
-    name = function.child_by_field_name("name")
-    return src.show(name) if name is not None else "the function literal"
