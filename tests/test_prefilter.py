@@ -1,0 +1,157 @@
+"""The prefilter never loses a finding: every fixture, golden and bundled example gives the same
+findings and fixes with and without it, and each rule that reports in a file has a prefilter that
+matches that file. Plus the go-statement matcher's own cases."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from gofixleak import api, prefilter, registry, syntax
+from gofixleak.model import Applicability, FileResult
+from gofixleak.source import GoVersion, SourceFile, module_go_version
+from tests import fake_rule
+from tests.fixture_cases import FIXTURES, ROOT
+
+GO_FILES = sorted(
+    [*FIXTURES.rglob("*.go"), *FIXTURES.rglob("*.go.golden"), *(ROOT / "examples").rglob("*.go")]
+)
+
+
+def _id(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def _as_go_path(path: Path) -> str:
+    """A golden is checked as the Go file it stands for (``_test.go`` and go.mod lookups)."""
+    return str(path.with_name(path.name.removesuffix(".golden")))
+
+
+def _without_prefilters(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tuple(dataclasses.replace(r, prefilter=None) for r in registry.all_rules())
+    monkeypatch.setattr(registry, "all_rules", lambda: rules)
+
+
+def _summary(result: FileResult) -> tuple[object, ...]:
+    return (result.findings, result.fixes_applied, result.fixed, result.error, result.suppressed)
+
+
+def test_every_rule_declares_a_prefilter() -> None:
+    """Not required by the registry, but every current rule can say what it needs."""
+    missing = [r.name for r in registry.all_rules() if r.prefilter is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize("mode", [None, Applicability.UNSAFE], ids=["check", "fix"])
+def test_same_results_with_and_without_prefilter(
+    mode: Applicability | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert GO_FILES, "no fixtures found"
+    options = api.Options(fix=mode)
+    data = {path: path.read_bytes() for path in GO_FILES}
+    with_prefilter = {
+        p: _summary(api.check_source(_as_go_path(p), d, options)) for p, d in data.items()
+    }
+    _without_prefilters(monkeypatch)
+    for path, text in data.items():
+        without = _summary(api.check_source(_as_go_path(path), text, options))
+        assert with_prefilter[path] == without, _id(path)
+
+
+@pytest.mark.parametrize("checked", registry.all_rules(), ids=lambda r: r.name)
+def test_a_rule_reports_only_where_its_prefilter_matches(checked: registry.Rule) -> None:
+    """The necessary condition, rule by rule, on the detector itself (before the engine)."""
+    for path in GO_FILES:
+        data = path.read_bytes()
+        go_path = _as_go_path(path)
+        src = SourceFile.parse(go_path, data, module_go_version(str(path.parent)))
+        if any(True for _ in checked.detect(src)):
+            assert checked.may_match(data), f"{checked.name} reports in {_id(path)}"
+
+
+def test_files_no_rule_can_fire_on_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    only_leak = re.compile(rb"\bleak\(")
+    rule = registry.Rule(fake_rule.INFO, fake_rule.detect, fake_rule.rename, only_leak)
+    monkeypatch.setattr(registry, "all_rules", lambda: (rule,))
+    parsed: list[str] = []
+    original = SourceFile.parse
+
+    def counting(path: str, data: bytes, version: GoVersion | None = None) -> SourceFile:
+        parsed.append(path)
+        return original(path, data, version)
+
+    monkeypatch.setattr(SourceFile, "parse", staticmethod(counting))
+    assert api.check_source("quiet.go", b"package p\n", api.Options()) == FileResult("quiet.go")
+    assert parsed == []
+    busy = api.check_source("busy.go", b"package p\n\nfunc f() {\n\tleak()\n}\n", api.Options())
+    assert parsed == ["busy.go"] and len(busy.findings) == 1
+    # A directive needs the parse, to be judged (unused-directive), even where no rule can fire.
+    directive = b"package p\n\n//gofixleak:ignore fake-leak not here\nfunc f() {}\n"
+    assert api.check_source("directive.go", directive, api.Options()).findings
+    assert parsed == ["busy.go", "directive.go"]
+
+
+GO_STATEMENTS = [
+    b"package p\nfunc f() {\n\tgo g()\n}\n",
+    b"package p\nfunc f() { go g() }\n",
+    b"package p\nfunc f() { g(); go g() }\n",
+    b"package p\nfunc f() {\n\tselect {\n\tcase <-c: go g()\n\t}\n}\n",
+    b"package p\nfunc f() {\nL: go g()\n}\n",
+    b"package p\nfunc f() {\n\t/* start */ go g()\n}\n",
+    b"package p\nfunc f() {\n\tgo\n\tg()\n}\n",  # valid Go: no semicolon is inserted after `go`
+    b"package p\nfunc f() {\n\tgo(g)()\n}\n",
+    b"package p\nfunc f() {\n\tgo/* c */g()\n}\n",
+    b"package p\nfunc f() {\r\n\tgo g()\r\n}\r\n",
+    b"package p\nfunc f() {\xc2\xa0go g()\n}\n",  # a no-break space (tree-sitter's \s)
+    b"package p\nfunc f() {\x00go g()\n}\n",  # NUL ends a statement in tree-sitter-go
+    b"go g()\n",  # tree-sitter-go accepts statements at top level
+]
+
+NOT_GO_STATEMENTS = [
+    b"package p\n\n//go:build linux\n",
+    b"package p\n\n// Let go of the lock, then go on.\n",
+    b'package p\n\nimport "go/token"\n',
+    b'package p\n\nvar s = "we go"\n',
+    b"package p\n\nvar algo, gopher, go_ = 1, 2, 3\n",
+    b"package p\n\n// see x.go\n",
+    b"package p\n\nfunc f() { defer g() }\n",
+]
+
+
+@pytest.mark.parametrize("text", GO_STATEMENTS)
+def test_go_statement_is_seen(text: bytes) -> None:
+    assert prefilter.GO_STATEMENT.search(text) is not None
+    src = SourceFile.parse("p.go", text)
+    assert any(syntax.descendants(src.root, "go_statement")), "the case is no go statement"
+
+
+@pytest.mark.parametrize("text", NOT_GO_STATEMENTS)
+def test_go_in_comments_strings_and_names_is_not_a_statement(text: bytes) -> None:
+    assert prefilter.GO_STATEMENT.search(text) is None
+
+
+def test_timer_prefilters() -> None:
+    assert prefilter.TIME_TICK.search(b"for range t.Tick(d) {}") is not None
+    assert prefilter.TIME_TICK.search(b"x := Tick(d)") is not None
+    assert prefilter.TIME_TICK.search(b"ticker := time.NewTicker(d)") is None
+    assert prefilter.NEW_TICKER_OR_TIMER.search(b"t := time.NewTimer(d)") is not None
+    assert prefilter.NEW_TICKER_OR_TIMER.search(b"t := time.NewTicker(d)") is not None
+    assert prefilter.NEW_TICKER_OR_TIMER.search(b"c := time.Tick(d)") is None
+
+
+def test_rules_sharing_a_prefilter_search_once() -> None:
+    calls: list[bytes] = []
+
+    class Counting:
+        def search(self, data: bytes, /) -> object | None:
+            calls.append(data)
+            return None
+
+    shared = Counting()
+    rule = registry.all_rules()[0]
+    rules = [dataclasses.replace(rule, prefilter=shared) for _ in range(3)]
+    assert registry.applicable(rules, b"package p\n") == ()
+    assert len(calls) == 1
