@@ -25,6 +25,17 @@ BROKEN = [
 ]
 
 
+# Where rules start their searches, and nodes that share their range with their only child.
+START_TYPES = syntax.FUNCTIONS | {
+    "block",
+    "statement_list",
+    "expression_list",
+    "expression_statement",
+    "parenthesized_expression",
+    "communication_case",
+}
+
+
 def reference_walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
     """The original stack-based preorder walk."""
     stack = [node]
@@ -52,7 +63,7 @@ def test_walk_and_descendants_match_the_reference(name: str, data: bytes) -> Non
     root = parse(data).root_node
     everything = list(reference_walk(root))
     types = sorted({n.type for n in everything})
-    starts = [root, *(n for n in everything if n.type in syntax.FUNCTIONS | {"block"})]
+    starts = [root, *(n for n in everything if n.type in START_TYPES)]
     for start in starts:
         for into in (True, False):
             reference = list(reference_walk(start, into_functions=into))
