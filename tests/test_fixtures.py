@@ -101,7 +101,7 @@ def go_report(
     # Build only the rules whose proofs this session runs (`-k <rule>` builds one package pair).
     selected = sorted(
         {
-            item.callspec.params["rule"]
+            str(item.callspec.params["rule"])
             for item in request.session.items
             if isinstance(item, pytest.Function) and item.originalname == "test_go_proof"
         }
