@@ -219,6 +219,21 @@ def go_statement_of(node: Node, function: Node) -> Node | None:
 
 
 def is_confined(channel: LocalChannel, src: SourceFile) -> bool:
+    """:func:`_is_confined`, worked out once per channel although four rules ask."""
+    if not _confined_cache or _confined_cache[0][0] is not src:
+        _confined_cache[:] = [(src, {})]
+    answers = _confined_cache[0][1]
+    key = (channel.name, channel.declaration.start_byte, channel.function.start_byte)
+    if key not in answers:
+        answers[key] = _is_confined(channel, src)
+    return answers[key]
+
+
+# The last file's answers: (file, {(name, declaration start, function start): answer}).
+_confined_cache: list[tuple[SourceFile, dict[tuple[str, int, int], bool]]] = []
+
+
+def _is_confined(channel: LocalChannel, src: SourceFile) -> bool:
     """True when ``channel``'s name means the channel everywhere in its function, and the channel
     only reaches code that runs while the function can see it.
 

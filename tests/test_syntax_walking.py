@@ -137,3 +137,17 @@ def test_local_channels_match_the_reference(name: str, data: bytes) -> None:
         ]
         expected = [(*c, True) for c in reference_local_channels(function, src)]
         assert got == expected, (name, function.start_byte)
+
+
+def test_is_confined_answers_for_the_file_at_hand() -> None:
+    """The answer is kept per file: the same channel position in another file is asked again."""
+    kept = b"package p\n\nfunc f() {\n\tch := make(chan int)\n\tgo func() { ch <- 1 }()\n}\n"
+    leaks = b"package p\n\nfunc f() {\n\tch := make(chan int)\n\tgo func() { g(ch) }()\n}\n"
+    answers = []
+    for data in (kept, leaks, kept):
+        src = SourceFile.parse("p.go", data)
+        function = next(syntax.descendants(src.root, "function_declaration"))
+        (channel,) = channels.local_channels(function, src)
+        answers.append(channels.is_confined(channel, src))
+        assert channels.is_confined(channel, src) == answers[-1]
+    assert answers == [True, False, True]
