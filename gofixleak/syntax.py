@@ -158,6 +158,12 @@ def top_level_declaration(node: Node) -> Node:
     return current
 
 
+def top_level_in(root: Node, node: Node) -> Node:
+    """:func:`top_level_declaration`, found from the file's ``root`` down: ``Node.parent`` walks
+    from the root each time, so climbing costs depth squared and deep nesting made it crawl."""
+    return root.child_with_descendant(node) or node
+
+
 def is_inside(node: Node, container: Node) -> bool:
     return container.start_byte <= node.start_byte and node.end_byte <= container.end_byte
 

@@ -114,7 +114,7 @@ def goroutine_functions(src: SourceFile) -> list[Node]:
 def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
     """Started in ``main``/``init``, in a function of package main that only they call, in a
     testable example (it stands for a program's ``main``), or by the Go runtime itself."""
-    declaration = syntax.top_level_declaration(go)
+    declaration = syntax.top_level_in(src.root, go)
     if syntax.is_program_lifetime(src, declaration) or is_runtime_package(src):
         return True
     if is_example_function(src, declaration):
@@ -130,7 +130,7 @@ def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
         and src.show(callee) == name
     ]
     return bool(calls) and all(
-        syntax.is_program_lifetime(src, syntax.top_level_declaration(call)) for call in calls
+        syntax.is_program_lifetime(src, syntax.top_level_in(src.root, call)) for call in calls
     )
 
 
