@@ -27,7 +27,9 @@ reason. Findings without an entry are flagged UNTRIAGED (and the exit status is 
 match no finding any more are listed, as fixed false positives when their verdict says so.
 Precision counts leak and harmless findings as true: (leak + harmless) / triaged.
 
-Nothing is written to the repository; progress goes to stderr, the markdown to stdout.
+Progress goes to stderr, the markdown to stdout; ``--update docs/real-world.md`` also puts it
+between that file's ``<!-- realworld:start -->`` and ``<!-- realworld:end -->`` markers. Nothing
+else is written to the repository.
 """
 
 from __future__ import annotations
@@ -499,6 +501,19 @@ def render(
     return "\n".join(out)
 
 
+START, END = "<!-- realworld:start -->", "<!-- realworld:end -->"
+
+
+def update_block(path: Path, markdown: str) -> None:
+    """Put ``markdown`` between the START and END markers of ``path``."""
+    text = path.read_text()
+    head, start, rest = text.partition(START)
+    _, end, tail = rest.partition(END)
+    if not start or not end:
+        raise SystemExit(f"{path}: no {START} ... {END} block")
+    path.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")
+
+
 def describe_environment() -> dict[str, str]:
     go = subprocess.run(["go", "version"], capture_output=True, text=True, check=False).stdout
     commit = subprocess.run(
@@ -528,6 +543,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--triage", type=Path, default=TRIAGE)
     parser.add_argument("--save", type=Path, help="write the raw results here")
     parser.add_argument("--load", type=Path, help="render saved results instead of running")
+    parser.add_argument(
+        "--update", type=Path, help="replace the generated block of this markdown file"
+    )
     args = parser.parse_args(argv)
     triage = load_triage(args.triage)
     if args.load:
@@ -544,7 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "tickers": [asdict(t) for t in tickers],
         }
         args.save.write_text(json.dumps(data, indent=1) + "\n")
-    print(render(trees, tickers, triage, meta))
+    markdown = render(trees, tickers, triage, meta)
+    if args.update:
+        update_block(args.update, markdown)
+    print(markdown)
     untriaged = [f for t in trees + tickers for f in t.findings if f.key() not in triage]
     for f in untriaged:
         print(f"UNTRIAGED {f.tree} {f.path}:{f.line} {f.rule}: {f.text}", file=sys.stderr)
