@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
+from types import MappingProxyType
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -230,8 +231,12 @@ def _is_range_operand(loop: Node, child: Node) -> bool:
 # --- names and calls -------------------------------------------------------------------------
 
 
-def imports(src: SourceFile) -> dict[str, str]:
-    """Import path -> the name it is used by: its package name guess, alias, "." or "_"."""
+@functools.lru_cache(maxsize=2)
+def imports(src: SourceFile) -> Mapping[str, str]:
+    """Import path -> the name it is used by: its package name guess, alias, "." or "_".
+
+    Cached for the file at hand: rules ask for every call they look at (``is_call_to``).
+    """
     out: dict[str, str] = {}
     for spec in descendants(src.root, "import_spec", into_functions=False):
         path_node = spec.child_by_field_name("path")
@@ -240,7 +245,7 @@ def imports(src: SourceFile) -> dict[str, str]:
         path = src.text(path_node).strip(b'"`').decode("utf-8", "replace")
         alias = spec.child_by_field_name("name")
         out[path] = src.show(alias) if alias is not None else path.rsplit("/", 1)[-1]
-    return out
+    return MappingProxyType(out)
 
 
 def import_name(src: SourceFile, path: str) -> str | None:
@@ -320,6 +325,46 @@ def is_program_lifetime(src: SourceFile, function: Node) -> bool:
         return False
     name = function_name(src, function)
     return name == "init" or (name == "main" and package_name(src) == "main")
+
+
+def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
+    """Started in ``main``/``init``, in a function of package main that only they call, in a
+    testable example (it stands for a program's ``main``), or by the Go runtime itself."""
+    declaration = top_level_in(src.root, go)
+    if is_program_lifetime(src, declaration) or is_runtime_package(src):
+        return True
+    if is_example_function(src, declaration):
+        return True
+    name = function_name(src, declaration)
+    if declaration.type != "function_declaration" or package_name(src) != "main":
+        return False
+    calls = [
+        call
+        for call in descendants(src.root, "call_expression")
+        if (callee := call.child_by_field_name("function")) is not None
+        and callee.type == "identifier"
+        and src.show(callee) == name
+    ]
+    return bool(calls) and all(
+        is_program_lifetime(src, top_level_in(src.root, call)) for call in calls
+    )
+
+
+def is_runtime_package(src: SourceFile) -> bool:
+    """``package runtime``: its background goroutines (GC workers, the finalizer and cleanup
+    goroutines) are parked and woken by the scheduler and live as long as the process."""
+    return package_name(src) == "runtime"
+
+
+def is_example_function(src: SourceFile, declaration: Node) -> bool:
+    """``func ExampleXxx()`` in a ``_test.go`` file: documentation written as a program's main."""
+    name = function_name(src, declaration)
+    return (
+        src.is_test
+        and declaration.type == "function_declaration"
+        and name is not None
+        and name.startswith("Example")
+    )
 
 
 def short_var_names(declaration: Node, src: SourceFile) -> list[str]:

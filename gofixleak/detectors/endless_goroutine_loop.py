@@ -104,51 +104,11 @@ def goroutine_functions(src: SourceFile) -> list[Node]:
         if function is None:
             continue
         key = (function.start_byte, function.end_byte)
-        if is_started_for_program_lifetime(go, src):
+        if syntax.is_started_for_program_lifetime(go, src):
             program_lifetime.add(key)
         else:
             launched[key] = function
     return [f for key, f in sorted(launched.items()) if key not in program_lifetime]
-
-
-def is_started_for_program_lifetime(go: Node, src: SourceFile) -> bool:
-    """Started in ``main``/``init``, in a function of package main that only they call, in a
-    testable example (it stands for a program's ``main``), or by the Go runtime itself."""
-    declaration = syntax.top_level_in(src.root, go)
-    if syntax.is_program_lifetime(src, declaration) or is_runtime_package(src):
-        return True
-    if is_example_function(src, declaration):
-        return True
-    name = syntax.function_name(src, declaration)
-    if declaration.type != "function_declaration" or syntax.package_name(src) != "main":
-        return False
-    calls = [
-        call
-        for call in syntax.descendants(src.root, "call_expression")
-        if (callee := call.child_by_field_name("function")) is not None
-        and callee.type == "identifier"
-        and src.show(callee) == name
-    ]
-    return bool(calls) and all(
-        syntax.is_program_lifetime(src, syntax.top_level_in(src.root, call)) for call in calls
-    )
-
-
-def is_runtime_package(src: SourceFile) -> bool:
-    """``package runtime``: its background goroutines (GC workers, the finalizer and cleanup
-    goroutines) are parked and woken by the scheduler and live as long as the process."""
-    return syntax.package_name(src) == "runtime"
-
-
-def is_example_function(src: SourceFile, declaration: Node) -> bool:
-    """``func ExampleXxx()`` in a ``_test.go`` file: documentation written as a program's main."""
-    name = syntax.function_name(src, declaration)
-    return (
-        src.is_test
-        and declaration.type == "function_declaration"
-        and name is not None
-        and name.startswith("Example")
-    )
 
 
 def launched_function(go: Node, src: SourceFile) -> Node | None:

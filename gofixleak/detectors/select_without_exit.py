@@ -93,8 +93,9 @@ line.
 
 Limitations
 -----------
-Silent for goroutines started from ``main.main`` or an ``init`` (they live as long as the
-program), for goroutines started by a method of a type that has a ``Close``, ``Stop`` or
+Silent for goroutines started from ``main.main`` or an ``init``, from a function of package main
+that only they call, from a testable example, or in ``package runtime`` (they live as long as
+the program), for goroutines started by a method of a type that has a ``Close``, ``Stop`` or
 ``Shutdown`` method (a background loop that the type stops), for ``go x.method()`` and for
 functions declared in other files, and for loops with a condition or a ``range`` clause. A loop
 that holds no channel operation at all is ``endless-goroutine-loop``'s; a loop whose exit case
@@ -151,7 +152,7 @@ def detect(src: SourceFile) -> Iterator[Finding]:
 def goroutine_of(src: SourceFile, go: Node) -> Goroutine | None:
     """The goroutine ``go`` starts, when it is one this rule follows (see Limitations)."""
     spawner = syntax.enclosing_function(go)
-    if spawner is None or syntax.is_program_lifetime(src, spawner):
+    if spawner is None or syntax.is_started_for_program_lifetime(go, src):
         return None
     if not syntax.can_return(spawner, src) or is_stoppable_type_method(src, spawner):
         return None
