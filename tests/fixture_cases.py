@@ -46,8 +46,15 @@ class Case:
         return self.path.name.startswith("syntax_error")
 
 
+SHARED = "internal"  # fixtures/internal/: Go helpers the leak tests share, not a rule
+
+
 def rule_dirs() -> list[Path]:
-    return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    return sorted(
+        p
+        for p in FIXTURES.iterdir()
+        if p.is_dir() and not p.name.startswith(("_", ".")) and p.name != SHARED
+    )
 
 
 def cases() -> list[Case]:

@@ -3,6 +3,7 @@
 Layout of the temporary module (a copy of fixtures/go.mod):
     orig/<rule>/...   every case as written, with the rule's _test.go files
     fixed/<rule>/...  the same, with each case that has a golden replaced by it
+    internal/...      Go helpers the leak tests share (fixtures/internal)
 One ``go vet`` and one ``go test -json`` cover every package, so Go runs them in parallel.
 """
 
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fixture_cases import FIXTURES
+from tests.fixture_cases import FIXTURES, SHARED
 
 MODULE = "example.com/fixtures"
 
@@ -60,6 +61,7 @@ def _copy_rule(rule: str, dest: Path, *, golden: bool) -> None:
 def build(rules: list[str], root: Path) -> GoReport:
     shutil.copyfile(FIXTURES / "go.mod", root / "go.mod")
     shutil.copyfile(FIXTURES / "go.sum", root / "go.sum")
+    shutil.copytree(FIXTURES / SHARED, root / SHARED)
     for rule in rules:
         _copy_rule(rule, root / "orig" / rule, golden=False)
         _copy_rule(rule, root / "fixed" / rule, golden=True)
