@@ -11,6 +11,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -572,6 +573,30 @@ def started_function(src: SourceFile, go_statement: Node) -> Node | None:
         if d.type == "function_declaration" and function_name(src, d) == name
     ]
     return found[0] if len(found) == 1 else None
+
+
+@dataclass(frozen=True)
+class Goroutine:
+    """A ``go`` statement, the function that runs it, and the function it starts."""
+
+    go: Node
+    spawner: Node
+    function: Node
+
+
+def spawned_goroutine(src: SourceFile, go_statement: Node) -> Goroutine | None:
+    """The goroutine ``go_statement`` starts, when its leak would outlive a returning caller:
+    the spawner can return and is not program-lifetime code, and the started function is a
+    literal or a top-level function of this file (see :func:`started_function`)."""
+    spawner = enclosing_function(go_statement)
+    if spawner is None or is_started_for_program_lifetime(go_statement, src):
+        return None
+    if not can_return(spawner, src):
+        return None
+    function = started_function(src, go_statement)
+    if function is None or is_inside(spawner, function):
+        return None
+    return Goroutine(go_statement, spawner, function)
 
 
 def parameter_names(function: Node, src: SourceFile) -> list[str]:

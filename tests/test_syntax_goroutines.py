@@ -47,3 +47,41 @@ def test_enclosing_goroutine() -> None:
     goroutine = syntax.enclosing_goroutine(in_go)
     assert goroutine is not None and goroutine.type == "func_literal"
     assert syntax.enclosing_goroutine(in_plain_literal) is None
+
+
+SPAWNERS = b"""package p
+
+func work() {}
+
+func returns() {
+	go work()
+	go func() {}()
+}
+
+func forever() {
+	go work()
+	for {
+	}
+}
+
+func init() {
+	go work()
+}
+"""
+
+
+def test_spawned_goroutine_follows_only_goroutines_that_outlive_a_returning_caller() -> None:
+    src = SourceFile.parse("p.go", SPAWNERS)
+    found = {}
+    for go in syntax.descendants(src.root, "go_statement"):
+        goroutine = syntax.spawned_goroutine(src, go)
+        spawner = syntax.enclosing_function(go)
+        assert spawner is not None
+        key = (syntax.function_name(src, spawner), src.show(go))
+        found[key] = None if goroutine is None else goroutine.function.type
+    assert found == {
+        ("returns", "go work()"): "function_declaration",
+        ("returns", "go func() {}()"): "func_literal",
+        ("forever", "go work()"): None,  # the spawner never returns
+        ("init", "go work()"): None,  # lives as long as the program
+    }

@@ -113,7 +113,6 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from tree_sitter import Node
 
@@ -128,15 +127,6 @@ PREFILTER = prefilter.GO_STATEMENT
 STOPPING_METHODS = frozenset({"Close", "Stop", "Shutdown"})
 
 
-@dataclass(frozen=True)
-class Goroutine:
-    """A ``go`` statement, the function that runs it and the function it starts."""
-
-    go: Node
-    spawner: Node
-    function: Node
-
-
 def detect(src: SourceFile) -> Iterator[Finding]:
     if b"go" not in src.data or b"for" not in src.data:
         return
@@ -149,17 +139,12 @@ def detect(src: SourceFile) -> Iterator[Finding]:
             yield _finding(src, goroutine, loop)
 
 
-def goroutine_of(src: SourceFile, go: Node) -> Goroutine | None:
+def goroutine_of(src: SourceFile, go: Node) -> syntax.Goroutine | None:
     """The goroutine ``go`` starts, when it is one this rule follows (see Limitations)."""
-    spawner = syntax.enclosing_function(go)
-    if spawner is None or syntax.is_started_for_program_lifetime(go, src):
+    goroutine = syntax.spawned_goroutine(src, go)
+    if goroutine is None or is_stoppable_type_method(src, goroutine.spawner):
         return None
-    if not syntax.can_return(spawner, src) or is_stoppable_type_method(src, spawner):
-        return None
-    function = syntax.started_function(src, go)
-    if function is None or syntax.is_inside(spawner, function):
-        return None
-    return Goroutine(go, spawner, function)
+    return goroutine
 
 
 def is_stoppable_type_method(src: SourceFile, function: Node) -> bool:
@@ -229,7 +214,7 @@ def _is_case_communication(node: Node) -> bool:
     return parent is not None and parent.type == "communication_case"
 
 
-def _finding(src: SourceFile, g: Goroutine, loop: Node) -> Finding:
+def _finding(src: SourceFile, g: syntax.Goroutine, loop: Node) -> Finding:
     ops = channel_operations(loop)
     captures = {
         "go": span_of(g.go),

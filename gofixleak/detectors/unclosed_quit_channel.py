@@ -65,7 +65,6 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from tree_sitter import Node
 
@@ -77,19 +76,12 @@ RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
 PREFILTER = prefilter.GO_STATEMENT
 
 
-@dataclass(frozen=True)
-class _Goroutine:
-    go: Node
-    spawner: Node
-    function: Node
-
-
 def detect(src: SourceFile) -> Iterator[Finding]:
     if b"go" not in src.data or b"select" not in src.data:
         return
     seen: set[int] = set()
     for go in syntax.descendants(src.root, "go_statement"):
-        goroutine = _goroutine(src, go)
+        goroutine = syntax.spawned_goroutine(src, go)
         if goroutine is None:
             continue
         finding = _check(src, goroutine)
@@ -98,19 +90,7 @@ def detect(src: SourceFile) -> Iterator[Finding]:
             yield finding
 
 
-def _goroutine(src: SourceFile, go: Node) -> _Goroutine | None:
-    spawner = syntax.enclosing_function(go)
-    if spawner is None or syntax.is_program_lifetime(src, spawner):
-        return None
-    if not syntax.can_return(spawner, src):
-        return None
-    function = syntax.started_function(src, go)
-    if function is None or syntax.is_inside(spawner, function):
-        return None
-    return _Goroutine(go, spawner, function)
-
-
-def _check(src: SourceFile, g: _Goroutine) -> Finding | None:
+def _check(src: SourceFile, g: syntax.Goroutine) -> Finding | None:
     body = syntax.function_body(g.function)
     if body is None:
         return None
@@ -155,7 +135,7 @@ def _innermost_loop(node: Node) -> Node | None:
     return loops[0] if loops else None
 
 
-def _finding(src: SourceFile, g: _Goroutine, quit_name: str) -> Finding | None:
+def _finding(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> Finding | None:
     spawner_name = _spawner_side_name(src, g, quit_name)
     if spawner_name is None:
         return None
@@ -194,7 +174,7 @@ def _declared_identifier(src: SourceFile, declaration: Node, name: str) -> Span:
     return span_of(declaration)
 
 
-def _spawner_side_name(src: SourceFile, g: _Goroutine, quit_name: str) -> str | None:
+def _spawner_side_name(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> str | None:
     """The spawner's name for the goroutine's quit channel."""
     if g.function.type == "func_literal":
         return None if quit_name in _declared_names(src, g.function) else quit_name
@@ -223,7 +203,7 @@ def local_channel_declaration(src: SourceFile, function: Node, name: str) -> Nod
     )
 
 
-def _only_received(src: SourceFile, g: _Goroutine, name: str, declaration: Node) -> bool:
+def _only_received(src: SourceFile, g: syntax.Goroutine, name: str, declaration: Node) -> bool:
     """Every use of ``name`` in the spawner is a receive or is the hand-over to the goroutine."""
     body = syntax.function_body(g.spawner)
     call = syntax.launched_call(g.go)
