@@ -591,6 +591,33 @@ def _is_shadowed(identifier: Node, scope: Node, src: SourceFile) -> bool:
 def _local_constant(name: Node, channel: LocalChannel, src: SourceFile) -> int | None:
     """The value of ``name`` when its one declaration before the channel is
     ``name := <integer literal>`` (or ``var name = ...``) and nothing writes it afterwards."""
+    declared = _declaration_before_make(name, channel, src)
+    if declared is None:
+        return None
+    identifier, declaration = declared
+    if declaration.type not in ("short_var_declaration", "var_spec"):
+        return None
+    if declaration.type == "var_spec" and declaration.child_by_field_name("type") is not None:
+        return None
+    if declaration.type == "short_var_declaration":
+        value = _value_of(declaration, identifier)
+    else:
+        value = _var_value(declaration, identifier)
+    outermost = syntax.top_level_declaration(channel.function)
+    if (
+        value is None
+        or value.type != "int_literal"
+        or _is_written_name(outermost, src.show(name), src)
+    ):
+        return None
+    return _int_value(src.show(value))
+
+
+def _declaration_before_make(
+    name: Node, channel: LocalChannel, src: SourceFile
+) -> tuple[Node, Node] | None:
+    """The one declaration of ``name`` in the enclosing functions, made before the channel:
+    the declaring identifier and the declaration (spec, parameter or ``:=``) that holds it."""
     text = src.show(name)
     outermost = syntax.top_level_declaration(channel.function)
     found = [d for d in syntax.declaring_identifiers(outermost) if src.show(d) == text]
@@ -599,17 +626,7 @@ def _local_constant(name: Node, channel: LocalChannel, src: SourceFile) -> int |
     declaration = found[0].parent
     if declaration is not None and declaration.type == "expression_list":
         declaration = declaration.parent
-    if declaration is None or declaration.type not in ("short_var_declaration", "var_spec"):
-        return None
-    if declaration.type == "var_spec" and declaration.child_by_field_name("type") is not None:
-        return None
-    if declaration.type == "short_var_declaration":
-        value = _value_of(declaration, found[0])
-    else:
-        value = _var_value(declaration, found[0])
-    if value is None or value.type != "int_literal" or _is_written_name(outermost, text, src):
-        return None
-    return _int_value(src.show(value))
+    return (found[0], declaration) if declaration is not None else None
 
 
 def _var_value(spec: Node, name: Node) -> Node | None:
@@ -623,21 +640,15 @@ def _var_value(spec: Node, name: Node) -> Node | None:
 def _kind_of(name: Node, channel: LocalChannel, src: SourceFile) -> str | None:
     """``"len"`` (slice, array, map, string), "signed" or "unsigned" integer, or None (unknown),
     from the one declaration of ``name`` in the enclosing functions, made before the channel."""
-    text = src.show(name)
-    outermost = syntax.top_level_declaration(channel.function)
-    found = [d for d in syntax.declaring_identifiers(outermost) if src.show(d) == text]
-    if len(found) != 1 or found[0].start_byte >= channel.make.start_byte:
+    declared = _declaration_before_make(name, channel, src)
+    if declared is None:
         return None
-    declaration = found[0].parent
-    if declaration is not None and declaration.type == "expression_list":
-        declaration = declaration.parent
-    if declaration is None:
-        return None
+    identifier, declaration = declared
     type_node = declaration.child_by_field_name("type")
     if type_node is not None and declaration.type in ("parameter_declaration", "var_spec"):
         return _type_kind(type_node, src)
     if declaration.type == "short_var_declaration":
-        return _value_kind(_value_of(declaration, found[0]), src)
+        return _value_kind(_value_of(declaration, identifier), src)
     return None
 
 
