@@ -271,7 +271,7 @@ def _early_exit(
             looped = True
             exits = [
                 e
-                for e in _loop_exits(loop, src)
+                for e in syntax.loop_exits(loop, src)
                 if not (one_left and any(_is_after_receive(e, r, src) for r in receives))
                 and not any(_is_countdown_exit(e, r, src) for r in receives)
             ]
@@ -293,34 +293,6 @@ def _loops_after_make(node: Node, channel: LocalChannel) -> list[Node]:
     return [
         loop for loop in syntax.enclosing_loops(node) if not syntax.is_inside(channel.make, loop)
     ]
-
-
-def _loop_exits(loop: Node, src: SourceFile) -> list[Node]:
-    """Returns, gotos and breaks that leave ``loop`` (not nested literals)."""
-    body = loop.child_by_field_name("body")
-    if body is None:
-        return []
-    out = []
-    for node in syntax.walk(body, into_functions=False):
-        is_break = node.type == "break_statement"
-        if node.type in ("return_statement", "goto_statement") or (
-            is_break and _leaves(node, loop, src)
-        ):
-            out.append(node)
-    return out
-
-
-def _leaves(statement: Node, loop: Node, src: SourceFile) -> bool:
-    label = next((c for c in statement.named_children if c.type == "label_name"), None)
-    if label is None:
-        target = next(a for a in syntax.ancestors(statement) if a.type in syntax.BREAK_TARGETS)
-        return target == loop
-    body = loop.child_by_field_name("body")
-    labeled = syntax.descendants(body, "labeled_statement", into_functions=False) if body else ()
-    inner = {
-        src.show(lab) for node in labeled if (lab := node.child_by_field_name("label")) is not None
-    }
-    return src.show(label) not in inner
 
 
 def _is_after_receive(exit_: Node, receive: Node, src: SourceFile) -> bool:
