@@ -138,3 +138,16 @@ def test_the_pre_commit_example_names_shipped_hooks() -> None:
     shipped = {h["id"] for h in yaml.safe_load(HOOKS.read_text())}
     (repo_entry,) = yaml.safe_load(example("pre-commit"))["repos"]
     assert {h["id"] for h in repo_entry["hooks"]} <= shipped
+
+
+def test_the_check_and_json_examples_are_what_the_bundled_example_prints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    console = example("check").splitlines()
+    assert console[0] == "$ gofixleak examples/"
+    code, out, err = run("examples/")
+    assert code == 1
+    assert out.splitlines() + err.splitlines() == console[1:]
+    code, out, _ = run("--format", "json", "--select", "leaky-time-tick", "examples/")
+    assert json.loads(out) == json.loads(example("json"))
