@@ -17,6 +17,7 @@ from gofixleak import __version__, api, config, discovery, progress, registry, s
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
+from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
 from gofixleak.source import parse_go_version
@@ -63,10 +64,6 @@ def _root(
     """Find goroutine leaks in Go source and fix them."""
 
 
-def _names(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
-
-
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"gofixleak: {message}", err=True)
     return typer.Exit(EXIT_ERROR)
@@ -93,12 +90,8 @@ def check(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format of the findings.")
     ] = OutputFormat.text,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these rules (comma-separated).")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Not these rules (comma-separated).")
-    ] = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
     go_version: Annotated[
         str | None,
         typer.Option("--go-version", help="Go version to assume, e.g. 1.22 (default: go.mod)."),
@@ -141,8 +134,8 @@ def check(
         raise _fail("--verify checks fixes: use it with --diff or --apply")
     try:
         options = api.Options(
-            select=_names(select) or None,
-            ignore=_names(ignore),
+            select=rule_names(select) or None,
+            ignore=rule_names(ignore),
             fix=(Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE)
             if diff or apply
             else None,

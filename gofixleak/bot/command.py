@@ -23,6 +23,7 @@ from gofixleak import api, verify
 from gofixleak.bot import github, plan
 from gofixleak.bot.git import Git, GitError, Identity
 from gofixleak.model import Applicability
+from gofixleak.options import IgnoreOption, SelectOption, rule_names
 
 EXIT_OK, EXIT_ERROR = 0, 2
 DEFAULT_AUTHOR = "gofixleak bot <gofixleak-bot@users.noreply.github.com>"
@@ -58,12 +59,8 @@ def pr(
     unsafe_fixes: Annotated[
         bool, typer.Option("--unsafe-fixes", help="Also propose fixes that need review.")
     ] = False,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these rules (comma-separated).")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Not these rules (comma-separated).")
-    ] = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
     verify_tests: Annotated[
         bool, typer.Option("--verify-tests", help="Also drop fixes whose package's go test fails.")
     ] = False,
@@ -82,8 +79,8 @@ def pr(
             paths or ["."],
             _Settings(repo, remote, base, author, dry_run, force),
             api.Options(
-                select=_names(select) or None,
-                ignore=_names(ignore),
+                select=rule_names(select) or None,
+                ignore=rule_names(ignore),
                 fix=Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE,
                 use_config=True,  # the repository's .gofixleak.toml governs what is proposed
                 unsafe_fixes=True if unsafe_fixes else None,
@@ -116,10 +113,6 @@ class _Settings:
         self.author = Identity.parse(author)
         self.dry_run = dry_run
         self.force = force
-
-
-def _names(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
 def _run(
