@@ -148,3 +148,16 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("gofixleak ")
     code, out, _ = run("--help")
     assert code == 0 and "--diff" in out
+
+
+def test_a_huge_file_is_named_and_the_rest_still_runs(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gofixleak import api
+
+    monkeypatch.setattr(api, "MAX_FILE_BYTES", 2**20)
+    (tree / "pkg" / "huge.go").write_bytes(b"package p\n" + b"// filler\n" * 120_000)
+    code, out, err = run("pkg")
+    assert code == 2
+    assert "pkg/huge.go: not checked: 1.1 MiB is more than the 1 MiB gofixleak reads" in err
+    assert "pkg/a.go:4:2" in out
