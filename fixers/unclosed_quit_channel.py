@@ -11,15 +11,14 @@ __all__ = ["RULE", "fix"]
 
 
 def fix(finding: Finding, src: SourceFile) -> Fix | None:
-    declaration = src.node_at(finding.captures["make"])
-    if declaration is None or declaration.type not in ("short_var_declaration", "var_declaration"):
-        return None
-    if syntax.enclosing_loops(declaration):
-        return None  # a defer per iteration would pile up until the function returns
-    if not syntax.starts_line(src.data, declaration.start_byte):
-        return None
+    span = finding.captures.get("defer_after")
+    declaration = src.node_at(span) if span is not None else None
+    if declaration is None:
+        return None  # the detector found no place where the close only lets the goroutine end
     name = src.text(finding.captures["name"]).decode()
     edit = syntax.insert_lines_after(src, declaration, [f"defer close({name})"])
     if edit is None:
         return None
-    return Fix(f"close {name} when the function returns", (edit,), Applicability.SAFE)
+    # UNSAFE: another receive of quit now goes on (with a zero value, or in other code).
+    applicability = Applicability.UNSAFE if "review" in finding.captures else Applicability.SAFE
+    return Fix(f"close {name} when the function returns", (edit,), applicability)

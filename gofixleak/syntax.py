@@ -886,6 +886,20 @@ def references(node: Node, name: str, src: SourceFile) -> list[Node]:
     ]
 
 
+def declares_name(src: SourceFile, name: str) -> bool:
+    """The file declares ``name`` somewhere: a function, type, variable, constant or parameter
+    (``:=`` included). A builtin of that name (``close``, ``len``) may then not be the builtin
+    where a fix would call it. Declarations in the package's other files are not seen."""
+    if name.encode() not in src.data:
+        return False
+    if any(src.show(n) == name for n in declaring_identifiers(src.root)):
+        return True
+    return any(
+        (n := d.child_by_field_name("name")) is not None and src.show(n) == name
+        for d in descendants(src.root, "function_declaration", "type_spec", "type_alias")
+    )
+
+
 def is_received(node: Node) -> bool:
     """``node`` is the channel of a receive ``<-node`` or of a ``for ... range node``."""
     parent = node.parent

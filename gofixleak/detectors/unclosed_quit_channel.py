@@ -40,21 +40,38 @@ Fixed
 
 Fix safety
 ----------
-SAFE: ``quit`` is local, closed nowhere, never sent on and never handed to anything but the
-goroutine (the rule is silent otherwise), so the only receiver that can observe the close is the
-goroutine's exit case, and it observes it only once the function has returned. No fix when the
-``make`` sits inside a loop (a ``defer`` per iteration would pile up until the function returns)
-or shares its line with other code.
+``defer close(quit)`` right after the ``make``. ``quit`` is local, closed nowhere, never sent on
+and handed to nothing but the goroutine, once, under its quit parameter (the rule is silent
+otherwise), so the only code that can observe the close is code that receives from ``quit``, and
+it observes it only once the function has returned. What each receive then does decides:
+
+- SAFE when every receive outside the function's own body is a ``case <-quit:`` (or
+  ``case _ = <-quit:``) of a goroutine's ``select``, in a loop, whose statements end, with no
+  other ``break``/``continue``/``goto``, in a ``return``, or in a labeled ``break`` of that loop
+  when no other loop runs it again: the close then only takes the way out the author wrote.
+  Receives in the function's own body run before the deferred close and see nothing new.
+- UNSAFE (review) when a receive binds the value (``case v := <-quit:`` now sees the zero
+  value), or when a receive outside a loop sits in another literal or before or after the
+  goroutine's loop (``go func() { <-quit; report() }()``, a returned ``func() { <-quit }``):
+  the code after it now runs.
+- No fix when a receive in a loop is anything else (``if v := <-quit; v == 42 { return }``,
+  ``case <-quit: continue``, a ``continue outer`` to a loop that runs the select again): a
+  closed ``quit`` is always ready, so that loop would spin instead of blocking. No fix either
+  when the ``make`` sits inside a loop (a ``defer`` per iteration would pile up until the
+  function returns), shares its line with other code, or when the file declares its own
+  ``close``.
 
 Limitations
 -----------
 Silent when the loop has any other exit (another returning case, a ``return`` after a receive, a
 ``break`` to an outer label), when the exit cases receive on more than one channel, when ``quit``
 is a field, a parameter or a package variable, when it is declared more than once in the
-function, when it escapes (returned, stored, passed to another function, handed on by the
-goroutine), for methods started with ``go x.loop()``, and for goroutines started from
-``main.main`` or an ``init``, which live as long as the program. A goroutine function declared in
-another file is not followed.
+function or in a block that does not hold the ``go`` statement, when it is receive-only
+(``make(<-chan T)`` cannot be closed), when it escapes (returned, stored, passed to another
+function, handed to the goroutine twice or to a literal's parameter, handed on by the goroutine),
+for methods started with ``go x.loop()``, and for goroutines started from ``main.main`` or an
+``init``, which live as long as the program. A goroutine function declared in another file is not
+followed, nor a ``close`` declared in another file of the package.
 
 References
 ----------
@@ -140,11 +157,21 @@ def _finding(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> Finding | 
     if spawner_name is None:
         return None
     declaration = local_channel_declaration(src, g.spawner, spawner_name)
-    if declaration is None or not _only_received(src, g, spawner_name, declaration):
+    if declaration is None or not _only_received(src, g, spawner_name, quit_name, declaration):
         return None
     is_named = g.function.type == "function_declaration"
     if is_named and not _only_receives_in(src, g.function, quit_name):
         return None
+    # A receive-only channel cannot be closed (nor sent on); and a `quit` declared in a block
+    # that does not hold the `go` statement is another variable than the goroutine's.
+    if _is_receive_only(src, g.spawner, spawner_name) or not _is_in_scope(declaration, g.go):
+        return None
+    captures = {
+        "make": span_of(declaration),
+        "name": _declared_identifier(src, declaration, spawner_name),
+        "go": span_of(g.go),
+    }
+    captures.update(_fix_plan(src, g, quit_name, spawner_name, declaration))
     return Finding(
         rule=RULE.name,
         path=src.path,
@@ -153,11 +180,7 @@ def _finding(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> Finding | 
             f"{spawner_name} is never closed or sent on, so the goroutine's "
             f"`case <-{quit_name}` exit never fires and it leaks"
         ),
-        captures={
-            "make": span_of(declaration),
-            "name": _declared_identifier(src, declaration, spawner_name),
-            "go": span_of(g.go),
-        },
+        captures=captures,
         related=(Related(span_of(g.go), "the goroutine that waits for it"),),
     )
 
@@ -203,13 +226,23 @@ def local_channel_declaration(src: SourceFile, function: Node, name: str) -> Nod
     )
 
 
-def _only_received(src: SourceFile, g: syntax.Goroutine, name: str, declaration: Node) -> bool:
+def _only_received(
+    src: SourceFile, g: syntax.Goroutine, name: str, quit_name: str, declaration: Node
+) -> bool:
     """Every use of ``name`` in the spawner is a receive or is the hand-over to the goroutine."""
     body = syntax.function_body(g.spawner)
     call = syntax.launched_call(g.go)
     if body is None or call is None:
         return False
-    handed = [a for a in syntax.arguments(call) if a.type == "identifier"]
+    # Only the argument bound to the goroutine's quit parameter: the channel handed on under
+    # another name (`go worker(quit, quit)`, `go func(done chan int) {...}(quit)`) could be sent
+    # on or closed there, unseen.
+    bound = (
+        syntax.bound_argument(call, g.function, src, quit_name)
+        if g.function.type == "function_declaration"
+        else None
+    )
+    handed = [bound] if bound is not None else []
     statement = _declaring_statement(declaration)
     for ident in syntax.descendants(body, "identifier"):
         if src.show(ident) != name or syntax.is_inside(ident, statement):
@@ -244,4 +277,128 @@ def _only_receives_in(src: SourceFile, function: Node, name: str) -> bool:
         _is_receive_operand(ident)
         for ident in syntax.descendants(body, "identifier")
         if src.show(ident) == name
+    )
+
+
+def _is_receive_only(src: SourceFile, spawner: Node, name: str) -> bool:
+    """``make(<-chan T)``: closing it would not compile."""
+    made = [c for c in channels.local_channels(spawner, src) if c.name == name]
+    return any(src.show(c.channel_type).startswith("<-") for c in made)
+
+
+def _is_in_scope(declaration: Node, go: Node) -> bool:
+    """The ``go`` statement comes after the declaration, in its block: the name means it there."""
+    block = declaration.parent
+    return (
+        block is not None and syntax.is_inside(go, block) and declaration.end_byte <= go.start_byte
+    )
+
+
+# --- the fix: whether `defer close(quit)` only lets the goroutine end ----------------------------
+
+# What a receive from quit does once quit is closed (it then never blocks again):
+_BEFORE = "before"  # nothing: it runs in the function's own body, before the deferred close
+_EXITS = "exits"  # the goroutine's exit case, which now fires: the intended way out
+_REVIEW = "review"  # code after it now runs (with a zero value, or in another literal)
+_SPINS = "spins"  # a loop that keeps receiving without leaving: it would spin on the closed channel
+
+
+def _fix_plan(
+    src: SourceFile, g: syntax.Goroutine, quit_name: str, spawner_name: str, declaration: Node
+) -> dict[str, Span]:
+    """``defer_after`` (the make's statement) when ``defer close(quit)`` fits, with ``review``
+    (a receive whose code now runs) when the fix needs a review; {} when no fix is right."""
+    if syntax.enclosing_loops(declaration):
+        return {}  # a defer per iteration would pile up until the function returns
+    if not syntax.starts_line(src.data, declaration.start_byte):
+        return {}
+    if syntax.declares_name(src, "close"):
+        return {}  # `close` is not the builtin here
+    verdicts = [(r, _after_close(src, g, r)) for r in _receives(src, g, quit_name, spawner_name)]
+    if any(v == _SPINS for _, v in verdicts):
+        return {}
+    plan = {"defer_after": span_of(declaration)}
+    review = next((r for r, v in verdicts if v == _REVIEW), None)
+    if review is not None:
+        plan["review"] = span_of(review)
+    return plan
+
+
+def _receives(
+    src: SourceFile, g: syntax.Goroutine, quit_name: str, spawner_name: str
+) -> list[Node]:
+    """Every ``<-quit`` of the spawner (literals included) and of a named goroutine function."""
+    scopes = [(syntax.function_body(g.spawner), spawner_name)]
+    if g.function.type == "function_declaration":
+        scopes.append((syntax.function_body(g.function), quit_name))
+    out: list[Node] = []
+    for body, name in scopes:
+        if body is None:
+            continue
+        for ident in syntax.descendants(body, "identifier"):
+            if src.show(ident) == name and _is_receive_operand(ident) and ident.parent is not None:
+                out.append(ident.parent)
+    return out
+
+
+def _after_close(src: SourceFile, g: syntax.Goroutine, receive: Node) -> str:
+    function = syntax.enclosing_function(receive)
+    if function is None or syntax.same_node(function, g.spawner):
+        return _BEFORE
+    loops = syntax.enclosing_loops(receive)
+    if not loops:
+        return _REVIEW  # it no longer blocks: what follows it now runs
+    if not _is_exit_case(src, receive, loops[0]):
+        return _SPINS
+    is_goroutine = syntax.same_node(function, g.function) or syntax.is_goroutine_literal(function)
+    return _EXITS if is_goroutine and not _binds_value(src, receive) else _REVIEW
+
+
+def _is_exit_case(src: SourceFile, receive: Node, loop: Node) -> bool:
+    """``case <-quit:`` of a select in ``loop`` whose statements end, unconditionally, in a
+    ``return`` or in a ``break`` of ``loop`` that is in no other loop: once quit is closed, the
+    case leaves the loop for good."""
+    statement = receive.parent
+    case = statement.parent if statement is not None else None
+    if statement is None or case is None or statement.type != "receive_statement":
+        return False
+    if case.type != "communication_case" or not syntax.same_node(
+        case.child_by_field_name("communication"), statement
+    ):
+        return False
+    body = [
+        s
+        for c in case.named_children
+        if c.type == "statement_list"
+        for s in c.named_children
+        if s.type != "comment"
+    ]
+    if not body:
+        return False
+    last = body[-1]
+    # Any other jump (`continue`, `goto`, an earlier `break`) could keep the loop going.
+    for s in body:
+        for node in syntax.walk(s, into_functions=False):
+            if node.type in _JUMPS and not syntax.same_node(node, last):
+                return False
+    if last.type == "return_statement":
+        return True
+    label = next((c for c in last.named_children if c.type == "label_name"), None)
+    return (
+        last.type == "break_statement"
+        and label is not None
+        and src.show(label) == syntax.label_of(loop, src)
+        and not syntax.enclosing_loops(loop)
+    )
+
+
+_JUMPS = frozenset({"break_statement", "continue_statement", "goto_statement"})
+
+
+def _binds_value(src: SourceFile, receive: Node) -> bool:
+    """``case v := <-quit:``: the case would now see the zero value."""
+    statement = receive.parent
+    left = statement.child_by_field_name("left") if statement is not None else None
+    return left is not None and any(
+        c.type == "identifier" and src.show(c) != "_" for c in left.named_children
     )
