@@ -13,6 +13,8 @@ value is taken:
 - first result wins: several senders, a single ``<-ch`` (``return <-ch``);
 - timeout or cancellation: the only receive is a ``select`` case beside ``time.After(d)``, a
   timer, ``ctx.Done()`` or ``default``;
+- premature return: the function returns after starting its goroutines and before it has
+  received every value (``go func() { ch <- load() }(); if err != nil { return err }; <-ch``);
 - a buffered channel whose constant capacity is smaller than the number of sends;
 - a send by the function itself on its new unbuffered channel before the channel is mentioned
   anywhere else (``errc <- err; return errc``): nobody can hold the channel yet, so nobody can
@@ -65,6 +67,11 @@ The fix is UNSAFE when a goroutine sends at most once but may not send, when a s
 conditional, when the size is a signed integer that could be negative (``make`` panics where the
 loop would just not run), or when the size is used between the ``make`` and the loop.
 
+For a premature return the size is the number of ``go`` statements (none in a loop), and the
+fix is SAFE under the same conditions: each goroutine sends exactly once and the channel does
+not escape, so every value that the function would have received still fits, and the values it
+does receive arrive as before.
+
 For the send by the function itself the fix is ``make(chan T, 1)``: SAFE when each such send
 is followed by ``return`` (and not in a loop) and no goroutine sends on the channel; UNSAFE when
 goroutines send on it too (their sends stop waiting for the receiver).
@@ -81,9 +88,16 @@ literals that this function starts (``go func() {...}()``), received only in the
 It stays silent when the channel escapes (returned, assigned, stored, passed to any function,
 including ``go worker(ch)`` and a literal taking it as a parameter), is closed or ranged over,
 when a sender ``select``s (it can give up), when a goroutine or deferred literal receives, and when
-the loop that collects also spawns. It does not report a receive skipped by an early ``return``
-placed between the ``go`` statements and the receive, several receives outside loops after a
-spawning loop, nor a non-constant capacity that may be too small. A send by the function itself
+the loop that collects also spawns. A premature return is reported only when the syntax
+settles it: a ``return`` of the function itself (not of a nested literal) after the last ``go``
+statement, every ``go`` statement an earlier statement of a list that holds the ``return``, each
+goroutine started once (no loop) and sending exactly once, no ``goto``, and no receive in a loop
+or a ``select``; the receives that count as taken before the ``return`` are those in an earlier
+statement of a list that holds it (or inside the ``return`` itself). A receive in a branch beside
+the ``return`` (``if ok { <-ch }`` before it), a ``break`` or ``continue`` that skips the receive,
+a collecting loop after an early return, and a ``return`` between two ``go`` statements stay
+silent. It does not report several receives outside loops after a spawning loop, nor a
+non-constant capacity that may be too small. A send by the function itself
 is reported only when it is the first mention of the channel after the ``make``, outside loops,
 in a function without ``goto``. Types are not known: a range over a name is sized only when the
 name's one declaration in the enclosing function shows its kind (a parameter's or ``var``'s
@@ -140,7 +154,7 @@ class Exit:
 
     node: Node
     when: str  # "after the early return", ...
-    received_first: bool  # at least one value was taken before it
+    received: int  # values certainly taken before it
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
@@ -276,16 +290,73 @@ def _early_exit(
                 and not any(_is_countdown_exit(e, r, src) for r in receives)
             ]
             if exits:
-                return Exit(exits[0], _exit_words(exits[0]), received_first=True)
+                return Exit(exits[0], _exit_words(exits[0]), received=1)
     if looped:
         return None
     if len(receives) == 1 and channels.select_alternatives(receives[0]):
         other = channels.select_alternatives(receives[0])[0]
-        return Exit(other, "when the select takes another case", received_first=False)
+        return Exit(other, "when the select takes another case", received=0)
     many = total is None or total > len(receives)
     if many and (len(receives) == 1 or total is not None):
-        return Exit(receives[0], "after the first receive", received_first=True)
+        return Exit(receives[0], "after the first receive", received=1)
+    return _early_return(channel, receives, senders, total, src)
+
+
+def _early_return(
+    channel: LocalChannel,
+    receives: list[Node],
+    senders: dict[Node, list[Node]],
+    total: int | None,
+    src: SourceFile,
+) -> Exit | None:
+    """A ``return`` of the function itself, after every ``go`` statement, reached with fewer
+    values received than were sent (Uber's "premature function return").
+
+    Decided from the statement lists alone, and only when that is sound: no ``goto``; each
+    goroutine started once (no loop) and sending exactly once; no receive in a loop or a
+    ``select``; and each receive either runs before the ``return`` on every path to it (an
+    earlier statement of a list that holds the ``return``, or inside the ``return``) or comes
+    textually after it. A receive in a branch that the ``return`` is not in stays ambiguous.
+    """
+    capacity = _capacity(channel, src)
+    body = channel.function.child_by_field_name("body")
+    gos = list(senders)
+    if total is None or capacity is None or body is None or not gos:
+        return None
+    if any(_sends_per_run(go, sends, src) != "once" for go, sends in senders.items()):
+        return None
+    if any(syntax.descendants(body, "goto_statement", into_functions=False)):
+        return None
+    if any(_loops_after_make(r, channel) or channels.communication_case_of(r) for r in receives):
+        return None
+    if any(_loops_after_make(go, channel) for go in gos):
+        return None
+    last_go = max(gos, key=lambda go: go.start_byte)
+    for exit_ in syntax.descendants(body, "return_statement", into_functions=False):
+        if exit_.start_byte < last_go.end_byte:
+            continue
+        if not all(_runs_before(go, exit_) for go in gos):
+            continue
+        before = [r for r in receives if r.start_byte < exit_.end_byte]  # or inside it
+        taken = [r for r in before if _runs_before(r, exit_) or syntax.is_inside(r, exit_)]
+        if len(taken) < len(before):
+            return None  # a receive in a branch beside the return: paths not followed
+        if len(taken) + capacity < total:
+            return Exit(exit_, "after the early return", received=len(taken))
     return None
+
+
+def _runs_before(node: Node, later: Node) -> bool:
+    """``node`` runs before ``later`` on every path to it: ``node``'s statement is an earlier
+    statement of a list that holds ``later``."""
+    statement = syntax.statement_of(node)
+    holder = statement.parent if statement is not None else None
+    return (
+        statement is not None
+        and holder is not None
+        and syntax.is_inside(later, holder)
+        and statement.end_byte <= later.start_byte
+    )
 
 
 def _loops_after_make(node: Node, channel: LocalChannel) -> list[Node]:
@@ -816,7 +887,7 @@ def _plan(
 
 
 def _message(name: str, capacity: int, spelled: str | None, total: int | None, exit_: Exit) -> str:
-    taken = capacity + (1 if exit_.received_first else 0)
+    taken = capacity + exit_.received
     if total is not None:
         blocked = f"{total - taken}"
     elif spelled is not None:
