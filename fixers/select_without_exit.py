@@ -74,7 +74,13 @@ def fix(finding: Finding, src: SourceFile) -> Fix | None:
     ordered = sorted(edits, key=lambda e: e.span)
     if any(b.span.start < a.span.end for a, b in itertools.pairwise(ordered)):
         return None
-    safe = plan.safe and channel_kind == "local" and not _has_default(operations)
+    safe = (
+        plan.safe
+        and channel_kind == "local"
+        and site.function.type == "func_literal"
+        and not _has_default(operations)
+        and not _has_defer(site.function)
+    )
     return Fix(
         f"stop the goroutine with <-{plan.inner}.Done() when the function returns",
         tuple(ordered),
@@ -94,6 +100,8 @@ def _site(finding: Finding, src: SourceFile) -> _Site | None:
         qualifier = syntax.import_name(src, "context")
         if qualifier is None:
             return None  # a dot or blank import: no name to spell it with
+        if _declares(src, qualifier, syntax.top_level_in(src.root, spawner), function):
+            return None  # a local of that name may hide the package where the fix writes it
     else:
         qualifier = "context"
         if qualifier in syntax.identifier_names(src.root, src):
@@ -101,8 +109,20 @@ def _site(finding: Finding, src: SourceFile) -> _Site | None:
     return _Site(src, go, spawner, function, qualifier)
 
 
+def _declares(src: SourceFile, name: str, *scopes: Node) -> bool:
+    return any(src.show(n) == name for s in scopes for n in syntax.declaring_identifiers(s))
+
+
 def _has_results(function: Node) -> bool:
     return function.child_by_field_name("result") is not None
+
+
+def _has_defer(function: Node) -> bool:
+    """The goroutine defers work, which never ran before and runs once the new case returns."""
+    body = syntax.function_body(function)
+    return body is not None and any(
+        True for _ in syntax.descendants(body, "defer_statement", into_functions=False)
+    )
 
 
 def _has_goto(function: Node) -> bool:
@@ -120,12 +140,13 @@ def _isolation(site: _Site) -> Span:
 
 
 def _channels_kind(site: _Site, operations: list[Node]) -> str | None:
-    """ "local" when every channel is the spawner's own, "timer" when some are timers; None when
-    one outlives the spawning function (or cannot be told)."""
+    """ "local" when every channel is the spawner's own and unbuffered, "timer" when some are
+    timers, "buffered" when some local channel has a capacity; None when one outlives the
+    spawning function (or cannot be told)."""
     kinds = {_channel_kind(site, channel) for op in operations for channel in _channels_of(op)}
     if None in kinds:
         return None
-    return "timer" if "timer" in kinds else "local"
+    return next((k for k in ("timer", "buffered") if k in kinds), "local")
 
 
 def _channels_of(op: Node) -> list[Node | None]:
@@ -166,7 +187,14 @@ def _channel_kind(site: _Site, channel: Node | None) -> str | None:
     local = _local_channel(site, name)
     if local is None or not _stays_in_view(site, local, spawner_side):
         return None
-    return "local"
+    return "buffered" if _is_buffered(src, local) else "local"
+
+
+def _is_buffered(src: SourceFile, local: channels.LocalChannel) -> bool:
+    """A buffer can hold values the spawning function sent just before returning, or take one
+    more from the goroutine after it: the new case may then win over them."""
+    capacity = local.capacity
+    return capacity is not None and src.show(capacity) != "0"
 
 
 def _spawner_expression(site: _Site, name: str) -> Node | None:
@@ -355,8 +383,9 @@ def _plan_for_own_parameter(site: _Site, own: str) -> _Plan | None:
     if argument is None or argument.type != "identifier":
         return None
     name = site.src.show(argument)
-    if _cancelled_local(site, name):
-        return _Plan(own)
+    cancelled = _cancelled_locals(site)
+    if name in cancelled:
+        return _Plan(own, safe=cancelled[name])
     if not _is_context_parameter(site, name):
         return None
     return _derive(site, name, own)
@@ -369,9 +398,9 @@ def _plan_for_capture(site: _Site) -> _Plan | None:
     parameters = [
         p for p in syntax.parameter_names(site.spawner, src) if _is_context_parameter(site, p)
     ]
-    for name in cancelled:
+    for name, ends_on_return in cancelled.items():
         if name not in shadowed:
-            return _Plan(name)
+            return _Plan(name, safe=ends_on_return)
     for name in parameters:
         if name not in shadowed:
             return _derive(site, name, name)
@@ -391,17 +420,17 @@ def _plan_for_new_parameter(site: _Site) -> _Plan | None:
     )
     if parameter_edit is None:
         return None
-    exported = name[:1].isupper()
 
     def hand_over(outer: str) -> _Plan | None:
         argument_edit = _prepend(src, call.child_by_field_name("arguments"), outer)
         if argument_edit is None:
             return None
-        return _Plan(inner, [parameter_edit, argument_edit], safe=not exported)
+        # Never SAFE: a caller in another file of the package (a test, often) no longer builds.
+        return _Plan(inner, [parameter_edit, argument_edit], safe=False)
 
     cancelled = _cancelled_locals(site)
     if cancelled:
-        return hand_over(cancelled[0])
+        return hand_over(next(iter(cancelled)))
     parameters = [
         p for p in syntax.parameter_names(site.spawner, src) if _is_context_parameter(site, p)
     ]
@@ -443,19 +472,16 @@ def _is_usable_name(name: str) -> bool:
     return name not in ("", "_")
 
 
-def _cancelled_local(site: _Site, name: str) -> bool:
-    return name in _cancelled_locals(site)
-
-
-def _cancelled_locals(site: _Site) -> list[str]:
+def _cancelled_locals(site: _Site) -> dict[str, bool]:
     """Contexts that ``ctx, cancel := context.WithCancel(...)`` (or WithTimeout...) declares
-    before the go statement, in a block around it, with a ``defer cancel()`` in the function."""
+    before the go statement, in a block around it, with a ``defer cancel()`` in the function;
+    each with whether it ends only when the function returns (see :func:`_ends_on_return`)."""
     src = site.src
     body = syntax.function_body(site.spawner)
     if body is None:
-        return []
+        return {}
     deferred = _deferred_calls(src, body)
-    out: list[str] = []
+    out: dict[str, bool] = {}
     for declaration in syntax.descendants(body, "short_var_declaration", into_functions=False):
         names = syntax.short_var_names(declaration, src)
         right = declaration.child_by_field_name("right")
@@ -465,8 +491,24 @@ def _cancelled_locals(site: _Site) -> list[str]:
         if not syntax.is_call_to(src, values[0], "context", *_WITH_CANCEL):
             continue
         if declaration.end_byte <= site.go.start_byte and _is_visible_at(declaration, site.go):
-            out.append(names[0])
+            out.setdefault(names[0], _ends_on_return(site, values[0], names[1]))
     return out
+
+
+def _ends_on_return(site: _Site, call: Node, cancel: str) -> bool:
+    """``context.WithCancel(context.Background())`` (or ``TODO()``) whose cancel function is
+    only deferred: the context is done exactly when the function returns. One derived from a
+    caller's context, or with a deadline, can end earlier and stop the goroutine while the
+    function still talks to it (which then blocks for ever)."""
+    src = site.src
+    args = syntax.arguments(call)
+    if not syntax.is_call_to(src, call, "context", "WithCancel") or len(args) != 1:
+        return False
+    if not syntax.is_call_to(src, args[0], "context", "Background", "TODO"):
+        return False
+    body = syntax.function_body(site.spawner)
+    uses = syntax.references(body, cancel, src) if body is not None else []
+    return len(uses) == 1
 
 
 def _deferred_calls(src: SourceFile, body: Node) -> set[str]:
@@ -510,18 +552,9 @@ def _derive(site: _Site, outer: str, inner: str) -> _Plan | None:
     )
     if edit is None:
         return None
-    return _Plan(inner, [edit], safe=not _used_after(site, outer, anchor))
-
-
-def _used_after(site: _Site, name: str, anchor: Node) -> bool:
-    """``name`` is read after ``anchor`` somewhere other than in the go statement."""
-    body = syntax.function_body(site.spawner)
-    return any(
-        site.src.show(n) == name
-        and n.start_byte >= anchor.start_byte
-        and not syntax.is_inside(n, site.go)
-        for n in (syntax.descendants(body, "identifier") if body is not None else [])
-    )
+    # Never SAFE: when the caller cancels ``outer`` the goroutine now stops while this function
+    # may still wait on it, and then blocks for ever where it used to finish.
+    return _Plan(inner, [edit], safe=False)
 
 
 def _create(site: _Site, hand_over: Callable[[str], _Plan | None]) -> _Plan | None:

@@ -980,6 +980,8 @@ def insert_lines_after(src: SourceFile, statement: Node, lines: Iterable[str]) -
 
 
 _STD_PATH = re.compile(r"^[^./]+(/|$)")
+# What a new import declaration may follow when no other one can take the path.
+_IMPORT_ANCHORS = frozenset({"package_clause", "import_declaration"})
 
 
 def add_import(src: SourceFile, path: str) -> Edit | None:
@@ -989,13 +991,21 @@ def add_import(src: SourceFile, path: str) -> Edit | None:
     """
     if path in imports(src):
         return None
-    decls = [c for c in src.root.named_children if c.type == "import_declaration"]
+    # cgo takes its preamble from the comment right above the declaration importing "C"; adding
+    # a spec there detaches it, so that declaration is left alone.
+    decls = [
+        c
+        for c in src.root.named_children
+        if c.type == "import_declaration"
+        and not any(_spec_path(src, s) == "C" for s in descendants(c, "import_spec"))
+    ]
     line = f'"{path}"'.encode()
     if not decls:
-        clause = next((c for c in src.root.named_children if c.type == "package_clause"), None)
-        if clause is None:
+        anchors = [c for c in src.root.named_children if c.type in _IMPORT_ANCHORS]
+        if not anchors:
             return None
-        return Edit(Span(clause.end_byte, clause.end_byte), b"\n\nimport " + line)
+        at = anchors[-1].end_byte
+        return Edit(Span(at, at), b"\n\nimport " + line)
     spec_list = next(
         (c for d in decls for c in d.named_children if c.type == "import_spec_list"), None
     )

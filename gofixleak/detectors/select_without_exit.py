@@ -71,17 +71,23 @@ captures the context; a named function without one gets a new first parameter
 
 Fix safety
 ----------
-SAFE when no signature visible to other files changes (a func literal, an unexported function,
-or a function that already takes the context), every channel the loop uses is made by the
-spawning function and never leaves it but through the ``go`` statement, the loop's ``select``
-has no ``default`` and the spawning function's context is used nowhere else after the point
-where it is derived: then nothing can talk to the goroutine once the function returns, and
-stopping it there changes nothing else.
+SAFE only when the goroutine's context is done exactly when the spawning function returns and
+then nothing can talk to the goroutine: the goroutine is a func literal, the context is new
+(``context.WithCancel(context.Background())``) or a local one made that way whose ``cancel``
+is only deferred, every channel the loop uses is unbuffered, made by the spawning function and
+never leaves it but through the ``go`` statement, no ``select`` has a ``default`` and the
+goroutine defers nothing. Stopping it on return then changes nothing else.
 
-UNSAFE when an exported function gets a new parameter (callers in other files break), when a
+UNSAFE when the context is derived from a caller's context or reused from one with a deadline
+or an early ``cancel()`` (it can be done before the function returns: the goroutine then stops
+while the function may still wait on it, and the function blocks for ever where it used to
+finish; review that it also watches the context), when a named function gets a new parameter
+or its body changes (gofixleak sees one file at a time: a caller in another file of the
+package, often a test, no longer builds, or sees the function stop), when a channel is
+buffered (the new case can win over values still in the buffer and drop them), when a
 ``select`` has a ``default`` case or waits on timers (the goroutine does work of its own, which
-now stops when the function returns), or when the derived context also reaches other code after
-the derivation (which is then cancelled on return too).
+now stops when the function returns), or when the goroutine defers work (which never ran
+before and now runs).
 
 No fix when the goroutine talks on a channel that outlives the function (a parameter, a field,
 a package variable, or a local channel that is returned, stored or passed on: the goroutine
@@ -100,8 +106,10 @@ the program), for goroutines started by a method of a type that has a ``Close``,
 functions declared in other files, and for loops with a condition or a ``range`` clause. A loop
 that holds no channel operation at all is ``endless-goroutine-loop``'s; a loop whose exit case
 waits on a quit channel that is never closed is ``unclosed-quit-channel``'s. The rule cannot see
-callers in other files of the package: an unexported function that gets a new parameter and is
-also called from another file breaks the build (loudly) rather than behaviour.
+callers in other files of the package, so a new parameter is never SAFE (``--verify`` drops a
+fix that does not build). No fix when a local named like the ``context`` import is declared in
+the spawning or the goroutine function. The ``context`` import is never added to cgo's
+``import "C"`` declaration.
 
 References
 ----------
