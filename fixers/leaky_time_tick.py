@@ -12,6 +12,7 @@ from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     constant_duration,
     declaring_identifiers,
+    descendants,
     fresh_name,
     identifier_names,
     import_name,
@@ -21,6 +22,7 @@ from gofixleak.syntax import (
     line_start,
     references,
     starts_line,
+    walk,
 )
 
 __all__ = ["RULE", "fix"]
@@ -42,7 +44,7 @@ def fix(finding: Finding, src: SourceFile) -> Fix | None:
         return None
     hoisted = "loop" in captures
     positive = (constant_duration(src, delay) or 0) >= 1
-    safe = positive and not hoisted
+    safe = positive and not hoisted and not _runs_first(src, captures)
     message = "use a time.NewTicker stopped on return" + (
         ", created before the loop" if hoisted else ""
     )
@@ -60,8 +62,8 @@ def _direct_edits(
     """``<-time.Tick(d)`` -> ``ticker := time.NewTicker(d)`` / ``defer ticker.Stop()`` before
     the statement (or the outermost loop), and ``<-ticker.C``."""
     anchor = src.node_at(captures.get("loop", captures["statement"]))
-    if anchor is None or _declares_any(anchor, delay, src):
-        return None
+    if anchor is None or _declares_any(anchor, delay, src) or _has_goto(function):
+        return None  # a goto could jump over the new declaration: it would not build
     name = fresh_name(src, "ticker", function)
     before = _insert_before(src, anchor, [f"{name} := {new_ticker}", f"defer {name}.Stop()"])
     if before is None:
@@ -117,6 +119,47 @@ def _hoisted_declaration(
     end = src.data.find(b"\n", statement.end_byte)
     end = len(src.data) if end == -1 else end + 1
     return [before, Edit(Span(start, end), b"")]
+
+
+def _has_goto(function: Node) -> bool:
+    body = function.child_by_field_name("body")
+    return body is not None and any(
+        True for _ in descendants(body, "goto_statement", into_functions=False)
+    )
+
+
+def _runs_first(src: SourceFile, captures: Mapping[str, Span]) -> bool:
+    """A call in place (``<-time.Tick(d)``) whose statement may run code before the call: a
+    call or a receive written before it (``f(slow(), <-time.Tick(d))``, an earlier ``if``
+    condition of an ``else if``). The ticker declared before the statement would start that
+    much earlier, and tick sooner, than the one it replaces."""
+    if "name" in captures:
+        return False  # the declaration is rewritten in place
+    statement = src.node_at(captures["statement"])
+    call = captures["call"]
+    if statement is None:
+        return True
+    return any(
+        node.end_byte <= call.start
+        and (node.type == "call_expression" or (_is_receive(node) and not _is_case_receive(node)))
+        for node in walk(statement, into_functions=False)
+    )
+
+
+def _is_receive(node: Node) -> bool:
+    operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
+    return operator is not None and operator.type == "<-"
+
+
+def _is_case_receive(node: Node) -> bool:
+    """The receive of a ``select`` case: entering the select only evaluates its channel."""
+    current = node
+    while current.parent is not None and current.parent.type in (
+        "receive_statement",
+        "expression_list",
+    ):
+        current = current.parent
+    return current.parent is not None and current.parent.type == "communication_case"
 
 
 def _declares_any(node: Node, delay: Node, src: SourceFile) -> bool:

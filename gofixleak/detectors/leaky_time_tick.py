@@ -61,11 +61,16 @@ UNSAFE when the call is hoisted out of a loop: a fresh `time.Tick` per iteration
 period each time, the hoisted ticker does not. A `case <-time.Tick(d):` in a loop's `select`
 behaves like an idle timeout (it fires only after `d` without other activity); after the fix it
 fires every `d` regardless. Review that the loop wants a steady period.
+UNSAFE when a call used in place comes after other code of its statement that may take time:
+a call or a receive written before it (`f(slow(), <-time.Tick(d))`, the condition of an earlier
+`if` in an `else if` chain). The ticker declared before the statement starts that much earlier
+and ticks sooner.
 No fix when the variable is also reassigned or compared (`tick = nil`), is declared more than
 once in the function, or is declared with an explicit type; when the duration mentions a name
 declared inside the loop it would be hoisted out of (or inside the statement it would be put
-before); when a hoisted variable's name is also used outside that loop; or when the statement
-does not start its own line.
+before); when a hoisted variable's name is also used outside that loop; when the statement
+does not start its own line; or, for a call used in place, when the function has a `goto` (it
+could jump over the new declaration, which does not build).
 
 Limitations
 -----------
