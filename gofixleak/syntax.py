@@ -446,9 +446,43 @@ def is_terminating(statement: Node, src: SourceFile) -> bool:
         )
     if kind == "for_statement":
         return is_unconditional_loop(statement) and not breaks_out_of(statement, src)
-    if kind == "select_statement":
-        return not statement.named_children
+    if kind in ("expression_switch_statement", "type_switch_statement", "select_statement"):
+        return _is_terminating_switch(statement, src)
     return False
+
+
+_CASES = frozenset({"expression_case", "type_case", "default_case", "communication_case"})
+
+
+def _is_terminating_switch(statement: Node, src: SourceFile) -> bool:
+    """The spec's rule for ``switch`` and ``select``: no ``break`` of the statement, a
+    ``default`` (a select needs none), and every case ends in a terminating statement (or, in a
+    switch, ``fallthrough``). ``select {}`` blocks forever."""
+    cases = [c for c in statement.named_children if c.type in _CASES]
+    if statement.type == "select_statement" and not cases:
+        return True
+    if statement.type != "select_statement" and not any(c.type == "default_case" for c in cases):
+        return False
+    for case in cases:
+        lists = [c for c in case.named_children if c.type == "statement_list"]
+        stmts = [c for c in lists[0].named_children if c.type != "comment"] if lists else []
+        last = stmts[-1] if stmts else None
+        if last is None or not (
+            last.type == "fallthrough_statement" or is_terminating(last, src)
+        ):
+            return False
+    label = label_of(statement, src)
+    for node in walk(statement, into_functions=False):
+        if node.type == "goto_statement":
+            return False  # it may jump past the end
+        if node.type != "break_statement":
+            continue
+        target = next((c for c in node.named_children if c.type == "label_name"), None)
+        if target is not None and src.show(target) == label:
+            return False
+        if target is None and same_node(_nearest_break_target(node), statement):
+            return False
+    return True
 
 
 def is_unconditional_loop(loop: Node) -> bool:

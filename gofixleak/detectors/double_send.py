@@ -64,7 +64,10 @@ Limitations
 - Channels that are buffered (`make(chan error, 1)`: the second send does not block), received
   from more than once, in a loop or with `range`, sent on by more than one goroutine, or that
   escape the function (parameters, fields, channels passed to a helper) are not reported.
-- Goroutines started as named functions (`go worker(errc)`) are not followed.
+- Goroutines started as named functions (`go worker(errc)`) are not followed, nor a `go`
+  statement in a loop that does not also make the channel (several goroutines send).
+- Goroutines started by `main.main`, an `init` or a package-main function only they call are
+  not reported: they live as long as the program anyway.
 - Error checks other than `err != nil` (`!ok`, `errors.Is`), a first send inside a `select`,
   and a second send in an enclosing block are not recognised.
 
@@ -174,7 +177,13 @@ def single_sender(channel: channels.LocalChannel, src: SourceFile) -> Node | Non
     if len(goroutines) != 1 or None in goroutines:
         return None
     go = channels.go_statement_of(sends[0], channel.function)
-    return syntax.launched_literal(go) if go is not None else None
+    if go is None or syntax.is_started_for_program_lifetime(go, src):
+        return None  # a goroutine of main or init lives as long as the program anyway
+    # A `go` in a loop that does not make a new channel each round starts several senders.
+    around_make = {span_of(loop) for loop in syntax.enclosing_loops(channel.declaration)}
+    if any(span_of(loop) not in around_make for loop in syntax.enclosing_loops(go)):
+        return None
+    return syntax.launched_literal(go)
 
 
 def is_received_once(channel: channels.LocalChannel, src: SourceFile) -> bool:

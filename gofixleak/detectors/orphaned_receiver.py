@@ -45,6 +45,8 @@ Limitations
   started with `go`, and in goroutines started by a nested goroutine are not reported.
 - A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
   channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
+- Goroutines started by `main.main`, an `init` or a package-main function only they call are
+  not reported: they live as long as the program anyway.
 - One finding per channel, at its first blocking receive in a goroutine.
 
 References
@@ -98,7 +100,8 @@ def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | 
     blocking = [
         r
         for r in receives
-        if channels.go_statement_of(r, channel.function) is not None
+        if (go := channels.go_statement_of(r, channel.function)) is not None
+        and not syntax.is_started_for_program_lifetime(go, src)
         and not channels.select_alternatives(r)
         and not in_endless_loop(r)
     ]

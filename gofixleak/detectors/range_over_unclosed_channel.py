@@ -53,10 +53,12 @@ Either is SAFE when every send on `ch` is in the function's own body (not in a g
 deferred literal, which could send after the close and panic), so that every send precedes the
 close on every path; when nothing else receives from `ch` (a bare receive would get a zero value
 instead of blocking); and when every `range ch` loop is the last statement of its goroutine, so
-that closing only lets the goroutine end. When code follows a range loop in its goroutine, that
-code now runs: the fix is UNSAFE (review what it does). No fix is offered when another goroutine
-sends on `ch`, when `ch` is also received from outside a `range`, or when the `make` is in a
-loop and an early exit skips the close; the finding remains.
+that closing only lets the goroutine end (its deferred calls run, as they would on any way out).
+When code follows a range loop in its goroutine, that code now runs: the fix is UNSAFE (review
+what it does). No fix is offered when another goroutine sends on `ch`, when `ch` is also
+received from outside a `range`, when the `make` is in a loop and an early exit skips the close,
+or when the file declares its own `close` (a local `close := ...`, a parameter, a function); the
+finding remains.
 
 Limitations
 -----------
@@ -68,8 +70,12 @@ Limitations
 - A channel handed to a goroutine or a helper as an argument (`go consume(ch)`) is not tracked,
   nor one declared with `var ch chan T`, stored in a struct or of a named channel type.
 - A channel that nothing sends on is `orphaned-receiver`'s.
-- Not reported when the function cannot return (it may keep sending forever), nor when the
-  producing statement never completes (`for { ch <- next() }`): no close could be reached.
+- Not reported when the function cannot return (it may keep sending forever, or every path
+  ends in a `panic`), nor when the producing statement never completes
+  (`for { ch <- next() }`): no close could be reached.
+- Not reported for goroutines started by `main.main`, an `init` or a package-main function only
+  they call: such a goroutine lives as long as the program anyway.
+- A `close` declared in another file of the package is not seen.
 
 References
 ----------
@@ -126,7 +132,8 @@ def unclosed_range(channel: channels.LocalChannel, src: SourceFile) -> Uses | No
     leaking = [
         r
         for r in ranges
-        if channels.go_statement_of(r, channel.function) is not None
+        if (go := channels.go_statement_of(r, channel.function)) is not None
+        and not syntax.is_started_for_program_lifetime(go, src)
         and not syntax.can_leave_loop(r, src)
         and not syntax.enclosing_loops(r)
     ]
@@ -167,6 +174,8 @@ def fix_plan(channel: channels.LocalChannel, uses: Uses, src: SourceFile) -> dic
     (a range loop followed by code) when the fix is UNSAFE; {} when no fix is right."""
     if uses.other_sends or uses.receives or not all_in_goroutines(uses.ranges, channel):
         return {}
+    if syntax.declares_name(src, "close"):
+        return {}  # `close` is not the builtin here
     declaration = syntax.statement_of(channel.declaration)
     if declaration is None:
         return {}
