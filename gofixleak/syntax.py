@@ -255,6 +255,17 @@ def import_name(src: SourceFile, path: str) -> str | None:
     return None if name in (None, ".", "_") else name
 
 
+def hides_import(src: SourceFile, node: Node, path: str) -> bool:
+    """A parameter, receiver or local of the top-level declaration around ``node`` is spelled
+    like the import of ``path``: the package may be hidden there (without types, where exactly
+    is not worked out)."""
+    qualifier = import_name(src, path)
+    outer = top_level_in(src.root, node)
+    return qualifier is not None and any(
+        src.show(n) == qualifier for n in declaring_identifiers(outer)
+    )
+
+
 def call_name(src: SourceFile, call: Node) -> str:
     """``"time.Tick"`` for ``time.Tick(d)``, ``"close"`` for ``close(ch)``, "" otherwise."""
     function = call.child_by_field_name("function")

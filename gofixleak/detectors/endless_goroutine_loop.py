@@ -16,9 +16,11 @@ blocks on channels, and belongs to `select-without-exit`, which reports it and c
 
 Loops of `main.main` and `init`, and of goroutines started there (or in a function of package
 `main` that only they call), are not reported: they run for the life of the program by design.
-Nor are goroutines started in a testable example (`func ExampleXxx()` in a `_test.go` file: it
-shows code meant for a program's `main`), or in package `runtime`, whose system goroutines (GC
-workers, the finalizer and cleanup goroutines) live as long as the process.
+Nor are goroutines started by a function that never returns itself (`go poll()` followed by
+an endless `for { serve() }`: they live exactly as long as it does), started in a testable
+example (`func ExampleXxx()` in a `_test.go` file: it shows code meant for a program's `main`),
+or in package `runtime`, whose system goroutines (GC workers, the finalizer and cleanup
+goroutines) live as long as the process.
 
 Why it leaks
 ------------
@@ -106,9 +108,16 @@ def goroutine_functions(src: SourceFile) -> list[Node]:
         key = (function.start_byte, function.end_byte)
         if syntax.is_started_for_program_lifetime(go, src):
             program_lifetime.add(key)
-        else:
+        elif _spawner_can_return(go, src):
             launched[key] = function
     return [f for key, f in sorted(launched.items()) if key not in program_lifetime]
+
+
+def _spawner_can_return(go: Node, src: SourceFile) -> bool:
+    """A goroutine started by a function that never returns (``go poll(); for { serve() }``)
+    lives exactly as long as that function: not a leak of its own."""
+    spawner = syntax.enclosing_function(go)
+    return spawner is None or syntax.can_return(spawner, src)
 
 
 def launched_function(go: Node, src: SourceFile) -> Node | None:

@@ -110,6 +110,7 @@ from gofixleak.syntax import (
     enclosing_loops,
     ends_in_endless_range,
     function_name,
+    hides_import,
     import_name,
     is_call_to,
     is_program_lifetime,
@@ -148,7 +149,7 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
     function = enclosing_function(call)
     if function is None or is_program_lifetime(src, function):
         return None
-    if _shadows_time(src, function):
+    if hides_import(src, function, "time"):
         return None
     declaration = sole_declaration(call)
     if declaration is not None:
@@ -168,19 +169,6 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
         message=MESSAGE.format(function=function_name(src, function) or "the function literal"),
         captures=captures,
     )
-
-
-def _shadows_time(src: SourceFile, function: Node) -> bool:
-    """A local name (parameter or variable) spelled like the ``time`` import hides it."""
-    qualifier = import_name(src, "time")
-    outer = _outermost_function(function)
-    return any(src.show(n) == qualifier for n in declaring_identifiers(outer))
-
-
-def _outermost_function(function: Node) -> Node:
-    while (outer := enclosing_function(function)) is not None:
-        function = outer
-    return function
 
 
 def _variable_captures(

@@ -61,8 +61,10 @@ Silent when `t` escapes: returned, stored in a field or another variable, passed
 deferred closure that stops it: any `t.Stop()` in the function counts as stopped, on whatever
 path). Silent when `t` is reassigned or declared more than once in the function, for
 `t = time.NewTicker(d)` assignments, multi-value declarations and tickers never assigned to a
-variable (`<-time.NewTimer(d).C`), in `_test.go` files, in `main.main` and `init`, and in
-functions that cannot return (an endless loop, or ending in `for range t.C` with no way out).
+variable (`<-time.NewTimer(d).C`), when a parameter or local of the function is named like the
+`time` import (`time.NewTicker` may be its method), in `_test.go` files, in `main.main` and
+`init`, and in functions that cannot return (an endless loop, or ending in `for range t.C` with
+no way out).
 The timer drain check is syntactic: a `break` inside an inner loop between the declaration and
 the receive makes a drained timer look undrained (the added `Stop` is then harmless).
 
@@ -92,6 +94,7 @@ from gofixleak.syntax import (
     enclosing_loops,
     ends_in_endless_range,
     function_name,
+    hides_import,
     import_name,
     is_call_to,
     is_program_lifetime,
@@ -136,6 +139,8 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
     declaration = sole_declaration(call)
     if function is None or declaration is None or is_program_lifetime(src, function):
         return None
+    if hides_import(src, function, "time"):
+        return None  # ``time.NewTicker`` may be a local's method, with a Stop of its own
     name_node = sole_declared_name(declaration)
     name = src.show(name_node)
     if sum(src.show(n) == name for n in declaring_identifiers(function)) != 1:
