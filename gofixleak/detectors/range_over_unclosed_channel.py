@@ -56,9 +56,10 @@ instead of blocking); and when every `range ch` loop is the last statement of it
 that closing only lets the goroutine end (its deferred calls run, as they would on any way out).
 When code follows a range loop in its goroutine, that code now runs: the fix is UNSAFE (review
 what it does). No fix is offered when another goroutine sends on `ch`, when `ch` is also
-received from outside a `range`, when the `make` is in a loop and an early exit skips the close,
-or when the file declares its own `close` (a local `close := ...`, a parameter, a function); the
-finding remains.
+received from outside a `range`, when a `range ch` sits in another loop of its goroutine (the
+outer loop would spin on the closed channel), when the `make` is in a loop and an early exit
+skips the close, or when the file declares its own `close` (a local `close := ...`, a
+parameter, a function); the finding remains.
 
 Limitations
 -----------
@@ -176,6 +177,8 @@ def fix_plan(channel: channels.LocalChannel, uses: Uses, src: SourceFile) -> dic
         return {}
     if syntax.declares_name(src, "close"):
         return {}  # `close` is not the builtin here
+    if any(syntax.enclosing_loops(r) for r in uses.ranges):
+        return {}  # once ch is closed, the loop around that range would run it again and spin
     declaration = syntax.statement_of(channel.declaration)
     if declaration is None:
         return {}
