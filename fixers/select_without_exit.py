@@ -234,9 +234,14 @@ def _stays_in_view(site: _Site, local: channels.LocalChannel, handed: Node) -> b
     for ident in syntax.descendants(body, "identifier"):
         if src.show(ident) != local.name or syntax.is_inside(ident, declaration):
             continue
-        if syntax.same_node(ident, handed) and syntax.is_inside(ident, site.go):
-            continue
-        if not _is_channel_use(src, ident) or not _runs_in_view(ident, site.spawner):
+        if syntax.is_inside(ident, site.go):
+            if syntax.same_node(ident, handed):
+                continue
+            # the goroutine's own use (not a goroutine or deferred call of its own)
+            scope = site.function if syntax.is_inside(ident, site.function) else site.spawner
+        else:
+            scope = site.spawner
+        if not _is_channel_use(src, ident) or not _runs_in_view(ident, scope):
             return False
     return True
 
@@ -257,7 +262,9 @@ def _is_channel_use(src: SourceFile, ident: Node) -> bool:
 
 
 def _runs_in_view(node: Node, function: Node) -> bool:
-    """Every literal between ``node`` and ``function`` is called where it is written."""
+    """Every literal between ``node`` and ``function`` is called where it is written, and not by
+    ``go`` or ``defer``: another goroutine, or a deferred call that runs after the new
+    ``cancel()``, would talk to the goroutine once the function has stopped it."""
     for ancestor in syntax.ancestors(node):
         if syntax.same_node(ancestor, function):
             return True
@@ -266,6 +273,8 @@ def _runs_in_view(node: Node, function: Node) -> bool:
             if call is None or call.type != "call_expression":
                 return False
             if not syntax.same_node(call.child_by_field_name("function"), ancestor):
+                return False
+            if call.parent is not None and call.parent.type in ("go_statement", "defer_statement"):
                 return False
     return True
 

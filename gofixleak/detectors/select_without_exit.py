@@ -90,8 +90,9 @@ now stops when the function returns), or when the goroutine defers work (which n
 before and now runs).
 
 No fix when the goroutine talks on a channel that outlives the function (a parameter, a field,
-a package variable, or a local channel that is returned, stored or passed on: the goroutine
-serves someone else, whom a cancel on return would cut off), when a named goroutine function is
+a package variable, or a local channel that is returned, stored or passed on, or used by
+another goroutine or a deferred call: the goroutine serves someone else, whom a cancel on return
+would cut off), when a named goroutine function is
 referenced more than once in the file, when it returns results, when a receive declares
 variables (``v := <-ch``) or sits inside an expression, when a ``select`` already has a
 ``<-ctx.Done()`` case that does not return, or when the text is not laid out one statement per
