@@ -50,10 +50,16 @@ it observes it only once the function has returned. What each receive then does 
   other ``break``/``continue``/``goto``, in a ``return``, or in a labeled ``break`` of that loop
   when no other loop runs it again: the close then only takes the way out the author wrote.
   Receives in the function's own body run before the deferred close and see nothing new.
+  And the goroutine must have nothing left to do once the function has returned: every other
+  send or receive in its loop is on an unbuffered channel that the function made and that only
+  the function's own body and this goroutine use, and no ``select`` has a ``default``.
 - UNSAFE (review) when a receive binds the value (``case v := <-quit:`` now sees the zero
   value), or when a receive outside a loop sits in another literal or before or after the
   goroutine's loop (``go func() { <-quit; report() }()``, a returned ``func() { <-quit }``):
-  the code after it now runs.
+  the code after it now runs. UNSAFE too when the goroutine could go on working after the
+  return, and may be meant to: a generator whose channel is returned or is a parameter, a
+  ticker's ``case <-t.C``, a ``default`` that polls, values left in a buffered channel, a
+  channel another goroutine feeds. Closing quit on return stops such a goroutine then.
 - No fix when a receive in a loop is anything else (``if v := <-quit; v == 42 { return }``,
   ``case <-quit: continue``, a ``continue outer`` to a loop that runs the select again): a
   closed ``quit`` is always ready, so that loop would spin instead of blocking. No fix either
@@ -117,7 +123,7 @@ def _check(src: SourceFile, g: syntax.Goroutine) -> Finding | None:
         quit_name = _only_quit_channel(src, loop)
         if quit_name is None:
             continue
-        return _finding(src, g, quit_name)
+        return _finding(src, g, loop, quit_name)
     return None
 
 
@@ -152,7 +158,7 @@ def _innermost_loop(node: Node) -> Node | None:
     return loops[0] if loops else None
 
 
-def _finding(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> Finding | None:
+def _finding(src: SourceFile, g: syntax.Goroutine, loop: Node, quit_name: str) -> Finding | None:
     spawner_name = _spawner_side_name(src, g, quit_name)
     if spawner_name is None:
         return None
@@ -171,7 +177,7 @@ def _finding(src: SourceFile, g: syntax.Goroutine, quit_name: str) -> Finding | 
         "name": _declared_identifier(src, declaration, spawner_name),
         "go": span_of(g.go),
     }
-    captures.update(_fix_plan(src, g, quit_name, spawner_name, declaration))
+    captures.update(_fix_plan(src, g, loop, quit_name, spawner_name, declaration))
     return Finding(
         rule=RULE.name,
         path=src.path,
@@ -304,7 +310,12 @@ _SPINS = "spins"  # a loop that keeps receiving without leaving: it would spin o
 
 
 def _fix_plan(
-    src: SourceFile, g: syntax.Goroutine, quit_name: str, spawner_name: str, declaration: Node
+    src: SourceFile,
+    g: syntax.Goroutine,
+    loop: Node,
+    quit_name: str,
+    spawner_name: str,
+    declaration: Node,
 ) -> dict[str, Span]:
     """``defer_after`` (the make's statement) when ``defer close(quit)`` fits, with ``review``
     (a receive whose code now runs) when the fix needs a review; {} when no fix is right."""
@@ -319,6 +330,8 @@ def _fix_plan(
         return {}
     plan = {"defer_after": span_of(declaration)}
     review = next((r for r, v in verdicts if v == _REVIEW), None)
+    if review is None:
+        review = _keeps_working(src, g, loop, quit_name)
     if review is not None:
         plan["review"] = span_of(review)
     return plan
@@ -401,4 +414,91 @@ def _binds_value(src: SourceFile, receive: Node) -> bool:
     left = statement.child_by_field_name("left") if statement is not None else None
     return left is not None and any(
         c.type == "identifier" and src.show(c) != "_" for c in left.named_children
+    )
+
+
+def _keeps_working(src: SourceFile, g: syntax.Goroutine, loop: Node, quit_name: str) -> Node | None:
+    """What in the goroutine's loop could still fire once the function has returned (a
+    ``default``, a ticker, a channel the caller or another goroutine still uses, a buffered
+    channel with values left), or None. Then the goroutine may be meant to outlive the function
+    (a generator handed to the caller, a background reporter), and closing quit on return would
+    stop it early."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return loop
+    for node in syntax.walk(body, into_functions=False):
+        if node.type == "default_case":
+            return node
+        channel = _operated_channel(node)
+        if channel is None or (channel.type == "identifier" and src.show(channel) == quit_name):
+            continue
+        if not _is_private_channel(src, g, channel):
+            return node
+    return None
+
+
+def _operated_channel(node: Node) -> Node | None:
+    """The channel that a send statement or a receive expression uses."""
+    if node.type == "send_statement":
+        return node.child_by_field_name("channel")
+    if node.type == "unary_expression" and _is_receive_operand_of(node):
+        return node.child_by_field_name("operand")
+    return None
+
+
+def _is_receive_operand_of(unary: Node) -> bool:
+    operator = unary.child_by_field_name("operator")
+    return operator is not None and operator.type == "<-"
+
+
+def _is_private_channel(src: SourceFile, g: syntax.Goroutine, channel: Node) -> bool:
+    """An unbuffered channel that the spawner made and that only the spawner's own body and this
+    goroutine send on or receive from: once the function has returned, no operation on it can
+    complete."""
+    if channel.type != "identifier":
+        return False
+    name = src.show(channel)
+    handed: Node | None = None
+    if g.function.type == "function_declaration":
+        call = syntax.launched_call(g.go)
+        handed = syntax.bound_argument(call, g.function, src, name) if call else None
+        worker = syntax.function_body(g.function)
+        if handed is None or handed.type != "identifier" or worker is None:
+            return False
+        if not all(_is_operation(i) for i in syntax.references(worker, name, src)):
+            return False  # the parameter is handed on
+        name = src.show(handed)
+    elif name in _declared_names(src, g.function):
+        return False
+    declaration = local_channel_declaration(src, g.spawner, name)
+    made = [c for c in channels.local_channels(g.spawner, src) if c.name == name]
+    body = syntax.function_body(g.spawner)
+    if declaration is None or len(made) != 1 or body is None:
+        return False
+    capacity = made[0].capacity
+    if capacity is not None and src.show(capacity) != "0":
+        return False  # values left in the buffer could still be received after the return
+    for ident in syntax.descendants(body, "identifier"):
+        if src.show(ident) != name or syntax.is_inside(ident, declaration):
+            continue
+        if handed is not None and syntax.same_node(ident, handed):
+            continue
+        if not _is_operation(ident):
+            return False  # returned, stored, closed, passed on: usable after the return
+        in_spawner = syntax.same_node(syntax.enclosing_function(ident), g.spawner)
+        if not (in_spawner or syntax.is_inside(ident, g.function)):
+            return False  # another goroutine or literal may use it after the return
+    return True
+
+
+def _is_operation(ident: Node) -> bool:
+    """``ident <- v``, ``<-ident`` or ``range ident``."""
+    parent = ident.parent
+    if parent is None:
+        return False
+    if parent.type == "send_statement":
+        return syntax.same_node(parent.child_by_field_name("channel"), ident)
+    return _is_receive_operand(ident) or (
+        parent.type == "range_clause"
+        and syntax.same_node(parent.child_by_field_name("right"), ident)
     )
