@@ -298,14 +298,19 @@ def _op_edit(src: SourceFile, op: Node, ctx: str) -> Edit | None:
     if statement is None or not _is_own_lines(src, statement):
         return None
     indent = syntax.indent_of(src.data, statement.start_byte).decode()
+    # A comment ending the statement's line stays with it, on its case line.
+    end = src.data.find(b"\n", statement.end_byte)
+    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)].rstrip(b" \t\r")
+    comment = f" {rest.strip().decode('utf-8', 'replace')}" if rest.strip() else ""
     lines = [
         "select {",
-        f"{indent}case {src.show(statement)}:",
+        f"{indent}case {src.show(statement)}:{comment}",
         f"{indent}case <-{ctx}.Done():",
         f"{indent}\treturn",
         f"{indent}}}",
     ]
-    return Edit(Span(statement.start_byte, statement.end_byte), "\n".join(lines).encode())
+    span = Span(statement.start_byte, statement.end_byte + len(rest))
+    return Edit(span, "\n".join(lines).encode())
 
 
 def _receive_statement(receive: Node) -> Node | None:
