@@ -1082,7 +1082,7 @@ def _add_to_group(src: SourceFile, spec_list: Node, line: bytes) -> Edit:
         first = specs[0] if specs else None
         if first is None:
             at = spec_list.start_byte + 1
-            return Edit(Span(at, at), b"\n" + indent + line)
+            return Edit(Span(at, at), b"\n" + indent + line + b"\n")
         at = line_start(src.data, first.start_byte)
         return Edit(Span(at, at), indent + line + b"\n\n")
     key = _import_sort_key(line)

@@ -67,3 +67,7 @@ def test_other_functions_do_not_hide_it() -> None:
     text = 'package p\n\nimport "time"\n\nfunc f() { time.Tick(1) }\n\nfunc g(time int) {}\n'
     src = SourceFile.parse("a.go", text.encode(), None)
     assert not hides_import(src, _first_call(src), "time")
+
+
+def test_an_empty_group_gets_the_path_on_its_own_line() -> None:
+    assert _added("package p\n\nimport ()\n") == 'package p\n\nimport (\n\t"context"\n)\n'
