@@ -14,6 +14,7 @@ from gofixleak.syntax import (
     declaring_identifiers,
     descendants,
     fresh_name,
+    gofmt_expression,
     identifier_names,
     import_name,
     indent_of,
@@ -64,8 +65,15 @@ def _direct_edits(
     anchor = src.node_at(captures.get("loop", captures["statement"]))
     if anchor is None or _declares_any(anchor, delay, src) or _has_goto(function):
         return None  # a goto could jump over the new declaration: it would not build
+    # The duration moves from inside an expression to a statement of its own, where gofmt
+    # spaces its operators differently: f(a, <-time.Tick(2*d)) -> ticker := time.NewTicker(2 * d).
+    duration = gofmt_expression(src, delay)
+    if duration is None:
+        return None
+    qualifier = import_name(src, "time")
     name = fresh_name(src, "ticker", function)
-    before = _insert_before(src, anchor, [f"{name} := {new_ticker}", f"defer {name}.Stop()"])
+    declaration = f"{name} := {qualifier}.NewTicker({duration})"
+    before = _insert_before(src, anchor, [declaration, f"defer {name}.Stop()"])
     if before is None:
         return None
     return [before, Edit(captures["call"], f"{name}.C".encode())]
