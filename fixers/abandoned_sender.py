@@ -11,6 +11,7 @@ from __future__ import annotations
 from gofixleak.detectors.abandoned_sender import RULE
 from gofixleak.model import Applicability, Edit, Finding, Fix, Span
 from gofixleak.source import SourceFile
+from gofixleak.syntax import gofmt_expression
 
 __all__ = ["RULE", "fix"]
 
@@ -33,8 +34,16 @@ def fix(finding: Finding, src: SourceFile) -> Fix | None:
 def _size(finding: Finding, src: SourceFile) -> str | None:
     captures = finding.captures
     if "size" in captures:
-        return src.text(captures["size"]).decode()
+        return _as_capacity(src, captures["size"])
     if "size_len" in captures:
-        return f"len({src.text(captures['size_len']).decode()})"
+        collection = _as_capacity(src, captures["size_len"])
+        return None if collection is None else f"len({collection})"
     senders = sum(1 for key in captures if key.startswith("sender:"))
     return str(senders) if senders else None
+
+
+def _as_capacity(src: SourceFile, span: Span) -> str | None:
+    """The expression at ``span`` as gofmt prints it as make's second argument: ``for range
+    n * 2`` becomes ``make(chan T, n*2)``."""
+    node = src.node_at(span)
+    return None if node is None else gofmt_expression(src, node, depth=2)
