@@ -20,6 +20,8 @@ from gofixleak.syntax import (
     indent_of,
     insert_lines_after,
     insert_lines_before,
+    is_case_communication,
+    is_receive,
     line_start,
     references,
     starts_line,
@@ -149,25 +151,12 @@ def _runs_first(src: SourceFile, captures: Mapping[str, Span]) -> bool:
         return True
     return any(
         node.end_byte <= call.start
-        and (node.type == "call_expression" or (_is_receive(node) and not _is_case_receive(node)))
+        and (
+            node.type == "call_expression"
+            or (is_receive(node) and not is_case_communication(node))
+        )
         for node in walk(statement, into_functions=False)
     )
-
-
-def _is_receive(node: Node) -> bool:
-    operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
-    return operator is not None and operator.type == "<-"
-
-
-def _is_case_receive(node: Node) -> bool:
-    """The receive of a ``select`` case: entering the select only evaluates its channel."""
-    current = node
-    while current.parent is not None and current.parent.type in (
-        "receive_statement",
-        "expression_list",
-    ):
-        current = current.parent
-    return current.parent is not None and current.parent.type == "communication_case"
 
 
 def _declares_any(node: Node, delay: Node, src: SourceFile) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from gofixleak import channels, syntax
-from gofixleak.detectors.select_without_exit import RULE, is_receive
+from gofixleak.detectors.select_without_exit import RULE
 from gofixleak.model import Applicability, Edit, Finding, Fix, Span
 from gofixleak.source import SourceFile
 
@@ -162,7 +162,7 @@ def _channels_of(op: Node) -> list[Node | None]:
         if communication.type == "send_statement":
             out.append(communication.child_by_field_name("channel"))
         else:
-            receive = next((n for n in syntax.walk(communication) if is_receive(n)), None)
+            receive = next((n for n in syntax.walk(communication) if syntax.is_receive(n)), None)
             out.append(receive.child_by_field_name("operand") if receive is not None else None)
     return out
 
@@ -253,7 +253,7 @@ def _is_channel_use(src: SourceFile, ident: Node) -> bool:
     if parent.type == "send_statement":
         return syntax.same_node(parent.child_by_field_name("channel"), ident)
     if parent.type == "unary_expression":
-        return is_receive(parent)
+        return syntax.is_receive(parent)
     if parent.type == "range_clause":
         return syntax.same_node(parent.child_by_field_name("right"), ident)
     if parent.type == "argument_list" and parent.parent is not None:

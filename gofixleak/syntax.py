@@ -1100,6 +1100,25 @@ def _spec_path(src: SourceFile, spec: Node) -> str:
     return src.text(path).strip(b'"`').decode("utf-8", "replace") if path is not None else ""
 
 
+def is_receive(node: Node) -> bool:
+    """``<-ch`` as an expression."""
+    operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
+    return operator is not None and operator.type == "<-"
+
+
+def is_case_communication(node: Node) -> bool:
+    """``node`` is (or is the receive of) the communication of a ``select`` case: entering the
+    select only evaluates its channel, the operation happens when the case is chosen."""
+    current = node
+    while current.parent is not None and current.parent.type in (
+        "receive_statement",
+        "expression_list",
+    ):
+        current = current.parent
+    parent = current.parent
+    return parent is not None and parent.type == "communication_case"
+
+
 # --- printing expressions as gofmt does ------------------------------------------------------
 
 _PRECEDENCE = {

@@ -182,11 +182,8 @@ def has_channel_operation(loop: Node) -> bool:
     if body is None:
         return False
     return any(
-        node.type in _CHANNEL_OPERATIONS or is_receive(node)
+        node.type in _CHANNEL_OPERATIONS or syntax.is_receive(node)
         for node in syntax.walk(body, into_functions=False)
     )
 
 
-def is_receive(node: Node) -> bool:
-    operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
-    return operator is not None and operator.type == "<-"

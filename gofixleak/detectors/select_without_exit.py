@@ -201,26 +201,9 @@ def channel_operations(loop: Node) -> list[Node]:
         n
         for n in syntax.walk(body, into_functions=False)
         if n.type == "select_statement"
-        or (n.type == "send_statement" and not _is_case_communication(n))
-        or (is_receive(n) and not _is_case_communication(n))
+        or (n.type == "send_statement" and not syntax.is_case_communication(n))
+        or (syntax.is_receive(n) and not syntax.is_case_communication(n))
     ]
-
-
-def is_receive(node: Node) -> bool:
-    operator = node.child_by_field_name("operator") if node.type == "unary_expression" else None
-    return operator is not None and operator.type == "<-"
-
-
-def _is_case_communication(node: Node) -> bool:
-    """``node`` is (or is the receive of) the communication of a select case."""
-    current = node
-    while current.parent is not None and current.parent.type in (
-        "receive_statement",
-        "expression_list",
-    ):
-        current = current.parent
-    parent = current.parent
-    return parent is not None and parent.type == "communication_case"
 
 
 def _finding(src: SourceFile, g: syntax.Goroutine, loop: Node) -> Finding:

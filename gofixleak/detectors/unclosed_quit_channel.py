@@ -441,14 +441,9 @@ def _operated_channel(node: Node) -> Node | None:
     """The channel that a send statement or a receive expression uses."""
     if node.type == "send_statement":
         return node.child_by_field_name("channel")
-    if node.type == "unary_expression" and _is_receive_operand_of(node):
+    if node.type == "unary_expression" and syntax.is_receive(node):
         return node.child_by_field_name("operand")
     return None
-
-
-def _is_receive_operand_of(unary: Node) -> bool:
-    operator = unary.child_by_field_name("operator")
-    return operator is not None and operator.type == "<-"
 
 
 def _is_private_channel(src: SourceFile, g: syntax.Goroutine, channel: Node) -> bool:
