@@ -746,6 +746,26 @@ def timers_need_stop(src: SourceFile) -> bool:
     return src.go_version is None or src.go_version < TIMERS_COLLECTED_SINCE
 
 
+def timer_calls(src: SourceFile, *names: str) -> Iterator[Node]:
+    """Calls ``time.<name>(d)`` in a file where a timer left running leaks: not a test file,
+    Go before 1.23 (or unknown), ``time`` imported."""
+    if src.is_test or not timers_need_stop(src) or import_name(src, "time") is None:
+        return
+    for call in descendants(src.root, "call_expression"):
+        if is_call_to(src, call, "time", *names) and len(arguments(call)) == 1:
+            yield call
+
+
+def timer_function(src: SourceFile, call: Node) -> Node | None:
+    """The function whose return strands a timer made by ``call``; None in ``main``/``init``
+    (the program ends with them) or where a local hides the ``time`` import (``time.NewTicker``
+    may then be a fake clock's method, with a ``Stop`` of its own)."""
+    function = enclosing_function(call)
+    if function is None or is_program_lifetime(src, function):
+        return None
+    return None if hides_import(src, function, "time") else function
+
+
 def constant_duration(src: SourceFile, node: Node) -> int | None:
     """The value in nanoseconds of a constant duration expression, or None when it is not one.
 

@@ -185,3 +185,35 @@ def test_declaration_statement_is_the_declaration_itself(body: str, statement: s
     assert declaration is not None
     found = syntax.declaration_statement(declaration)
     assert (src.show(found) if found is not None else None) == statement
+
+
+TIMER_SITES = b"""package p
+
+import "time"
+
+func init() { time.NewTicker(time.Hour) }
+
+func Wait() { time.NewTicker(time.Hour) }
+
+func Faked(time clock) { time.NewTicker(time.Hour) }
+
+type clock struct{}
+
+func (clock) NewTicker(d int) {}
+"""
+
+
+def test_timer_calls_and_the_functions_they_would_leak_from() -> None:
+    src = SourceFile.parse("/nonexistent/p.go", TIMER_SITES, (1, 22))
+    calls = list(syntax.timer_calls(src, "NewTicker"))
+    assert len(calls) == 3  # by syntax, the fake clock's method looks the same
+    leaking = [syntax.timer_function(src, call) for call in calls]
+    names = [None if f is None else syntax.function_name(src, f) for f in leaking]
+    assert names == [None, "Wait", None]  # init lives with the program; time is hidden in Faked
+    assert (
+        list(syntax.timer_calls(SourceFile.parse("p.go", TIMER_SITES, (1, 23)), "NewTicker")) == []
+    )
+    assert (
+        list(syntax.timer_calls(SourceFile.parse("p_test.go", TIMER_SITES, (1, 22)), "NewTicker"))
+        == []
+    )

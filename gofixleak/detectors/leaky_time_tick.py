@@ -105,22 +105,18 @@ from gofixleak.syntax import (
     can_return,
     declaration_statement,
     declaring_identifiers,
-    descendants,
     enclosing_function,
     enclosing_loops,
     ends_in_endless_range,
     function_name,
-    hides_import,
-    import_name,
-    is_call_to,
-    is_program_lifetime,
     is_received,
     references,
     same_node,
     sole_declaration,
     sole_declared_name,
     statement_of,
-    timers_need_stop,
+    timer_calls,
+    timer_function,
 )
 
 RULE = RuleInfo(name="leaky-time-tick", doc=__doc__ or "")
@@ -134,22 +130,17 @@ MESSAGE = (
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
-    if b"Tick" not in src.data or src.is_test or not timers_need_stop(src):
+    if b"Tick" not in src.data:
         return
-    if import_name(src, "time") is None:
-        return
-    for call in descendants(src.root, "call_expression"):
-        if is_call_to(src, call, "time", "Tick") and len(arguments(call)) == 1:
-            finding = _finding(src, call)
-            if finding is not None:
-                yield finding
+    for call in timer_calls(src, "Tick"):
+        finding = _finding(src, call)
+        if finding is not None:
+            yield finding
 
 
 def _finding(src: SourceFile, call: Node) -> Finding | None:
-    function = enclosing_function(call)
-    if function is None or is_program_lifetime(src, function):
-        return None
-    if hides_import(src, function, "time"):
+    function = timer_function(src, call)
+    if function is None:
         return None
     declaration = sole_declaration(call)
     if declaration is not None:

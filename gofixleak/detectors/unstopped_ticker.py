@@ -85,26 +85,21 @@ from gofixleak import prefilter
 from gofixleak.model import Finding, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 from gofixleak.syntax import (
-    arguments,
     can_return,
     declaration_statement,
     declaring_identifiers,
-    descendants,
     enclosing_function,
     enclosing_loops,
     ends_in_endless_range,
     function_name,
-    hides_import,
-    import_name,
-    is_call_to,
-    is_program_lifetime,
     is_received,
     references,
     same_node,
     sole_declaration,
     sole_declared_name,
     statement_of,
-    timers_need_stop,
+    timer_calls,
+    timer_function,
     walk,
 )
 
@@ -123,24 +118,19 @@ _JUMPS = ("return_statement", "goto_statement", "break_statement", "continue_sta
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
-    if (b"NewTicker" not in src.data and b"NewTimer" not in src.data) or src.is_test:
+    if b"NewTicker" not in src.data and b"NewTimer" not in src.data:
         return
-    if not timers_need_stop(src) or import_name(src, "time") is None:
-        return
-    for call in descendants(src.root, "call_expression"):
-        if is_call_to(src, call, "time", "NewTicker", "NewTimer") and len(arguments(call)) == 1:
-            finding = _finding(src, call)
-            if finding is not None:
-                yield finding
+    for call in timer_calls(src, "NewTicker", "NewTimer"):
+        finding = _finding(src, call)
+        if finding is not None:
+            yield finding
 
 
 def _finding(src: SourceFile, call: Node) -> Finding | None:
-    function = enclosing_function(call)
+    function = timer_function(src, call)
     declaration = sole_declaration(call)
-    if function is None or declaration is None or is_program_lifetime(src, function):
+    if function is None or declaration is None:
         return None
-    if hides_import(src, function, "time"):
-        return None  # ``time.NewTicker`` may be a local's method, with a Stop of its own
     name_node = sole_declared_name(declaration)
     name = src.show(name_node)
     if sum(src.show(n) == name for n in declaring_identifiers(function)) != 1:
