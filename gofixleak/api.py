@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
+from gofixleak.facts.package import Directory, GoPackage, ReadError
 from gofixleak.model import Applicability, FileResult
-from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
+from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -71,74 +73,168 @@ def _without_directive_rules(names: tuple[str, ...] | None) -> tuple[str, ...] |
     return None if names is None else tuple(n for n in names if n not in DIRECTIVE_RULE_NAMES)
 
 
-def check_source(path: str, data: bytes, options: Options) -> FileResult:
-    """Check (and, when ``options.fix`` is set, fix) one file's bytes."""
-    rules = options.rules()
-    if not registry.applicable(rules, data) and not suppression.has_directives(data):
-        return FileResult(path)  # nothing an enabled rule looks for: not even parsed
-    version = options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
-    src = SourceFile.parse(path, data, version)
-    if options.fix is None:
-        analysis = engine.examine(src, rules, options.directives())
-        return FileResult(
-            path,
-            tuple(analysis.findings),
-            # Kept only where something will be shown: a large clean tree keeps nothing.
-            line_starts=line_starts(data) if analysis.findings or analysis.suppressed else (),
-            suppressed=analysis.suppressed,
-            data=data if analysis.findings or analysis.suppressed else None,
+def check_source(
+    path: str, data: bytes, options: Options, package: GoPackage | None = None
+) -> FileResult:
+    """Check (and, when ``options.fix`` is set, fix) one file's bytes.
+
+    ``package`` is the Go package the file is read in: the package model sees its other files
+    (a fix may edit them too: their results are dropped here, see :func:`check_files`). None:
+    the file alone, with no other file read.
+    """
+    directory = package.directory if package is not None else _alone(path)
+    directory.override(path, data)
+    return check_files(directory, [(path, options)])[0]
+
+
+def _alone(path: str) -> Directory:
+    return Directory(os.path.dirname(path), listing=[])
+
+
+def package_directory(path: str, overrides: Mapping[str, bytes] | None = None) -> Directory:
+    """The directory of ``path`` on disk, its Go files read on demand (``overrides`` win)."""
+    return Directory(os.path.dirname(path), overrides=overrides, reader=read_go_file)
+
+
+def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) -> list[FileResult]:
+    """Check (and fix, as each file's options say) files of one directory, each read in its
+    Go package: one result per target, in order."""
+    results: dict[str, FileResult] = {}
+    packages: dict[GoPackage, list[engine.Target]] = {}
+    for path, options in targets:
+        try:
+            data = directory.read(path)
+        except ReadError as error:
+            results[path] = FileResult(path, error=str(error))
+            continue
+        rules = options.rules()
+        if not registry.applicable(rules, data) and not suppression.has_directives(data):
+            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
+            continue
+        version = options.go_version or module_go_version(
+            os.path.dirname(os.path.abspath(path))
         )
+        package = directory.package_of(path, version)
+        packages.setdefault(package, []).append(
+            engine.Target(path, rules, options.fix, options.directives())
+        )
+    for package, package_targets in packages.items():
+        results.update(_check_package(package, package_targets))
+    return [results[path] for path, _ in targets]
+
+
+def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str, FileResult]:
+    originals = {t.path: package.directory.read(t.path) for t in targets}
     try:
-        outcome = engine.fix_until_stable(src, rules, options.fix, options.directives())
+        outcomes = engine.fix_package(package, targets)
     except engine.FixError as error:
-        return FileResult(path, error=f"{path}: internal error: {error}")
-    changed = outcome.source.data != data
+        if all(t.required is None for t in targets):
+            raise
+        # A fixer's bug: report it on the package's first file and check the files unfixed.
+        fresh = package.directory.fresh(originals).package(package.name, package.go_version)
+        plain = [dataclasses.replace(t, required=None) for t in targets]
+        results = _check_package(fresh, plain)
+        first = targets[0].path
+        results[first] = FileResult(first, error=f"{first}: internal error: {error}")
+        return results
+    linked = _linked(outcomes)
+    return {
+        path: _result(path, originals[path], outcome, linked.get(path, ()))
+        for path, outcome in outcomes.items()
+    }
+
+
+def _result(
+    path: str, data: bytes, outcome: engine.Outcome, linked: tuple[str, ...]
+) -> FileResult:
+    final = outcome.source.data
+    changed = final != data
+    shown = bool(outcome.remaining or outcome.suppressed)
     return FileResult(
         path,
         outcome.remaining,
         outcome.applied,
         original=data if changed else None,
-        fixed=outcome.source.data if changed else None,
-        line_starts=line_starts(outcome.source.data)
-        if changed or outcome.remaining or outcome.suppressed
-        else (),
+        fixed=final if changed else None,
+        # Kept only where something will be shown: a large clean tree keeps nothing.
+        line_starts=line_starts(final) if changed or shown else (),
         suppressed=outcome.suppressed,
-        data=outcome.source.data if outcome.remaining or outcome.suppressed else None,
+        data=final if shown else None,
+        linked=linked,
     )
 
 
-def check_file(path: str, options: Options) -> FileResult:
+def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]]:
+    """For each file, the other files that a fix applied in it, or to it, also edited: they are
+    written together or not at all."""
+    links: dict[str, set[str]] = {}
+    for path, outcome in outcomes.items():
+        for finding in outcome.applied:
+            if finding.fix is None or not finding.fix.elsewhere:
+                continue
+            files = set(finding.fix.by_path(path))
+            for file in files:
+                links.setdefault(file, set()).update(files - {file})
+    return {path: tuple(sorted(others)) for path, others in links.items()}
+
+
+def read_go_file(path: str) -> bytes:
+    """A Go file's bytes, or ReadError with a one-line message."""
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            return FileResult(
-                path,
-                error=f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)",
+            raise ReadError(
+                f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
+                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)"
             )
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as error:
-        return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
-    return check_source(path, data, options)
+        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
+
+
+def check_file(path: str, options: Options) -> FileResult:
+    """Check one file on disk, read in its Go package."""
+    return check_files(package_directory(path), [(path, options)])[0]
 
 
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
     """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
-    order, as they come: on ``jobs`` processes (default: one per core; 1: in this process)."""
+    order, as they come: on ``jobs`` processes (default: one per core; 1: in this process).
+
+    The files of one directory are checked together, each in its Go package.
+    """
     options.rules()  # unknown rule names fail before any work
-    check = functools.partial(check_item, options=options)
-    return parallel.ordered_map(check, discovery.discover(paths), jobs)
+    check = functools.partial(check_group, options=options)
+    groups = parallel.ordered_map(check, _by_directory(discovery.discover(paths)), jobs)
+    return itertools.chain.from_iterable(groups)
 
 
-def check_item(item: discovery.Item, options: Options) -> FileResult:
-    """One discovered file's result (or the error discovery found for that path)."""
-    if item.error is not None:
-        return FileResult(item.path, error=item.error)
-    try:
-        file_options = options.for_file(item.path)
-    except config.ConfigError as error:
-        return FileResult(item.path, error=str(error))
-    if file_options is None:
-        return FileResult(item.path)  # excluded by its .gofixleak.toml
-    return check_file(item.path, file_options)
+def _by_directory(items: Iterable[discovery.Item]) -> Iterator[list[discovery.Item]]:
+    """Runs of consecutive items in one directory (discovery lists a directory's files
+    together)."""
+    for _, group in itertools.groupby(items, key=lambda item: os.path.dirname(item.path)):
+        yield list(group)
+
+
+def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileResult]:
+    """The results of discovered files of one directory (or the errors discovery found)."""
+    out: dict[str, FileResult] = {}
+    targets: list[tuple[str, Options]] = []
+    for item in items:
+        if item.error is not None:
+            out[item.path] = FileResult(item.path, error=item.error)
+            continue
+        try:
+            file_options = options.for_file(item.path)
+        except config.ConfigError as error:
+            out[item.path] = FileResult(item.path, error=str(error))
+            continue
+        if file_options is None:
+            out[item.path] = FileResult(item.path)  # excluded by its .gofixleak.toml
+            continue
+        targets.append((item.path, file_options))
+    if targets:
+        directory = package_directory(targets[0][0])
+        out.update((r.path, r) for r in check_files(directory, targets))
+    return [out[item.path] for item in items]

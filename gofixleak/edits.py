@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 
 from gofixleak.model import Edit, Fix, Span
@@ -43,32 +44,66 @@ def apply(data: bytes, edits: Iterable[Edit]) -> bytes:
 
 
 def compatible(fixes: Iterable[Fix]) -> tuple[list[Fix], list[Fix]]:
-    """Split fixes into those that can land together and those that must wait.
+    """Split one file's fixes into those that can land together and those that must wait
+    (:func:`compatible_in_package` for fixes of one file)."""
+    accepted, waiting = compatible_in_package(("", fix) for fix in fixes)
+    return [fix for _, fix in accepted], [fix for _, fix in waiting]
 
-    Fixes are taken in order of their first edit; a fix whose region touches (overlaps, abuts, or
-    inserts at the same point as) an accepted one waits for the next pass, when it is computed
-    again on the new text.
+
+FileFix = tuple[str, Fix]
+"""A fix and the path of the file whose finding it removes (its ``edits`` apply there)."""
+
+
+def compatible_in_package(fixes: Iterable[FileFix]) -> tuple[list[FileFix], list[FileFix]]:
+    """Split a package's fixes into those that can land together and those that must wait.
+
+    Fixes are taken in order of their first edit; a fix whose region in any file touches
+    (overlaps, abuts, or inserts at the same point as) an accepted one's waits for the next
+    pass, when it is computed again on the new text.
     """
-    accepted: list[Fix] = []
-    waiting: list[Fix] = []
-    taken: list[Span] = []
-    for fix in sorted(fixes, key=lambda f: f.edits[0].span):
-        spans = [e.span for e in fix.edits]
-        if fix.isolation is not None:
-            spans.append(fix.isolation)
-        if any(span.touches(t) for span in spans for t in taken):
-            waiting.append(fix)
+    accepted: list[FileFix] = []
+    waiting: list[FileFix] = []
+    taken: dict[str, list[Span]] = {}
+    for path, fix in sorted(fixes, key=lambda pair: _first_edit(*pair)):
+        regions = _regions(path, fix)
+        if any(
+            span.touches(other)
+            for file, spans in regions.items()
+            for span in spans
+            for other in taken.get(file, ())
+        ):
+            waiting.append((path, fix))
             continue
-        accepted.append(fix)
-        taken.extend(spans)
+        accepted.append((path, fix))
+        for file, spans in regions.items():
+            taken.setdefault(file, []).extend(spans)
     return accepted, waiting
 
 
+def _first_edit(path: str, fix: Fix) -> tuple[str, Span]:
+    file, changes = next(iter(sorted(fix.by_path(path).items())))
+    return file, changes[0].span
+
+
+def _regions(path: str, fix: Fix) -> dict[str, list[Span]]:
+    out = {file: [e.span for e in changes] for file, changes in fix.by_path(path).items()}
+    if fix.isolation is not None:
+        out.setdefault(path, []).append(fix.isolation)
+    return out
+
+
 def with_newline(fix: Fix, newline: bytes) -> Fix:
-    """The fix with every ``\\n`` it inserts written as the file's own line ending."""
+    """The fix with every ``\\n`` it inserts in its own file written as that file's line
+    ending."""
     if newline == b"\n":
         return fix
-    edits = tuple(
-        Edit(e.span, e.new_text.replace(b"\r\n", b"\n").replace(b"\n", newline)) for e in fix.edits
+    return dataclasses.replace(fix, edits=newline_edits(fix.edits, newline))
+
+
+def newline_edits(edits: tuple[Edit, ...], newline: bytes) -> tuple[Edit, ...]:
+    """``edits`` with every ``\\n`` they insert written as ``newline``."""
+    if newline == b"\n":
+        return edits
+    return tuple(
+        Edit(e.span, e.new_text.replace(b"\r\n", b"\n").replace(b"\n", newline)) for e in edits
     )
-    return Fix(fix.message, edits, fix.applicability, fix.isolation)

@@ -4,15 +4,22 @@ The engine runs the detectors on a file, drops what lies in a syntax-error regio
 what a ``//gofixleak:`` directive suppresses (see suppression.py), asks each
 rule's fixer for a fix and validates it, then applies compatible fixes, re-parses, re-detects and
 repeats until nothing applicable is left.
+
+The unit that is fixed is a Go package (:func:`fix_package`): a detector looks at one file but
+may see the package's other files through the package model, and a fix may edit several files of
+the package (its ``elsewhere`` edits). Such a fix is accepted only when every file it edits may be
+edited in this run (one of the files being fixed, not generated, no syntax error where it
+edits), and it lands in all of its files in the same pass, or waits in all of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from gofixleak import edits, registry, suppression
-from gofixleak.model import Applicability, Finding, Fix, Suppressed
+from gofixleak.facts.package import GoPackage
+from gofixleak.model import Applicability, Edit, Finding, Fix, Suppressed
 from gofixleak.registry import Rule
 from gofixleak.source import SourceFile, error_count
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -41,9 +48,16 @@ class Analysis:
 
 
 def examine(
-    src: SourceFile, rules: Sequence[Rule], report: Collection[str] = DIRECTIVE_RULE_NAMES
+    src: SourceFile,
+    rules: Sequence[Rule],
+    report: Collection[str] = DIRECTIVE_RULE_NAMES,
+    editable: Collection[str] = (),
 ) -> Analysis:
-    """:func:`analyze`, with the suppressed findings kept aside for reports."""
+    """:func:`analyze`, with the suppressed findings kept aside for reports.
+
+    ``editable`` names the other files of the package that a fix may edit as well; a fix that
+    edits any other file is not offered.
+    """
     found: list[Finding] = []
     # A rule whose prefilter does not match this text cannot fire on it: it counts as run (for
     # unused directives) without running. Checked on every pass: a fix can bring in what another
@@ -56,25 +70,43 @@ def examine(
     by_name = {rule.name: rule for rule in rules}
     known = {*registry.rule_names(), *by_name} if suppression.has_directives(src.data) else ()
     screened = suppression.screen(src, found, known, by_name, report)
-    findings = [_with_fix(f, src, by_name[f.rule]) for f in screened.kept]
+    findings = [_with_fix(f, src, by_name[f.rule], editable) for f in screened.kept]
     findings.extend(screened.problems)
     findings.sort(key=lambda f: (f.span, f.rule))
     return Analysis(findings, screened.suppressed)
 
 
-def _with_fix(finding: Finding, src: SourceFile, rule: Rule) -> Finding:
+def _with_fix(finding: Finding, src: SourceFile, rule: Rule, editable: Collection[str]) -> Finding:
     if rule.fix is None or src.generated:
         return finding
     fix = rule.fix(finding, src)
     if fix is None:
         return finding
-    try:
-        edits.validate(fix.edits, len(src.data))
-    except edits.EditError as error:
-        raise FixError(f"rule {rule.name} produced an invalid fix: {error}") from error
-    if any(src.is_broken(e.span) for e in fix.edits):
-        return finding
-    return dataclasses.replace(finding, fix=edits.with_newline(fix, src.newline))
+    files = {src.path: src}
+    for path, _ in fix.elsewhere:
+        if path == src.path or path not in editable:
+            return finding
+        files[path] = src.pkg.source(path)
+    for path, changes in fix.by_path(src.path).items():
+        other = files[path]
+        try:
+            edits.validate(changes, len(other.data))
+        except edits.EditError as error:
+            raise FixError(f"rule {rule.name} produced an invalid fix: {error}") from error
+        if other.generated or any(other.is_broken(e.span) for e in changes):
+            return finding
+    return dataclasses.replace(finding, fix=_with_newlines(fix, files))
+
+
+def _with_newlines(fix: Fix, files: Mapping[str, SourceFile]) -> Fix:
+    own = next(iter(files.values()))
+    fixed = edits.with_newline(fix, own.newline)
+    if not fix.elsewhere:
+        return fixed
+    elsewhere = tuple(
+        (path, edits.newline_edits(changes, files[path].newline)) for path, changes in fix.elsewhere
+    )
+    return dataclasses.replace(fixed, elsewhere=elsewhere)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,34 +119,88 @@ class Outcome:
     suppressed: tuple[Suppressed, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A file of the package to report on and fix: its rules, how far to fix (None: not at
+    all), and the directive rules to report."""
+
+    path: str
+    rules: Sequence[Rule]
+    required: Applicability | None
+    report: Collection[str] = DIRECTIVE_RULE_NAMES
+
+
 def fix_until_stable(
     src: SourceFile,
     rules: Sequence[Rule],
     required: Applicability,
     report: Collection[str] = DIRECTIVE_RULE_NAMES,
 ) -> Outcome:
-    """Apply every fix at least ``required``, pass after pass, until none is left."""
-    applied: list[Finding] = []
+    """Apply every fix at least ``required`` to ``src`` (alone in its package), pass after
+    pass, until none is left."""
+    src.pkg.adopt(src)
+    return fix_package(src.pkg, [Target(src.path, rules, required, report)])[src.path]
+
+
+def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outcome]:
+    """Report on every target of ``package`` and apply the fixes each may take, pass after
+    pass, until none is left; one :class:`Outcome` per target."""
+    editable = [t.path for t in targets if t.required is not None]
+    by_path = {t.path: t for t in targets}
+    applied: dict[str, list[Finding]] = {t.path: [] for t in targets}
     for _ in range(MAX_PASSES):
-        analysis = examine(src, rules, report)
-        findings = analysis.findings
-        candidates = {
-            id(f.fix): f for f in findings if f.fix is not None and f.fix.applicability >= required
+        analyses = {
+            t.path: examine(package.source(t.path), t.rules, t.report, editable) for t in targets
         }
+        candidates = [
+            (path, f)
+            for path, analysis in analyses.items()
+            for f in analysis.findings
+            if f.fix is not None
+            and (required := by_path[path].required) is not None
+            and f.fix.applicability >= required
+        ]
         if not candidates:
-            return Outcome(src, tuple(findings), tuple(applied), analysis.suppressed)
-        accepted, _ = edits.compatible(f.fix for f in candidates.values() if f.fix is not None)
-        src = _apply(src, accepted, [candidates[id(fix)] for fix in accepted])
-        applied.extend(candidates[id(fix)] for fix in accepted)
+            return {
+                path: Outcome(
+                    package.source(path),
+                    tuple(analysis.findings),
+                    tuple(applied[path]),
+                    analysis.suppressed,
+                )
+                for path, analysis in analyses.items()
+            }
+        accepted = _compatible(candidates)
+        _apply(package, accepted)
+        for path, finding in accepted:
+            applied[path].append(finding)
     raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
 
 
-def _apply(src: SourceFile, fixes: list[Fix], findings: list[Finding]) -> SourceFile:
-    rules = ", ".join(sorted({f.rule for f in findings}))
-    data = edits.apply(src.data, [e for fix in fixes for e in fix.edits])
-    if data == src.data:
-        raise FixError(f"a fix of {rules} changed nothing, yet was offered again")
-    fixed = SourceFile.parse(src.path, data, src.go_version)
-    if error_count(fixed.tree) > error_count(src.tree):
-        raise FixError(f"a fix of {rules} would introduce a syntax error; the file is left as is")
-    return fixed
+def _compatible(candidates: Sequence[tuple[str, Finding]]) -> list[tuple[str, Finding]]:
+    """The fixes that can land together in the package (see :func:`edits.compatible_in_package`)."""
+    findings = {id(f.fix): f for _, f in candidates}
+    accepted, _ = edits.compatible_in_package((p, f.fix) for p, f in candidates if f.fix)
+    return [(path, findings[id(fix)]) for path, fix in accepted]
+
+
+def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> None:
+    changes: dict[str, list[Edit]] = {}
+    rules: dict[str, set[str]] = {}
+    for path, finding in accepted:
+        assert finding.fix is not None
+        for file, fix_edits in finding.fix.by_path(path).items():
+            changes.setdefault(file, []).extend(fix_edits)
+            rules.setdefault(file, set()).add(finding.rule)
+    for file, file_edits in changes.items():
+        names = ", ".join(sorted(rules[file]))
+        before = package.source(file)
+        data = edits.apply(before.data, file_edits)
+        if data == before.data:
+            raise FixError(f"a fix of {names} changed nothing, yet was offered again")
+        fixed = package.update(file, data)
+        if error_count(fixed.tree) > error_count(before.tree):
+            package.update(file, before.data)
+            raise FixError(
+                f"a fix of {names} would introduce a syntax error; the file is left as is"
+            )

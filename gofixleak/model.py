@@ -56,6 +56,10 @@ class Applicability(enum.IntEnum):
 class Fix:
     """One way to remove a finding: a verb phrase and sorted, non-overlapping edits.
 
+    ``edits`` apply to the finding's own file; ``elsewhere`` holds the edits in other files of
+    the same Go package, as ``(path, edits)`` pairs sorted by path (a ``close`` in another
+    file's ``Stop``). Such a fix lands in every file or in none.
+
     ``isolation`` names a region (usually the enclosing function) in which no other fix may be
     applied in the same pass, for fixes that introduce names or imports: two fixes that each pick
     the "fresh" name ``ticker`` in one function must not land together.
@@ -65,17 +69,29 @@ class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability
     isolation: Span | None = None
+    elsewhere: tuple[tuple[str, tuple[Edit, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.edits:
+        if not self.edits and not self.elsewhere:
             raise ValueError("a fix needs at least one edit")
-        previous: Edit | None = None
-        for edit in self.edits:
-            if previous is not None and (
-                edit.span < previous.span or edit.span.start < previous.span.end
-            ):
-                raise ValueError(f"edits of fix {self.message!r} are unsorted or overlap")
-            previous = edit
+        if [p for p, _ in self.elsewhere] != sorted({p for p, _ in self.elsewhere}):
+            raise ValueError(f"files of fix {self.message!r} are unsorted or repeated")
+        for edits in (self.edits, *(e for _, e in self.elsewhere)):
+            if self.elsewhere and edits is not self.edits and not edits:
+                raise ValueError(f"fix {self.message!r} names a file without edits")
+            previous: Edit | None = None
+            for edit in edits:
+                if previous is not None and (
+                    edit.span < previous.span or edit.span.start < previous.span.end
+                ):
+                    raise ValueError(f"edits of fix {self.message!r} are unsorted or overlap")
+                previous = edit
+
+    def by_path(self, path: str) -> dict[str, tuple[Edit, ...]]:
+        """Every file the fix edits (``path`` is the finding's own), with its edits."""
+        out = {path: self.edits} if self.edits else {}
+        out.update(self.elsewhere)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +184,8 @@ class FileResult:
     # The bytes the spans refer to, kept when there is something to report: SARIF and GitHub
     # columns count UTF-16 code units, which only the text can tell.
     data: bytes | None = None
+    # Other files that a fix applied here (or there) also edited: written together or not at all.
+    linked: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

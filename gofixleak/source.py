@@ -6,13 +6,17 @@ import functools
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Tree
 
 from gofixleak.golang import parse
 from gofixleak.model import Span
+
+if TYPE_CHECKING:
+    from gofixleak.facts.package import GoPackage
 
 GoVersion = tuple[int, int]
 
@@ -76,9 +80,19 @@ class SourceFile:
     go_version: GoVersion | None
     generated: bool
     newline: bytes
+    # The Go package the file was read in (its other files are the context the package model
+    # sees); None when it was parsed alone.
+    package: GoPackage | None = field(default=None, repr=False)
 
     @classmethod
-    def parse(cls, path: str, data: bytes, go_version: GoVersion | None = None) -> SourceFile:
+    def parse(
+        cls,
+        path: str,
+        data: bytes,
+        go_version: GoVersion | None = None,
+        *,
+        package: GoPackage | None = None,
+    ) -> SourceFile:
         return cls(
             path=path,
             data=data,
@@ -86,7 +100,20 @@ class SourceFile:
             go_version=go_version,
             generated=is_generated(data),
             newline=newline_of(data),
+            package=package,
         )
+
+    @functools.cached_property
+    def pkg(self) -> GoPackage:
+        """The Go package this file belongs to: the one it was read in, or (parsed alone) a
+        package of this file only."""
+        if self.package is not None:
+            return self.package
+        from gofixleak.facts.package import single_file_package
+
+        own = single_file_package(self.path, self.go_version)
+        own.adopt(self)
+        return own
 
     @property
     def root(self) -> Node:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,9 +80,11 @@ def test_files_no_rule_can_fire_on_are_not_parsed(monkeypatch: pytest.MonkeyPatc
     parsed: list[str] = []
     original = SourceFile.parse
 
-    def counting(path: str, data: bytes, version: GoVersion | None = None) -> SourceFile:
+    def counting(
+        path: str, data: bytes, version: GoVersion | None = None, **context: Any
+    ) -> SourceFile:
         parsed.append(path)
-        return original(path, data, version)
+        return original(path, data, version, **context)
 
     monkeypatch.setattr(SourceFile, "parse", staticmethod(counting))
     assert api.check_source("quiet.go", b"package p\n", api.Options()) == FileResult("quiet.go")

@@ -1,0 +1,244 @@
+"""The files of one Go package, read and parsed only when somebody asks.
+
+A Go package is the ``.go`` files of one directory that share a package clause; an external test
+package (``package x_test``) is a package of its own. Every file counts whatever its build tags:
+the files for other platforms still belong to the package, and a channel closed only in
+``stop_windows.go`` is closed. Names starting with ``_`` or ``.`` are not Go files, as for the go
+tool.
+
+Nothing is read or parsed until it is needed. A rule asks the package for the files that mention
+a word (``validate``, ``quit``): identifiers are spelled out in the bytes, so a file whose bytes
+do not hold the word cannot declare or use the name, and is never parsed for it. A file that
+could not be read (unreadable, too large, not a regular file) makes the package *incomplete*:
+a question about "every use in the package" then has no sure answer, and the rules stay silent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from gofixleak.source import GoVersion, SourceFile
+
+Reader = Callable[[str], bytes]
+"""Reads a file's bytes, or raises :class:`ReadError` (the caller's limits and checks apply)."""
+
+
+class ReadError(Exception):
+    """A file that cannot be read: the message names it and says why."""
+
+_BLANKS = b" \t\r\n\f\v"
+_IDENTIFIER = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
+
+
+def package_clause(data: bytes) -> str | None:
+    """The name in the file's ``package`` clause, read from its bytes (comments skipped); None
+    when the file does not start with one."""
+    index = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while index < len(data):
+        if data[index] in _BLANKS:
+            index += 1
+        elif data.startswith(b"//", index):
+            end = data.find(b"\n", index)
+            index = len(data) if end == -1 else end + 1
+        elif data.startswith(b"/*", index):
+            end = data.find(b"*/", index + 2)
+            if end == -1:
+                return None
+            index = end + 2
+        else:
+            break
+    if not data.startswith(b"package", index):
+        return None
+    index += len(b"package")
+    start = index
+    while index < len(data) and data[index] in b" \t/*":
+        if data.startswith(b"/*", index):
+            end = data.find(b"*/", index + 2)
+            if end == -1:
+                return None
+            index = end + 2
+        else:
+            index += 1
+    if index == start:
+        return None
+    match = _IDENTIFIER.match(data, index)
+    return match.group().decode("utf-8", "replace") if match else None
+
+
+def is_go_file_name(name: str) -> bool:
+    return name.endswith(".go") and not name.startswith((".", "_"))
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
+
+
+class Directory:
+    """The Go files of one directory, read once each, on first use.
+
+    ``overrides`` hold texts that win over the disk (an editor's unsaved buffers, a file as
+    fixed so far); ``reader`` reads the others (``api`` passes one with its size and file-kind
+    checks).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        overrides: Mapping[str, bytes] | None = None,
+        reader: Reader = _read,
+        listing: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self._reader = reader
+        self._texts: dict[str, bytes | None] = dict(overrides or {})
+        self._listing = listing
+        self._errors: dict[str, ReadError] = {}
+        self._packages: dict[tuple[str | None, GoVersion | None], GoPackage] = {}
+
+    def files(self) -> list[str]:
+        """Every Go file of the directory (and every override), sorted."""
+        if self._listing is None:
+            try:
+                names = os.listdir(self.path or ".")
+            except OSError:
+                names = []
+            self._listing = [os.path.join(self.path, n) for n in names if is_go_file_name(n)]
+        return sorted({*self._listing, *self._texts})
+
+    def read(self, path: str) -> bytes:
+        """The file's bytes (read once), or :class:`ReadError`."""
+        if path not in self._texts:
+            try:
+                self._texts[path] = self._reader(path)
+            except ReadError as error:
+                self._errors[path] = error
+                self._texts[path] = None
+        data = self._texts[path]
+        if data is None:
+            raise self._errors.get(path) or ReadError(f"{path}: cannot read")
+        return data
+
+    def text(self, path: str) -> bytes | None:
+        """The file's bytes, or None when it cannot be read."""
+        try:
+            return self.read(path)
+        except ReadError:
+            return None
+
+    def override(self, path: str, data: bytes) -> None:
+        """Use ``data`` as the text of ``path`` from now on (a buffer, a fixed text)."""
+        self._texts[path] = data
+        for package in self._packages.values():
+            if package.has_source(path):
+                package.update(path, data)
+
+    def fresh(self, overrides: Mapping[str, bytes]) -> Directory:
+        """The same directory, read anew, with ``overrides`` as the texts of their paths."""
+        return Directory(self.path, overrides=overrides, reader=self._reader, listing=self._listing)
+
+    def package(self, name: str | None, go_version: GoVersion | None) -> GoPackage:
+        """The package of this directory whose files say ``package name``."""
+        key = (name, go_version)
+        if key not in self._packages:
+            self._packages[key] = GoPackage(self, name, go_version)
+        return self._packages[key]
+
+    def package_of(self, path: str, go_version: GoVersion | None) -> GoPackage:
+        data = self.text(path)
+        return self.package(package_clause(data) if data is not None else None, go_version)
+
+
+@dataclass(eq=False)
+class GoPackage:
+    """One Go package: the files of a directory that share a package clause.
+
+    Parsed files are kept for the package's lifetime (the model refers to their nodes); a file
+    changed by a fix is replaced with :meth:`update`, which also forgets everything derived.
+    """
+
+    directory: Directory
+    name: str | None
+    go_version: GoVersion | None
+    _sources: dict[str, SourceFile] = field(default_factory=dict)
+    _members: list[str] | None = None
+    incomplete: bool = False
+    # What the package model derived from the files; dropped whenever a file changes.
+    derived: dict[object, object] = field(default_factory=dict)
+
+    def paths(self) -> list[str]:
+        """The package's files, sorted. A package without a clause (a broken file) holds only
+        the files that were asked for by name."""
+        if self._members is None:
+            members = []
+            for path in self.directory.files():
+                data = self.directory.text(path)
+                if data is None:
+                    self.incomplete = True
+                    continue
+                if self.name is not None and package_clause(data) == self.name:
+                    members.append(path)
+            self._members = members
+        return [*self._members, *(p for p in self._sources if p not in self._members)]
+
+    def source(self, path: str) -> SourceFile:
+        """The parsed file (parsed on first use)."""
+        src = self._sources.get(path)
+        if src is None:
+            data = self.directory.text(path)
+            if data is None:
+                raise OSError(f"{path}: cannot be read")
+            src = SourceFile.parse(path, data, self.go_version, package=self)
+            self._sources[path] = src
+        return src
+
+    def has_source(self, path: str) -> bool:
+        return path in self._sources
+
+    def adopt(self, src: SourceFile) -> None:
+        """Use ``src`` (already parsed, with this package) as the text of its path."""
+        self._sources[src.path] = src
+
+    def update(self, path: str, data: bytes) -> SourceFile:
+        """Replace a file's text (a fix was applied): parse it, forget everything derived."""
+        src = SourceFile.parse(path, data, self.go_version, package=self)
+        self._sources[path] = src
+        self.directory._texts[path] = data
+        self.derived.clear()
+        return src
+
+    def sources(self) -> Iterator[SourceFile]:
+        """Every file of the package, parsed."""
+        for path in self.paths():
+            yield self.source(path)
+
+    def mentioning(self, word: str) -> list[SourceFile]:
+        """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
+        cannot declare or use a name spelled so."""
+        pattern = _word_pattern(word)
+        out = []
+        for path in self.paths():
+            src = self._sources.get(path)
+            data = src.data if src is not None else self.directory.text(path)
+            if data is not None and pattern.search(data):
+                out.append(self.source(path))
+        return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _word_pattern(word: str) -> re.Pattern[bytes]:
+    return re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])")
+
+
+def single_file_package(src_path: str, go_version: GoVersion | None) -> GoPackage:
+    """A package holding one file and nothing else (no directory is read)."""
+    directory = Directory(os.path.dirname(src_path), listing=[])
+    return GoPackage(directory, None, go_version, _members=[])
