@@ -1,0 +1,293 @@
+"""The package model on small packages: declarations, call resolution, usage summaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tree_sitter import Node
+
+from gofixleak import syntax
+from gofixleak.facts import declarations, resolve
+from gofixleak.facts.package import Directory, GoPackage, package_clause
+from gofixleak.facts.usage import Interval, Subject, Usage, usage
+from gofixleak.source import SourceFile
+
+
+def package(tmp_path: Path, **files: str) -> GoPackage:
+    for name, text in files.items():
+        (tmp_path / f"{name}.go").write_text(text)
+    return Directory(str(tmp_path)).package("p", None)
+
+
+def function(pkg: GoPackage, name: str) -> tuple[SourceFile, Node]:
+    (found,) = declarations.functions_named(pkg, name) or [
+        m for src in pkg.sources() for m in declarations.functions_in(src) if m.name == name
+    ]
+    return found.src, found.node
+
+
+def usage_of(pkg: GoPackage, name: str, subject: str) -> Usage:
+    src, node = function(pkg, name)
+    return usage(src, node, Subject(subject))
+
+
+def sends(pkg: GoPackage, name: str, subject: str = "out") -> Interval | None:
+    found = usage_of(pkg, name, subject)
+    assert found.known, found.why
+    return found.returns.get("send") if found.returns is not None else None
+
+
+def test_package_clause_skips_comments_and_reads_the_name() -> None:
+    assert package_clause(b"// doc\n/* x */\npackage  foo // c\n") == "foo"
+    assert package_clause(b"\xef\xbb\xbfpackage bar\n") == "bar"
+    assert package_clause(b"packagefoo\n") is None
+    assert package_clause(b"func f() {}\n") is None
+
+
+def test_a_package_holds_the_files_of_its_clause_only(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a="package p\n", a_test="package p_test\n", b="package p\n")
+    (tmp_path / "_skip.go").write_text("package p\n")
+    assert [Path(p).name for p in pkg.paths()] == ["a.go", "b.go"]
+
+
+def test_only_files_that_mention_a_name_are_parsed(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a="package p\n\nfunc helper() {}\n", b="package p\n\nfunc other() {}\n")
+    assert [Path(s.path).name for s in pkg.mentioning("helper")] == ["a.go"]
+    assert not pkg.has_source(str(tmp_path / "b.go"))
+
+
+CALLEES = """package p
+
+func validate(x int, out chan error) {
+	if x < 0 {
+		out <- nil
+		return
+	}
+	out <- nil
+}
+
+func maybe(x int, out chan error) {
+	if x < 0 {
+		return
+	}
+	out <- nil
+}
+
+func loop(xs []int, out chan int) {
+	for _, x := range xs {
+		out <- x
+	}
+}
+
+func eight(out chan int) {
+	for i := 0; i < 8; i++ {
+		out <- i
+	}
+}
+
+func four(out chan int) {
+	for _, x := range []int{1, 2, 3, 4} {
+		out <- x
+	}
+	for range 2 {
+		out <- 0
+	}
+}
+
+func relay(out chan error) {
+	validate(1, out)
+}
+
+func handOff(out chan error) {
+	go validate(1, out)
+}
+
+func unknown(out chan error, f func(chan error)) {
+	f(out)
+}
+
+func recursive(n int, out chan error) {
+	if n == 0 {
+		out <- nil
+		return
+	}
+	recursive(n-1, out)
+}
+
+func jumps(out chan error) {
+	goto end
+end:
+	out <- nil
+}
+
+func deferred(out chan error) {
+	defer func() { out <- nil }()
+}
+
+func gives(out chan error, done chan struct{}) {
+	select {
+	case out <- nil:
+	case <-done:
+	}
+}
+"""
+
+
+def test_sends_are_counted_on_every_path(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CALLEES)
+    assert sends(pkg, "validate") == Interval(1, 1)
+    assert sends(pkg, "maybe") == Interval(0, 1)
+    assert sends(pkg, "loop") == Interval(0, None)
+    assert sends(pkg, "eight") == Interval(8, 8)
+    assert sends(pkg, "four") == Interval(6, 6)
+    assert sends(pkg, "deferred") == Interval(1, 1)
+
+
+def test_calls_are_followed_into_the_package(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CALLEES)
+    assert sends(pkg, "relay") == Interval(1, 1)
+    hand_off = usage_of(pkg, "handOff", "out")
+    assert hand_off.returns is not None and hand_off.returns.get("send") == Interval(0, 0)
+    (spawned,) = hand_off.spawned
+    assert spawned.returns is not None and spawned.returns.get("send") == Interval(1, 1)
+
+
+def test_what_cannot_be_followed_is_an_escape_or_unknown(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CALLEES)
+    assert usage_of(pkg, "unknown", "out").escapes
+    assert usage_of(pkg, "recursive", "out").unknown
+    assert usage_of(pkg, "jumps", "out").unknown
+
+
+def test_a_send_in_a_select_with_other_cases_can_give_up(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CALLEES)
+    found = usage_of(pkg, "gives", "out")
+    assert found.gives_up and found.returns is not None
+    assert found.returns.get("send") == Interval(0, 1)
+
+
+def test_callees_in_other_files_of_the_package(tmp_path: Path) -> None:
+    pkg = package(
+        tmp_path,
+        a="package p\n\nfunc run(ch chan int) {\n\tsend(ch)\n}\n",
+        b="package p\n\nfunc send(ch chan int) {\n\tch <- 1\n}\n",
+    )
+    assert sends(pkg, "run", "ch") == Interval(1, 1)
+
+
+WAITGROUPS = """package p
+
+import "sync"
+
+func deferred(wg *sync.WaitGroup, err error) {
+	defer wg.Done()
+	if err != nil {
+		return
+	}
+}
+
+func trailing(wg *sync.WaitGroup, err error) {
+	if err != nil {
+		return
+	}
+	wg.Done()
+}
+
+func fatal(wg *sync.WaitGroup, err error) {
+	if err != nil {
+		panic(err)
+	}
+	wg.Done()
+}
+"""
+
+
+def test_waitgroup_done_on_every_path(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=WAITGROUPS)
+    for name, on_return, on_exit in [
+        ("deferred", Interval(1, 1), None),
+        ("trailing", Interval(0, 1), None),
+        ("fatal", Interval(1, 1), Interval(0, 0)),
+    ]:
+        found = usage_of(pkg, name, "wg")
+        assert found.known and found.returns is not None, name
+        assert found.returns.get("method:Done") == on_return, name
+        if on_exit is not None:
+            assert found.exits is not None and found.exits.get("method:Done") == on_exit
+
+
+TYPES = """package p
+
+type Server struct {
+	quit chan struct{}
+	inner *Worker
+}
+
+type Worker struct{}
+
+func NewServer() *Server { return &Server{} }
+
+func (s *Server) Serve() {
+	s.inner.Run()
+}
+
+func (w *Worker) Run() {}
+
+func (s *Server) stop() {}
+
+func use(w Worker, p *Server) {
+	a := NewServer()
+	b := &Server{}
+	c := new(Server)
+	var d Server
+	a.stop()
+	b.stop()
+	c.stop()
+	d.stop()
+	w.Run()
+	p.stop()
+	e := func() {}
+	e()
+}
+"""
+
+
+def test_calls_resolve_by_the_receiver_type_that_syntax_shows(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=TYPES)
+    src = next(iter(pkg.sources()))
+    resolved = {
+        src.show(call): target.name if (target := resolve.callee(src, call)) else None
+        for call in syntax.descendants(src.root, "call_expression")
+    }
+    assert resolved["a.stop()"] == resolved["b.stop()"] == "stop"
+    assert resolved["c.stop()"] == resolved["d.stop()"] == resolved["p.stop()"] == "stop"
+    assert resolved["w.Run()"] == resolved["s.inner.Run()"] == "Run"
+    assert resolved["NewServer()"] == "NewServer"
+    assert resolved["e()"] is None
+
+
+def test_struct_fields_and_their_kinds(tmp_path: Path) -> None:
+    pkg = package(
+        tmp_path,
+        a="package p\n\nimport (\n\t\"context\"\n\t\"sync\"\n)\n\n"
+        "type S struct {\n\tquit chan struct{}\n\tcancel context.CancelFunc\n"
+        "\twg sync.WaitGroup\n\tsync.Mutex\n\ta, b int\n}\n",
+    )
+    struct = declarations.struct_type(pkg, "S")
+    assert struct is not None
+    assert [(f.name, f.kind, f.embedded) for f in struct.fields] == [
+        ("quit", "chan", False),
+        ("cancel", "cancel", False),
+        ("wg", "waitgroup", False),
+        ("Mutex", "mutex", True),
+        ("a", "other", False),
+        ("b", "other", False),
+    ]
+
+
+@pytest.mark.parametrize("text", ["for {\n\t\tout <- nil\n\t}", "select {}"])
+def test_a_function_that_never_returns_has_no_return_counts(tmp_path: Path, text: str) -> None:
+    pkg = package(tmp_path, a=f"package p\n\nfunc f(out chan error) {{\n\t{text}\n}}\n")
+    found = usage_of(pkg, "f", "out")
+    assert found.known and found.returns is None
