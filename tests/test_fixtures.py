@@ -3,6 +3,7 @@ and the goldens are proven with Go (gofmt, go vet, leak tests that fail before a
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -25,11 +26,30 @@ FIX_MARK = {
 }
 
 
-def check(case: Case, data: bytes, fix: Applicability | None) -> FileResult:
-    options = api.Options(select=(case.rule,), fix=fix)
-    result = api.check_source(str(case.path), data, options)
+def check(case: Case, fix: Applicability | None, *, golden: bool = False) -> FileResult:
+    """The case's result when its whole directory is checked (as ``gofixleak DIR`` would):
+    its other files are the package the case is read in, and a fix may edit them too.
+    ``golden``: every file of the directory replaced by its golden, where it has one."""
+    result = _package_results(case.path.parent, case.rule, fix, golden)[case.path]
     assert result.error is None, result.error
     return result
+
+
+@functools.cache
+def _package_results(
+    directory: Path, rule: str, fix: Applicability | None, golden: bool
+) -> dict[Path, FileResult]:
+    files = sorted(p for p in directory.glob("*.go") if not p.name.endswith("_test.go"))
+    overrides = {}
+    if golden:
+        for path in files:
+            fixed = path.with_name(path.name + ".golden")
+            if fixed.exists():
+                overrides[str(path)] = fixed.read_bytes()
+    folder = api.package_directory(str(files[0]), overrides)
+    options = api.Options(select=(rule,), fix=fix)
+    results = api.check_files(folder, [(str(path), options) for path in files])
+    return {Path(r.path): r for r in results}
 
 
 def describe(findings: list[Finding], data: bytes) -> str:
@@ -47,7 +67,7 @@ def test_findings_match_wants(case: Case) -> None:
     tree = SourceFile.parse(str(case.path), data).tree
     assert (error_count(tree) > 0) == case.expects_syntax_error, "unexpected syntax error"
     wants = parse_wants(data)
-    findings = list(check(case, data, None).findings)
+    findings = list(check(case, None).findings)
     starts = line_starts(data)
     unmatched = list(findings)
     fixable = registry.get(case.rule).fixable
@@ -77,7 +97,7 @@ def test_findings_match_wants(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_golden(case: Case) -> None:
     data = case.path.read_bytes()
-    fixed = check(case, data, Applicability.UNSAFE).fixed
+    fixed = check(case, Applicability.UNSAFE).fixed
     if not case.golden.exists():
         assert fixed is None, "a fix is offered but the case has no golden"
         return
@@ -88,7 +108,7 @@ def test_golden(case: Case) -> None:
     assert error_count(SourceFile.parse(str(case.golden), golden).tree) == error_count(
         SourceFile.parse(str(case.path), data).tree
     ), "the golden has new syntax errors"
-    again = check(case, golden, Applicability.UNSAFE)
+    again = check(case, Applicability.UNSAFE, golden=True)
     assert again.fixed is None, "fixing the golden again changes it"
 
 
@@ -110,9 +130,9 @@ def go_report(
 
 
 def leak_tests(rule: str) -> dict[str, Path]:
-    """Leak test name -> file, from the rule's _test.go files."""
+    """Leak test name -> file, from the rule's _test.go files (its sub-packages' included)."""
     out = {}
-    for path in sorted((FIXTURES / rule).glob("*_test.go")):
+    for path in sorted((FIXTURES / rule).rglob("*_test.go")):
         for name in re.findall(r"^func (TestLeak\w*)\(", path.read_text(), re.MULTILINE):
             out[name] = path
     return out
@@ -133,10 +153,14 @@ def test_go_proof(rule: str, go_report: gomodule.GoReport) -> None:
     leaks = leak_tests(rule)
     goldens = [c for c in CASES if c.rule == rule and c.golden.exists()]
     for case in goldens:
+        # A case alone in the rule's folder has its own test file; a package of several files
+        # (a sub-folder) is proven by the leak tests of that package.
         test_file = case.path.with_name(case.path.stem + "_test.go")
-        assert any(path == test_file for path in leaks.values()), (
-            f"{case.id} has a golden but {test_file.name} holds no TestLeak test"
-        )
+        in_package = case.path.parent != FIXTURES / rule
+        assert any(
+            path == test_file or (in_package and path.parent == case.path.parent)
+            for path in leaks.values()
+        ), f"{case.id} has a golden but {test_file.name} holds no TestLeak test"
     for name in leaks:
         assert orig.get(name) == "fail", (
             f"{name} should fail on the leaky original: {orig.get(name)}"
