@@ -96,10 +96,12 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a finding (the unbuffered ``make``, the early return)."""
+    """Another place that explains a finding (the unbuffered ``make``, the early return), in
+    the finding's file or (``path``) in another file of its package."""
 
     span: Span
     message: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,7 +150,9 @@ def test_calls_are_followed_into_the_package(tmp_path: Path) -> None:
     hand_off = usage_of(pkg, "handOff", "out")
     assert hand_off.returns is not None and hand_off.returns.get("send") == Interval(0, 0)
     (spawned,) = hand_off.spawned
-    assert spawned.returns is not None and spawned.returns.get("send") == Interval(1, 1)
+    assert spawned.src.show(spawned.go) == "go validate(1, out)"
+    assert spawned.run.returns is not None
+    assert spawned.run.returns.get("send") == Interval(1, 1)
 
 
 def test_what_cannot_be_followed_is_an_escape_or_unknown(tmp_path: Path) -> None:

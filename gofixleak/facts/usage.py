@@ -171,12 +171,21 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Spawn:
+    """A goroutine that a run starts: its ``go`` statement and what one run of it does."""
+
+    go: Node
+    src: SourceFile
+    run: Usage
+
+
+@dataclass(frozen=True)
 class Usage:
     """What one run of a function does with the subject (see the module docstring)."""
 
     returns: Counts | None  # on the paths that return normally; None: it never returns
     exits: Counts | None = None  # on the paths that end in panic, Goexit, Fatal
-    spawned: tuple[Usage, ...] = ()  # in the goroutines it starts, each run once
+    spawned: tuple[Spawn, ...] = ()  # the goroutines it starts (their go statements once each)
     events: tuple[Event, ...] = ()  # every use, this function's and its callees'
     escapes: bool = False
     unknown: bool = False
@@ -196,8 +205,8 @@ class Usage:
     def everywhere(self) -> Counts:
         """Counts joined over this run and every goroutine it starts (spawned runs added)."""
         total = self.returns if self.returns is not None else NONE
-        for spawned in self.spawned:
-            total = total + spawned.everywhere()
+        for spawn in self.spawned:
+            total = total + spawn.run.everywhere()
         return total
 
 
@@ -348,7 +357,7 @@ class _Walk:
         self.function = function
         self.subject = subject
         self.events: list[Event] = []
-        self.spawned: list[Usage] = []
+        self.spawned: list[Spawn] = []
         self.escapes: list[str] = []
         # Uses of the subject, and nested literals, by the innermost statement that holds them.
         self.uses: dict[tuple[int, int], list[Node]] = {}
@@ -603,7 +612,8 @@ class _Walk:
         event = Event(kind, self.src, node, gives_up and kind in ("send", "receive"))
         self.events.append(event)
         if context == "go_statement":
-            self.spawned.append(Usage(returns=_one(kind), events=(event,)))
+            go = self._statement_at(node, "go_statement")
+            self.spawned.append(Spawn(go, self.src, Usage(returns=_one(kind), events=(event,))))
             return NONE
         return _one(kind)
 
@@ -676,22 +686,30 @@ class _Walk:
             function = call.child_by_field_name("function") or call
             self.escapes.append(f"{self.subject} is passed to {self.src.show(function)}")
             return NONE
-        return self._run(callee, launched=context == "go_statement" and self._is_launched(call))
+        launched = context == "go_statement" and self._is_launched(call)
+        return self._run(callee, call.parent if launched else None)
 
-    def _run(self, callee: Usage, *, launched: bool) -> Counts:
+    def _run(self, callee: Usage, go: Node | None) -> Counts:
         """Count a run of another function (a callee, a literal) here, or as a goroutine."""
         if callee.unknown:
             raise _Unknown(callee.why)
         if callee.escapes:
             self.escapes.append(callee.why)
         self.events.extend(callee.events)
-        if launched:
-            self.spawned.append(callee)
+        if go is not None:
+            self.spawned.append(Spawn(go, self.src, callee))
             return NONE
         self.spawned.extend(callee.spawned)
         if callee.returns is None:
             raise _Unknown("a call that never returns")
         return callee.returns
+
+    def _statement_at(self, node: Node, kind: str) -> Node:
+        current = node.parent
+        while current is not None and current.type != kind:
+            current = current.parent
+        assert current is not None
+        return current
 
     def _is_launched(self, call: Node) -> bool:
         parent = call.parent
@@ -715,8 +733,8 @@ class _Walk:
                 self.escapes.append(f"{self.subject} is captured by a function value")
             return NONE
         holder = call.parent
-        launched = holder is not None and holder.type == context == "go_statement"
-        return self._run(inner, launched=launched)
+        launched = context == "go_statement" and holder is not None and holder.type == context
+        return self._run(inner, holder if launched else None)
 
 
 def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:
