@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from gofixleak.facts.usage import Subject
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     FUNCTIONS,
@@ -47,6 +48,13 @@ class LocalChannel:
     @property
     def channel_type(self) -> Node:
         return arguments(self.make)[0]
+
+    @property
+    def subject(self) -> Subject:
+        """The channel as the package model follows it (see :func:`facts.usage.usage`)."""
+        names = _declared_names(self.declaration)
+        declared = next(n for n in names if n.text == self.name.encode())
+        return Subject(self.name, declared=declared.start_byte)
 
     @property
     def capacity(self) -> Node | None:

@@ -120,6 +120,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.channels import LocalChannel
+from gofixleak.facts.usage import Event, Usage, usage
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
@@ -174,19 +175,17 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     self_send = _first_self_send(channel, body, src)
     if self_send is not None:
         return _self_send_finding(channel, self_send, body, src)
-    if not channels.is_confined(channel, src):
-        return None
-    name = channel.name
-    if channels.closes_of(body, name, src) or channels.ranges_over(body, name, src):
-        return None
-    sends = channels.sends_on(body, name, src)
-    receives = channels.receives_from(body, name, src)
-    if not sends or not receives or any(channels.select_alternatives(s) for s in sends):
-        return None
-    if any(syntax.enclosing_function(r) != channel.function for r in receives):
-        return None  # a goroutine or literal receives: it may keep draining
-    senders = _senders(sends, channel.function)
-    if senders is None:
+    use = usage(src, channel.function, channel.subject)
+    if not use.known or use.of_kind("range") or any(e.gives_up for e in use.of_kind("send")):
+        return None  # it escapes, a sender can give up, or a range keeps draining
+    receives = sorted((e.node for e in use.of_kind("receive")), key=lambda n: n.start_byte)
+    if not receives or any(
+        e.src is not src or syntax.enclosing_function(e.node) != channel.function
+        for e in use.of_kind("receive")
+    ):
+        return None  # a goroutine, literal or callee receives: it may keep draining
+    senders = _senders(channel, use, src)
+    if not senders or not _closes_after_sending(use, senders):
         return None
     exit_ = _early_exit(channel, receives, senders, src)
     if exit_ is None:
@@ -194,16 +193,71 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     return _finding(channel, senders, exit_, src)
 
 
-def _senders(sends: list[Node], function: Node) -> dict[Node, list[Node]] | None:
-    """Sends grouped by the ``go`` statement whose literal holds them; None when a send is
-    anywhere else (the function itself, a deferred literal, a goroutine's goroutine)."""
-    out: dict[Node, list[Node]] = {}
-    for send in sends:
-        go = channels.go_statement_of(send, function)
-        if go is None:
+@dataclass(frozen=True)
+class Sender:
+    """A goroutine the function starts that sends on the channel: its ``go`` statement, where
+    it sends (in its literal, or in the callees it runs: maybe another file), and how often a
+    run sends: ``"once"`` on every path, ``"at-most-once"``, or None (more, or unknown)."""
+
+    go: Node
+    sends: tuple[Event, ...]
+    per_run: str | None
+
+
+def _senders(channel: LocalChannel, use: Usage, src: SourceFile) -> dict[Node, Sender] | None:
+    """The goroutines that send, by ``go`` statement; None when a send is anywhere else (the
+    function itself, a deferred literal, a goroutine's goroutine) or a goroutine receives."""
+    out: dict[Node, Sender] = {}
+    for spawn in use.spawned:
+        run = spawn.run
+        sends = run.of_kind("send")
+        if not sends:
+            continue
+        if spawn.src is not src or syntax.enclosing_function(spawn.go) != channel.function:
             return None
-        out.setdefault(go, []).append(send)
-    return out
+        if run.of_kind("receive", "range") or run.spawned:
+            return None
+        out[spawn.go] = Sender(spawn.go, tuple(sends), _per_run(run, sends))
+    spawned = sum(len(s.sends) for s in out.values())
+    return out if spawned == len(use.of_kind("send")) else None
+
+
+def _per_run(run: Usage, sends: list[Event]) -> str | None:
+    """``"once"`` when every path that returns sends exactly once and no send is in a loop
+    (a retry loop may spin without ever sending); ``"at-most-once"``; None otherwise."""
+    count = run.returns.get("send") if run.returns is not None else None
+    if count is None or not count.at_most_once:
+        return None
+    looped = any(syntax.enclosing_loops(e.node) for e in sends)
+    return "once" if count.exactly_once and not looped else "at-most-once"
+
+
+def _closes_after_sending(use: Usage, senders: dict[Node, Sender]) -> bool:
+    """No close, or (moby's send-then-close) one sender that closes the channel as the last
+    statement of its run, after sending exactly once on every path: receivers then see the
+    value first, buffered or not, and the close changes nothing a buffer would."""
+    closes = use.of_kind("close")
+    if not closes:
+        return True
+    if len(senders) != 1 or len(closes) != 1:
+        return False
+    (sender,) = senders.values()
+    close = closes[0]
+    literal = syntax.launched_literal(sender.go)
+    body = syntax.function_body(literal) if literal is not None else None
+    statements = syntax.block_statements(body)
+    spawn_run = next(s.run for s in use.spawned if s.go == sender.go)
+    closed = spawn_run.returns.get("close") if spawn_run.returns is not None else None
+    return (
+        sender.per_run == "once"
+        and closed is not None
+        and closed.exactly_once
+        and bool(statements)
+        and syntax.same_node(statements[-1], syntax.statement_of(close.node))
+        and not any(
+            a.type == "defer_statement" for e in sender.sends for a in syntax.ancestors(e.node)
+        )
+    )
 
 
 # --- a send before anybody can receive ------------------------------------------------------
@@ -268,7 +322,7 @@ def _is_followed_by_return(statement: Node) -> bool:
 
 
 def _early_exit(
-    channel: LocalChannel, receives: list[Node], senders: dict[Node, list[Node]], src: SourceFile
+    channel: LocalChannel, receives: list[Node], senders: dict[Node, Sender], src: SourceFile
 ) -> Exit | None:
     gos = list(senders)
     # Each goroutine counts as one send here: a goroutine that may send more often is not
@@ -305,7 +359,7 @@ def _early_exit(
 def _early_return(
     channel: LocalChannel,
     receives: list[Node],
-    senders: dict[Node, list[Node]],
+    senders: dict[Node, Sender],
     total: int | None,
     src: SourceFile,
 ) -> Exit | None:
@@ -323,7 +377,7 @@ def _early_return(
     gos = list(senders)
     if total is None or capacity is None or body is None or not gos:
         return None
-    if any(_sends_per_run(go, sends, src) != "once" for go, sends in senders.items()):
+    if any(sender.per_run != "once" for sender in senders.values()):
         return None
     if any(syntax.descendants(body, "goto_statement", into_functions=False)):
         return None
@@ -734,11 +788,11 @@ def _value_kind(value: Node | None, src: SourceFile) -> str | None:
 
 
 def _total_sends(
-    channel: LocalChannel, senders: dict[Node, list[Node]], src: SourceFile
+    channel: LocalChannel, senders: dict[Node, Sender], src: SourceFile
 ) -> int | None:
     """How many values the goroutines can send in all; None when unknown (a goroutine may
     send more than once, or the number of goroutines is not a constant)."""
-    if any(_sends_per_run(go, sends, src) is None for go, sends in senders.items()):
+    if any(sender.per_run is None for sender in senders.values()):
         return None
     return _constant_total([_spawn_count(go, channel, src) for go in senders])
 
@@ -749,52 +803,7 @@ def _constant_total(counts: list[Count | None]) -> int | None:
     return sum(c.constant for c in counts if c is not None and c.constant is not None)
 
 
-# --- how many sends per goroutine ------------------------------------------------------------
-
-
-def _sends_per_run(go: Node, sends: list[Node], src: SourceFile) -> str | None:
-    """``"once"``, ``"at-most-once"``, or None (may send more than once)."""
-    literal = syntax.launched_literal(go)
-    body = literal.child_by_field_name("body") if literal is not None else None
-    if body is None:
-        return None
-    top = syntax.block_statements(body)
-    final = [s for s in sends if _ends_run(s, body)]
-    others = [s for s in sends if s not in final]
-    if len(others) > 1:
-        return None
-    if others:
-        anchor = others[0]
-        if anchor not in top or any(s.start_byte > anchor.start_byte for s in final):
-            return None
-    elif top and top[-1] in sends:
-        anchor = top[-1]
-    else:
-        return "at-most-once"
-    jumps = syntax.descendants(body, "return_statement", "goto_statement", into_functions=False)
-    early = [
-        r for r in jumps if r.start_byte < anchor.start_byte and _previous_statement(r) not in sends
-    ]
-    return "at-most-once" if early else "once"
-
-
-def _ends_run(send: Node, body: Node) -> bool:
-    """After ``send`` the goroutine returns: a ``return`` follows it, or nothing does."""
-    node = send
-    while True:
-        following = _next_statement(node)
-        if following is not None:
-            return following.type == "return_statement"
-        holder = node.parent
-        if holder is None or holder.parent == body or holder == body:
-            return True
-        outer = syntax.statement_of(holder)
-        if outer is None:
-            return False
-        between = [a for a in syntax.ancestors(node) if syntax.is_inside(a, outer)]
-        if any(a.type == "for_statement" for a in between):
-            return False
-        node = outer
+# --- statements ---------------------------------------------------------------------------
 
 
 def _next_statement(node: Node) -> Node | None:
@@ -804,18 +813,11 @@ def _next_statement(node: Node) -> Node | None:
     return sibling
 
 
-def _previous_statement(node: Node) -> Node | None:
-    sibling = node.prev_named_sibling
-    while sibling is not None and sibling.type == "comment":
-        sibling = sibling.prev_named_sibling
-    return sibling
-
-
 # --- the finding -----------------------------------------------------------------------------
 
 
 def _finding(
-    channel: LocalChannel, senders: dict[Node, list[Node]], exit_: Exit, src: SourceFile
+    channel: LocalChannel, senders: dict[Node, Sender], exit_: Exit, src: SourceFile
 ) -> Finding | None:
     counts = {go: _spawn_count(go, channel, src) for go in senders}
     capacity = _capacity(channel, src)
@@ -840,7 +842,7 @@ def _finding(
             channel.name, capacity, spelled, _total_sends(channel, senders, src), exit_
         ),
         captures=captures,
-        related=_related(senders, exit_),
+        related=_related(senders, exit_, src),
     )
 
 
@@ -854,13 +856,13 @@ def _capacity(channel: LocalChannel, src: SourceFile) -> int | None:
 
 def _plan(
     channel: LocalChannel,
-    senders: dict[Node, list[Node]],
+    senders: dict[Node, Sender],
     counts: dict[Node, Count | None],
     captures: dict[str, Span],
     src: SourceFile,
 ) -> str | None:
     """Record in ``captures`` how to size the channel; return the count's spelling (or None)."""
-    runs = {go: _sends_per_run(go, sends, src) for go, sends in senders.items()}
+    runs = {go: sender.per_run for go, sender in senders.items()}
     looped = [go for go in senders if _loops_after_make(go, channel)]
     for go in senders:
         loops = _loops_after_make(go, channel)
@@ -875,7 +877,7 @@ def _plan(
         for reason, node in count.review.items():
             captures[reason] = span_of(node)
         if runs[go] == "at-most-once":
-            captures["review:conditional-send"] = span_of(senders[go][0])
+            captures["review:conditional-send"] = _where_it_sends(senders[go], src)
     if looped:
         count = counts[looped[0]]
         assert count is not None and count.size is not None
@@ -904,8 +906,18 @@ def _message(name: str, capacity: int, spelled: str | None, total: int | None, e
     return f"{room}; senders still running block forever {exit_.when}"
 
 
-def _related(senders: dict[Node, list[Node]], exit_: Exit) -> tuple[Related, ...]:
+def _where_it_sends(sender: Sender, src: SourceFile) -> Span:
+    """The goroutine's first send when it is in this file, else its ``go`` statement."""
+    first = sender.sends[0]
+    return span_of(first.node) if first.src is src else span_of(sender.go)
+
+
+def _related(senders: dict[Node, Sender], exit_: Exit, src: SourceFile) -> tuple[Related, ...]:
     out = [Related(span_of(go), "the senders start here") for go in senders]
-    out.extend(Related(span_of(s), "and block here") for sends in senders.values() for s in sends)
+    out.extend(
+        Related(span_of(e.node), "and block here", None if e.src is src else e.src.path)
+        for sender in senders.values()
+        for e in sender.sends
+    )
     out.append(Related(span_of(exit_.node), "receiving stops here"))
     return tuple(out)

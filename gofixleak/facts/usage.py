@@ -136,10 +136,16 @@ def _one(kind: str) -> Counts:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``)."""
+    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``).
+
+    ``declared`` is the byte offset of the identifier that declares the variable when the
+    function's own body declares it (``ch := make(chan T)``); any other declaration of the
+    name in the body makes the usage unknown (the name would mean two things).
+    """
 
     name: str
     field: str | None = None
+    declared: int = -1
 
     def matches(self, node: Node, src: SourceFile) -> bool:
         if self.field is None:
@@ -389,20 +395,27 @@ class _Walk:
         declared = [
             n
             for n in declaring_identifiers(body)
-            if self.src.show(n) == self.subject.name
+            if self.src.show(n) == self.subject.name and n.start_byte != self.subject.declared
         ]
         if declared:
             raise _Unknown(f"{self.subject.name} is declared again in the function")
         kinds = ("selector_expression",) if self.subject.field else ("identifier",)
         for node in descendants(body, *kinds, "func_literal"):
             if node.type == "func_literal":
-                self.literals.setdefault(self._holder(node), []).append(node)
-            elif self.subject.matches(node, self.src) and not self._in_literal(node, body):
+                if not self._in_literal(node, body):
+                    self.literals.setdefault(self._holder(node), []).append(node)
+            elif (
+                self.subject.matches(node, self.src)
+                and node.start_byte != self.subject.declared
+                and not self._in_literal(node, body)
+            ):
                 self.uses.setdefault(self._holder(node), []).append(node)
 
     def _holder(self, node: Node) -> tuple[int, int]:
+        """The statement the walk visits that holds ``node``: a header's parts (an ``if``'s
+        initializer, a ``for`` clause) belong to their statement."""
         current = node.parent
-        while current is not None and current.type not in _STATEMENTS:
+        while current is not None and not (current.type in _STATEMENTS and _is_visited(current)):
             current = current.parent
         if current is None:
             return (-1, -1)
@@ -600,16 +613,16 @@ class _Walk:
         return total
 
     def _use(self, node: Node, context: str, gives_up: bool) -> Counts:
-        kind, call, argument = self._classify(node)
+        kind, operation, argument = self._classify(node)
         if kind == "harmless":
             return NONE
         if kind == "escape":
-            self.escapes.append(f"{self.subject} escapes at {self.src.show(node.parent or node)!r}")
+            self.escapes.append(f"{self.subject} escapes at {self.src.show(operation)!r}")
             return NONE
         if kind == "pass":
-            assert call is not None and argument is not None
-            return self._pass(call, argument, context)
-        event = Event(kind, self.src, node, gives_up and kind in ("send", "receive"))
+            assert argument is not None
+            return self._pass(operation, argument, context)
+        event = Event(kind, self.src, operation, gives_up and kind in ("send", "receive"))
         self.events.append(event)
         if context == "go_statement":
             go = self._statement_at(node, "go_statement")
@@ -617,65 +630,71 @@ class _Walk:
             return NONE
         return _one(kind)
 
-    def _classify(self, node: Node) -> tuple[str, Node | None, Node | None]:
-        """The kind of use ``node`` (the subject) is, and for a pass the call and argument."""
+    def _classify(self, node: Node) -> tuple[str, Node, Node | None]:
+        """The kind of use ``node`` (the subject) is; the operation (the send statement, the
+        receive, the ``for ... range``, the call); for a pass, the argument handed over."""
         current = node
         parent = current.parent
         while parent is not None and parent.type == "parenthesized_expression":
             current, parent = parent, parent.parent
         if parent is None:
-            return "escape", None, None
+            return "escape", node, None
         kind = parent.type
         if kind == "send_statement":
             if same_node(parent.child_by_field_name("channel"), current):
-                return "send", None, None
-            return "escape", None, None  # sent as a value on another channel
+                return "send", parent, None
+            return "escape", parent, None  # sent as a value on another channel
         if kind == "unary_expression":
-            operator = parent.child_by_field_name("operator")
-            if operator is not None and operator.type == "<-":
-                return "receive", None, None
-            if operator is not None and operator.type == "&":
-                holder = parent.parent
-                if holder is not None and holder.type == "argument_list" and holder.parent:
-                    return self._argument(holder.parent, parent)
-            return "escape", None, None
+            return self._unary(parent)
         if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
-            return "range", None, None
+            return "range", parent.parent or parent, None
         if kind == "argument_list" and parent.parent is not None:
             return self._argument(parent.parent, current)
         if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
-            return "call", None, None
+            return "call", parent, None
         if kind == "selector_expression" and same_node(
             parent.child_by_field_name("operand"), current
         ):
-            selected = parent.child_by_field_name("field")
-            holder = parent.parent
-            if (
-                selected is not None
-                and holder is not None
-                and holder.type == "call_expression"
-                and same_node(holder.child_by_field_name("function"), parent)
-            ):
-                return f"method:{self.src.show(selected)}", None, None
-            return "escape", None, None
-        if kind == "binary_expression":
-            operator = parent.child_by_field_name("operator")
-            others = [c for c in parent.named_children if not same_node(c, current)]
-            if (
-                operator is not None
-                and operator.type in ("==", "!=")
-                and others
-                and others[0].type == "nil"
-            ):
-                return "harmless", None, None
-        return "escape", None, None
+            return self._method(parent)
+        if kind == "binary_expression" and _is_nil_comparison(parent, current):
+            return "harmless", parent, None
+        return "escape", parent, None
 
-    def _argument(self, call: Node, argument: Node) -> tuple[str, Node | None, Node | None]:
+    def _unary(self, unary: Node) -> tuple[str, Node, Node | None]:
+        operator = unary.child_by_field_name("operator")
+        if operator is not None and operator.type == "<-":
+            return "receive", unary, None
+        holder = unary.parent
+        if (
+            operator is not None
+            and operator.type == "&"
+            and holder is not None
+            and holder.type == "argument_list"
+            and holder.parent is not None
+        ):
+            return self._argument(holder.parent, unary)  # go worker(&wg)
+        return "escape", unary, None
+
+    def _method(self, selector: Node) -> tuple[str, Node, Node | None]:
+        """``subject.M(...)``: a method call (``wg.Done()``, ``ctx.Done()``); any other
+        selection escapes."""
+        selected = selector.child_by_field_name("field")
+        holder = selector.parent
+        if (
+            selected is not None
+            and holder is not None
+            and holder.type == "call_expression"
+            and same_node(holder.child_by_field_name("function"), selector)
+        ):
+            return f"method:{self.src.show(selected)}", holder, None
+        return "escape", selector, None
+
+    def _argument(self, call: Node, argument: Node) -> tuple[str, Node, Node | None]:
         name = call_name(self.src, call)
         if name == "close" and len(arguments(call)) == 1:
-            return "close", None, None
+            return "close", call, None
         if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
-            return "harmless", None, None
+            return "harmless", call, None
         return "pass", call, argument
 
     def _pass(self, call: Node, argument: Node, context: str) -> Counts:
@@ -745,6 +764,38 @@ def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:
         if node is not None:
             out.update(src.show(n) for n in declaring_identifiers(node))
     return out
+
+
+def _is_nil_comparison(binary: Node, operand: Node) -> bool:
+    operator = binary.child_by_field_name("operator")
+    others = [c for c in binary.named_children if not same_node(c, operand)]
+    return (
+        operator is not None
+        and operator.type in ("==", "!=")
+        and len(others) == 1
+        and others[0].type == "nil"
+    )
+
+
+def _is_visited(statement: Node) -> bool:
+    """The walk visits ``statement`` on its own (not as part of another's header)."""
+    parent = statement.parent
+    if parent is None:
+        return False
+    if parent.type in ("statement_list", "labeled_statement"):
+        return True
+    if parent.type == "if_statement":
+        return same_node(parent.child_by_field_name("alternative"), statement) or same_node(
+            parent.child_by_field_name("consequence"), statement
+        )
+    if parent.type == "communication_case":
+        return same_node(parent.child_by_field_name("communication"), statement)
+    return statement.type == "block" and parent.type in (
+        "for_statement",
+        "func_literal",
+        "function_declaration",
+        "method_declaration",
+    )
 
 
 def _shifted(state: _State | None, by: _State) -> _State | None:
