@@ -8,7 +8,7 @@ import pytest
 from tree_sitter import Node
 
 from gofixleak import syntax
-from gofixleak.facts import declarations, resolve
+from gofixleak.facts import constants, declarations, resolve
 from gofixleak.facts.package import Directory, GoPackage, package_clause
 from gofixleak.facts.usage import Interval, Subject, Usage, usage
 from gofixleak.source import SourceFile
@@ -293,3 +293,39 @@ def test_a_function_that_never_returns_has_no_return_counts(tmp_path: Path, text
     pkg = package(tmp_path, a=f"package p\n\nfunc f(out chan error) {{\n\t{text}\n}}\n")
     found = usage_of(pkg, "f", "out")
     assert found.known and found.returns is None
+
+
+CONSTANTS = """package p
+
+const size = 6
+
+const (
+	first = iota
+	second
+)
+
+func loops(out chan int) {
+	for i := 0; i < size+2; i++ {
+		out <- i
+	}
+	const twice = 2 * size
+	for range twice {
+		out <- 0
+	}
+	for i := 0; i < second; i++ {
+		out <- i
+	}
+}
+"""
+
+
+def test_named_constants_count_loop_trips(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CONSTANTS)
+    src = next(iter(pkg.sources()))
+    values = {
+        src.show(n): constants.integer(src, n)
+        for n in syntax.descendants(src.root, "binary_expression", "identifier")
+    }
+    assert values["size+2"] == 8 and values["twice"] == 12 and values["second"] is None
+    assert values["i < size+2"] is None
+    assert sends(pkg, "loops", "out") == Interval(20, None)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from gofixleak.facts import resolve
+from gofixleak.facts import constants, resolve
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     FUNCTIONS,
@@ -550,8 +550,8 @@ class _Walk:
             operand = clause.child_by_field_name("right")
             if operand is None:
                 return None
-            if operand.type == "int_literal":
-                return _int(self.src.show(operand))
+            if operand.type in ("int_literal", "identifier", "binary_expression"):
+                return constants.integer(self.src, operand)
             if operand.type == "composite_literal":
                 body = operand.child_by_field_name("body")
                 elements = [c for c in body.named_children if c.type != "comment"] if body else []
@@ -811,16 +811,9 @@ def _case_statements(case: Node) -> Iterator[Node]:
         yield from (c for c in lists[0].named_children if c.type != "comment")
 
 
-def _int(text: str) -> int | None:
-    try:
-        return int(text.replace("_", ""), 0)
-    except ValueError:
-        return None
-
-
 def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
-    """The trip count of ``for i := 0; i < N; i++`` with a literal N and ``i`` not written in
-    the body; None otherwise."""
+    """The trip count of ``for i := A; i < B; i++`` with constant A and B (named constants
+    included) and ``i`` not written in the body; None otherwise."""
     init = clause.child_by_field_name("initializer")
     condition = clause.child_by_field_name("condition")
     update = clause.child_by_field_name("update")
@@ -831,26 +824,42 @@ def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
     left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
     if left is None or right is None or len(left.named_children) != 1:
         return None
+    if len(right.named_children) != 1:
+        return None
     index = src.show(left.named_children[0])
-    start = _int(src.show(right))
+    start = constants.integer(src, right.named_children[0])
     bound = condition.child_by_field_name("right")
     operator = condition.child_by_field_name("operator")
     counter = condition.child_by_field_name("left")
-    if start is None or bound is None or bound.type != "int_literal" or operator is None:
+    if start is None or bound is None or operator is None:
         return None
     if counter is None or src.show(counter) != index or operator.type != "<":
         return None
     if src.show(update).replace(" ", "") != f"{index}++":
         return None
     body = loop.child_by_field_name("body")
-    for node in descendants(body, "identifier") if body is not None else ():
-        parent = node.parent
-        if src.show(node) == index and parent is not None and parent.type in (
-            "inc_statement",
-            "dec_statement",
-            "assignment_statement",
-            "expression_list",
-        ):
-            return None
-    end = _int(src.show(bound))
+    if body is not None and any(
+        _is_written(node) for node in descendants(body, "identifier") if src.show(node) == index
+    ):
+        return None
+    end = constants.integer(src, bound)
     return max(end - start, 0) if end is not None else None
+
+
+def _is_written(identifier: Node) -> bool:
+    """``identifier`` is assigned, incremented or decremented, or has its address taken."""
+    parent = identifier.parent
+    if parent is None:
+        return False
+    if parent.type in ("inc_statement", "dec_statement"):
+        return True
+    if parent.type == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        return operator is not None and operator.type == "&"
+    holder = parent.parent
+    return (
+        parent.type == "expression_list"
+        and holder is not None
+        and holder.type == "assignment_statement"
+        and same_node(holder.child_by_field_name("left"), parent)
+    )

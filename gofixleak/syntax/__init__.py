@@ -4,7 +4,8 @@
 - :mod:`~gofixleak.syntax.names`: imports, calls, parameters, declarations, references;
 - :mod:`~gofixleak.syntax.flow`: returns, terminating statements, loop exits;
 - :mod:`~gofixleak.syntax.goroutines`: what a ``go`` statement starts, program-lifetime code;
-- :mod:`~gofixleak.syntax.timers`: where timers leak, constant durations;
+- :mod:`~gofixleak.syntax.timers`: where timers leak;
+- :mod:`~gofixleak.syntax.constants`: Go's constant arithmetic (durations, integers);
 - :mod:`~gofixleak.syntax.text`: lines, indentation, inserted statements and imports;
 - :mod:`~gofixleak.syntax.gofmt`: expressions printed as gofmt prints them.
 
@@ -13,6 +14,12 @@ own walks, so that one behaviour (what a loop exit is, where a statement starts)
 Each name is importable from here (``syntax.walk``) as well as from its module.
 """
 
+from gofixleak.syntax.constants import (
+    Constant,
+    constant_duration,
+    constant_value,
+    integer_constant,
+)
 from gofixleak.syntax.flow import (
     BREAK_TARGETS,
     ENDING_METHODS,
@@ -76,7 +83,6 @@ from gofixleak.syntax.text import (
 )
 from gofixleak.syntax.timers import (
     TIMERS_COLLECTED_SINCE,
-    constant_duration,
     timer_calls,
     timer_function,
     timers_need_stop,
@@ -107,6 +113,7 @@ __all__ = [
     "FUNCTIONS",
     "NO_RETURN_CALLS",
     "TIMERS_COLLECTED_SINCE",
+    "Constant",
     "Goroutine",
     "add_import",
     "ancestors",
@@ -118,6 +125,7 @@ __all__ = [
     "can_leave_loop",
     "can_return",
     "constant_duration",
+    "constant_value",
     "declaration_statement",
     "declares_name",
     "declaring_identifiers",
@@ -138,6 +146,7 @@ __all__ = [
     "indent_of",
     "insert_lines_after",
     "insert_lines_before",
+    "integer_constant",
     "is_call_to",
     "is_case_communication",
     "is_context_type",
