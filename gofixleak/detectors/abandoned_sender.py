@@ -120,6 +120,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.channels import LocalChannel
+from gofixleak.facts import constants
 from gofixleak.facts.usage import Event, Usage, usage
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
@@ -176,32 +177,51 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     if self_send is not None:
         return _self_send_finding(channel, self_send, body, src)
     use = usage(src, channel.function, channel.subject)
-    if not use.known or use.of_kind("range") or any(e.gives_up for e in use.of_kind("send")):
-        return None  # it escapes, a sender can give up, or a range keeps draining
-    receives = sorted((e.node for e in use.of_kind("receive")), key=lambda n: n.start_byte)
-    if not receives or any(
-        e.src is not src or syntax.enclosing_function(e.node) != channel.function
-        for e in use.of_kind("receive")
-    ):
+    if not use.known or any(e.gives_up for e in use.of_kind("send")):
+        return None  # it escapes, or a sender can give up
+    if not _received_here(use, channel, src):
         return None  # a goroutine, literal or callee receives: it may keep draining
+    receives = sorted((e.node for e in use.of_kind("receive", "range")), key=lambda n: n.start_byte)
     senders = _senders(channel, use, src)
-    if not senders or not _closes_after_sending(use, senders):
+    if not senders or not _closes_after_sending(use, senders, src):
         return None
+    if use.of_kind("range") and not use.of_kind("close"):
+        return None  # the range never ends: the function blocks itself, not its senders
     exit_ = _early_exit(channel, receives, senders, src)
     if exit_ is None:
         return None
     return _finding(channel, senders, exit_, src)
 
 
+def _received_here(use: Usage, channel: LocalChannel, src: SourceFile) -> bool:
+    """The function itself receives, with plain receives or one ``for ... range`` alone."""
+    receives = use.of_kind("receive", "range")
+    if not receives or any(
+        e.src is not src or syntax.enclosing_function(e.node) != channel.function
+        for e in receives
+    ):
+        return False
+    ranges = use.of_kind("range")
+    return not ranges or len(receives) == 1
+
+
 @dataclass(frozen=True)
 class Sender:
     """A goroutine the function starts that sends on the channel: its ``go`` statement, where
-    it sends (in its literal, or in the callees it runs: maybe another file), and how often a
-    run sends: ``"once"`` on every path, ``"at-most-once"``, or None (more, or unknown)."""
+    it sends (in its literal, or in the callees it runs: maybe another file), how often a run
+    sends (``"once"`` on every path, ``"at-most-once"``, or None: more, or unknown), and the
+    exact number of values a run sends when every path sends the same constant number."""
 
     go: Node
     sends: tuple[Event, ...]
     per_run: str | None
+    exact: int | None = None
+
+    @property
+    def weight(self) -> int:
+        """The values one run is counted for: its exact number, else one (a goroutine that
+        may send more often is not assumed to: unknown counts stay silent rather than guess)."""
+        return self.exact if self.exact is not None else 1
 
 
 def _senders(channel: LocalChannel, use: Usage, src: SourceFile) -> dict[Node, Sender] | None:
@@ -217,7 +237,9 @@ def _senders(channel: LocalChannel, use: Usage, src: SourceFile) -> dict[Node, S
             return None
         if run.of_kind("receive", "range") or run.spawned:
             return None
-        out[spawn.go] = Sender(spawn.go, tuple(sends), _per_run(run, sends))
+        count = run.returns.get("send") if run.returns is not None else None
+        exact = count.lo if count is not None and count.hi == count.lo else None
+        out[spawn.go] = Sender(spawn.go, tuple(sends), _per_run(run, sends), exact)
     spawned = sum(len(s.sends) for s in out.values())
     return out if spawned == len(use.of_kind("send")) else None
 
@@ -232,10 +254,11 @@ def _per_run(run: Usage, sends: list[Event]) -> str | None:
     return "once" if count.exactly_once and not looped else "at-most-once"
 
 
-def _closes_after_sending(use: Usage, senders: dict[Node, Sender]) -> bool:
-    """No close, or (moby's send-then-close) one sender that closes the channel as the last
-    statement of its run, after sending exactly once on every path: receivers then see the
-    value first, buffered or not, and the close changes nothing a buffer would."""
+def _closes_after_sending(use: Usage, senders: dict[Node, Sender], src: SourceFile) -> bool:
+    """No close, or one sender that closes the channel once it is done sending: as the last
+    statement of its run after sending exactly once on every path (moby's send-then-close), or
+    with a ``defer close(ch)`` at the top level of its function (a producer). Receivers see
+    every value first, buffered or not, and the close changes nothing a buffer would."""
     closes = use.of_kind("close")
     if not closes:
         return True
@@ -243,21 +266,19 @@ def _closes_after_sending(use: Usage, senders: dict[Node, Sender]) -> bool:
         return False
     (sender,) = senders.values()
     close = closes[0]
-    literal = syntax.launched_literal(sender.go)
-    body = syntax.function_body(literal) if literal is not None else None
-    statements = syntax.block_statements(body)
-    spawn_run = next(s.run for s in use.spawned if s.go == sender.go)
-    closed = spawn_run.returns.get("close") if spawn_run.returns is not None else None
-    return (
-        sender.per_run == "once"
-        and closed is not None
-        and closed.exactly_once
-        and bool(statements)
-        and syntax.same_node(statements[-1], syntax.statement_of(close.node))
-        and not any(
-            a.type == "defer_statement" for e in sender.sends for a in syntax.ancestors(e.node)
-        )
-    )
+    run = next(s.run for s in use.spawned if s.go == sender.go)
+    closed = run.returns.get("close") if run.returns is not None else None
+    if closed is None or not closed.exactly_once or sender.exact is None:
+        return False
+    if any(a.type == "defer_statement" for e in sender.sends for a in syntax.ancestors(e.node)):
+        return False
+    statement = syntax.statement_of(close.node)
+    function = syntax.enclosing_function(close.node)
+    statements = syntax.block_statements(syntax.function_body(function) if function else None)
+    if statement is None or not any(syntax.same_node(statement, s) for s in statements):
+        return False
+    deferred = statement.type == "defer_statement"
+    return deferred or syntax.same_node(statement, statements[-1])
 
 
 # --- a send before anybody can receive ------------------------------------------------------
@@ -325,12 +346,12 @@ def _early_exit(
     channel: LocalChannel, receives: list[Node], senders: dict[Node, Sender], src: SourceFile
 ) -> Exit | None:
     gos = list(senders)
-    # Each goroutine counts as one send here: a goroutine that may send more often is not
-    # assumed to (unknown counts stay silent rather than guess).
-    total = _constant_total([_spawn_count(go, channel, src) for go in gos])
+    total = _weighted_total(channel, senders, src)
     # With room for all but one value, leaving right after a receive leaves nobody behind.
     one_left = total is not None and total <= (_capacity(channel, src) or 0) + 1
     looped = False
+    if receives and receives[0].type == "for_statement":
+        return _range_exit(channel, receives[0], senders, one_left, src)
     for receive in receives:
         loops = _loops_after_make(receive, channel)
         if any(syntax.is_inside(go, loop) for loop in loops for go in gos):
@@ -347,13 +368,37 @@ def _early_exit(
                 return Exit(exits[0], _exit_words(exits[0]), received=1)
     if looped:
         return None
-    if len(receives) == 1 and channels.select_alternatives(receives[0]):
-        other = channels.select_alternatives(receives[0])[0]
-        return Exit(other, "when the select takes another case", received=0)
+    skipping = _case_without_receive(receives)
+    if skipping is not None:
+        return Exit(skipping, "when the select takes another case", received=0)
     many = total is None or total > len(receives)
     if many and (len(receives) == 1 or total is not None):
         return Exit(receives[0], "after the first receive", received=1)
     return _early_return(channel, receives, senders, total, src)
+
+
+def _case_without_receive(receives: list[Node]) -> Node | None:
+    """A case of the one ``select`` that holds every receive (one of them as a case's
+    communication) in which none of them runs: once the select takes it, nothing receives."""
+    first = channels.communication_case_of(receives[0]) if receives else None
+    select = first.parent if first is not None else None
+    if select is None or not all(syntax.is_inside(r, select) for r in receives):
+        return None
+    cases = [c for c in select.named_children if c.type in ("communication_case", "default_case")]
+    return next((c for c in cases if not any(syntax.is_inside(r, c) for r in receives)), None)
+
+
+def _range_exit(
+    channel: LocalChannel, loop: Node, senders: dict[Node, Sender], one_left: bool, src: SourceFile
+) -> Exit | None:
+    """A ``for v := range ch`` that the function leaves before the channel is closed: every
+    way out of its body comes after a receive."""
+    if one_left or _loops_after_make(loop, channel):
+        return None
+    if any(syntax.is_inside(go, loop) for go in senders):
+        return None
+    exits = syntax.loop_exits(loop, src)
+    return Exit(exits[0], _exit_words(exits[0]), received=1) if exits else None
 
 
 def _early_return(
@@ -792,9 +837,22 @@ def _total_sends(
 ) -> int | None:
     """How many values the goroutines can send in all; None when unknown (a goroutine may
     send more than once, or the number of goroutines is not a constant)."""
-    if any(sender.per_run is None for sender in senders.values()):
+    if any(sender.per_run is None and sender.exact is None for sender in senders.values()):
         return None
-    return _constant_total([_spawn_count(go, channel, src) for go in senders])
+    return _weighted_total(channel, senders, src)
+
+
+def _weighted_total(
+    channel: LocalChannel, senders: dict[Node, Sender], src: SourceFile
+) -> int | None:
+    """The values the goroutines send in all, each counted for its weight (see Sender)."""
+    total = 0
+    for go, sender in senders.items():
+        count = _spawn_count(go, channel, src)
+        if count is None or count.constant is None:
+            return None
+        total += count.constant * sender.weight
+    return total
 
 
 def _constant_total(counts: list[Count | None]) -> int | None:
@@ -823,7 +881,7 @@ def _finding(
     capacity = _capacity(channel, src)
     if capacity is None:
         return None
-    total = _constant_total(list(counts.values()))
+    total = _weighted_total(channel, senders, src)
     if total is not None and total <= capacity:
         return None  # room for one value per goroutine; more sends are not assumed
     captures: dict[str, Span] = {
@@ -847,11 +905,12 @@ def _finding(
 
 
 def _capacity(channel: LocalChannel, src: SourceFile) -> int | None:
-    """0 for unbuffered, the constant capacity, or None (an expression: assumed sized)."""
+    """0 for unbuffered, the constant capacity (named constants included), or None (an
+    expression: assumed sized)."""
     node = channel.capacity
     if node is None:
         return 0
-    return _int_value(src.show(node)) if node.type == "int_literal" else None
+    return constants.integer(src, node)
 
 
 def _plan(
@@ -870,7 +929,7 @@ def _plan(
             captures.setdefault("loop", span_of(loops[0]))
     if any(c is None for c in counts.values()) or (looped and len(senders) > 1):
         return None
-    if any(r is None for r in runs.values()):
+    if any(r is None and (senders[go].exact is None or go in looped) for go, r in runs.items()):
         return None
     for go, count in counts.items():
         assert count is not None
@@ -883,9 +942,10 @@ def _plan(
         assert count is not None and count.size is not None
         captures["size_len" if count.wrap_len else "size"] = span_of(count.size)
         return count.text
-    for index, go in enumerate(senders, start=1):
-        captures[f"sender:{index}"] = span_of(go)
-    return str(len(senders))
+    for index, (go, sender) in enumerate(senders.items(), start=1):
+        weight = "" if sender.weight == 1 else f"*{sender.weight}"
+        captures[f"sender:{index}{weight}"] = span_of(go)
+    return str(sum(sender.weight for sender in senders.values()))
 
 
 def _message(name: str, capacity: int, spelled: str | None, total: int | None, exit_: Exit) -> str:
