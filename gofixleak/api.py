@@ -80,19 +80,22 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
     src = SourceFile.parse(path, data, version)
     if options.fix is None:
         analysis = engine.examine(src, rules, options.directives())
+        shown = bool(analysis.findings or analysis.suppressed or src.broken_regions)
         return FileResult(
             path,
             tuple(analysis.findings),
             # Kept only where something will be shown: a large clean tree keeps nothing.
-            line_starts=line_starts(data) if analysis.findings or analysis.suppressed else (),
+            line_starts=line_starts(data) if shown else (),
             suppressed=analysis.suppressed,
-            data=data if analysis.findings or analysis.suppressed else None,
+            data=data if shown else None,
+            skipped=src.broken_regions,
         )
     try:
         outcome = engine.fix_until_stable(src, rules, options.fix, options.directives())
     except engine.FixError as error:
         return FileResult(path, error=f"{path}: internal error: {error}")
     changed = outcome.source.data != data
+    skipped = outcome.source.broken_regions
     return FileResult(
         path,
         outcome.remaining,
@@ -100,10 +103,11 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
         original=data if changed else None,
         fixed=outcome.source.data if changed else None,
         line_starts=line_starts(outcome.source.data)
-        if changed or outcome.remaining or outcome.suppressed
+        if changed or outcome.remaining or outcome.suppressed or skipped
         else (),
         suppressed=outcome.suppressed,
-        data=outcome.source.data if outcome.remaining or outcome.suppressed else None,
+        data=outcome.source.data if outcome.remaining or outcome.suppressed or skipped else None,
+        skipped=skipped,
     )
 
 

@@ -168,6 +168,9 @@ class FileResult:
     # The bytes the spans refer to, kept when there is something to report: SARIF and GitHub
     # columns count UTF-16 code units, which only the text can tell.
     data: bytes | None = None
+    # Regions not analysed because they hold a syntax error (SourceFile.broken_regions), in the
+    # text the findings refer to: every format reports them, --strict fails on them.
+    skipped: tuple[Span, ...] = ()
 
     @property
     def changed(self) -> bool:
