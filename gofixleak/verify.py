@@ -9,8 +9,10 @@ being re-computed by the fix pipeline with only the kept rules selected for that
 dropped rule's findings stay (unfixed) and every other fix still lands.
 
 A fix cannot be verified, and is dropped with the reason, when its file is outside any Go module,
-when the build constraints leave the file out on this platform, or when the package fails the
-same checks without any fix (there is no baseline to compare with). Packages that import a fixed
+when ``go list`` cannot load its module or package (a go.work workspace that leaves the module
+out or forbids GOFLAGS=-mod=mod, a broken go.mod: Go's own error is the output), when the build
+constraints leave the file out on this platform, or when the package fails the same checks
+without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
 """
 
@@ -96,6 +98,15 @@ class _Failure:
     output: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What ``go list`` says of some packages: the files built, and Go's own errors."""
+
+    built: frozenset[str]  # absolute paths of the files Go compiles (with tests)
+    failure: str | None = None  # go list itself failed (a broken workspace, go.mod, GOFLAGS)
+    errors: Mapping[str, str] = dataclasses.field(default_factory=dict)  # package dir -> error
+
+
 def find_go() -> str:
     """The go command, or VerifyError with a message a user can act on."""
     go = shutil.which("go")
@@ -164,18 +175,25 @@ class _Toolchain:
         result = self._run(["env", "GOVERSION"], os.getcwd())
         return result.stdout.strip() or "go"
 
-    def built_files(self, root: str, packages: Sequence[str]) -> set[str]:
-        """Absolute paths of the files Go compiles (with tests) in ``packages`` here."""
-        fields = "Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
+    def built_files(self, root: str, packages: Sequence[str]) -> _Listing:
+        """The files Go compiles (with tests) in ``packages`` here, and what stops it."""
+        fields = "Dir,ImportPath,Error,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
         result = self._run(["list", "-e", f"-json={fields}", *_patterns(root, packages)], root)
+        if result.returncode != 0:
+            return _Listing(frozenset(), _clean(result.stderr or result.stdout, "", {}, {}))
         built: set[str] = set()
+        errors: dict[str, str] = {}
         for package in _json_stream(result.stdout):
-            folder = str(package.get("Dir", ""))
+            # A package Go cannot load may have no Dir; its ImportPath is then our pattern.
+            folder = str(package.get("Dir") or os.path.join(root, str(package.get("ImportPath"))))
+            error = package.get("Error")
+            if isinstance(error, dict) and error.get("Err"):
+                errors[os.path.normpath(folder)] = str(error["Err"])
             for key in ("GoFiles", "CgoFiles", "TestGoFiles", "XTestGoFiles"):
                 names = package.get(key)
                 if isinstance(names, list):
                     built.update(os.path.join(folder, str(name)) for name in names)
-        return built
+        return _Listing(frozenset(built), errors=errors)
 
     def check(
         self,
@@ -241,12 +259,20 @@ class _Verifier:
         self.dropped.extend(Dropped(u.path, u.rule, reason, output) for u in units)
 
     def _verify_module(self, root: str, packages: Sequence[str]) -> None:
-        built = self.go.built_files(root, packages)
+        listing = self.go.built_files(root, packages)
+        if listing.failure is not None:
+            for folder in packages:
+                units = self._units_in(folder)
+                self._drop_all(units, "`go list` fails in this module", listing.failure)
+            return
         by_package: dict[str, list[Unit]] = {}
         for folder in packages:
             for unit in self._units_in(folder):
-                if os.path.abspath(unit.path) in built:
+                if os.path.abspath(unit.path) in listing.built:
                     by_package.setdefault(folder, []).append(unit)
+                elif folder in listing.errors:
+                    reason = "`go list` fails on this package"
+                    self._drop_all([unit], reason, listing.errors[folder])
                 else:
                     self._drop_all([unit], "the build constraints leave this file out here")
         everything = [u for units in by_package.values() for u in units]

@@ -160,3 +160,38 @@ def test_a_dropped_fix_is_re_run_under_the_files_config() -> None:
     assert code == 1 and out == ""  # nothing left to fix: fake-other is off in this repository
     assert "p/a.go: fake-leak: fix not applied" in err
     assert run("--verify", "--apply", "--format", "json", ".")[1].count('"rule"') == 1
+
+
+def test_a_go_list_failure_is_reported_with_gos_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A go.work workspace with GOFLAGS=-mod=mod (set by the fixture): every go command fails.
+    monkeypatch.delenv("GOWORK", raising=False)
+    write("go.work", b"go 1.21\n\nuse .\n")
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    (dropped,) = check(".").dropped
+    assert dropped.reason == "`go list` fails in this module"
+    assert "-mod may only be set to readonly or vendor when in workspace mode" in dropped.output
+
+
+def test_a_package_go_list_cannot_load_is_reported_with_gos_error() -> None:
+    write("p/a.go", b"//go:build windows\n\npackage p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", b"//go:build windows\n\npackage p\n\nfunc leak() {}\nfunc stop() {}\n")
+    (dropped,) = check(".").dropped
+    assert dropped.reason == "`go list` fails on this package"
+    assert "build constraints exclude all Go files in" in dropped.output
+
+
+def test_a_module_outside_the_workspace_is_reported_with_gos_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOFLAGS", "")
+    monkeypatch.delenv("GOWORK", raising=False)
+    write("go.work", b"go 1.21\n\nuse ./other\n")
+    write("other/go.mod", b"module example.com/other\n\ngo 1.21\n")
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    (dropped,) = check("p").dropped
+    assert dropped.reason == "`go list` fails on this package"
+    assert "not one of the workspace modules listed in go.work" in dropped.output
