@@ -100,7 +100,7 @@ def check(
         bool, typer.Option("--no-config", help="Ignore .gofixleak.toml files.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No summary line and no progress bar.")
+        bool, typer.Option("--quiet", "-q", help="No summary lines and no progress bars.")
     ] = False,
     jobs: Annotated[
         int | None,
@@ -170,7 +170,7 @@ def check(
     )
     results = [r for r in scan if _is_worth_keeping(r)]
     if verify_fixes or verify_tests:
-        results = _verified(results, options, tests=verify_tests)
+        results = _verified(results, options, tests=verify_tests, quiet=quiet)
     failed = _report_errors(results)
     if apply:
         failed |= _write(results)
@@ -205,14 +205,21 @@ def _partly_skipped(results: list[FileResult]) -> str:
     return f"{files} not analysed in full (syntax errors)"
 
 
-def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -> list[FileResult]:
-    """Only the fixes whose packages still build and vet (and test); the others are reported."""
+def _verified(
+    results: list[FileResult], options: api.Options, *, tests: bool, quiet: bool = False
+) -> list[FileResult]:
+    """Only the fixes whose packages still build and vet (and test); the others are reported,
+    then one line of what was verified (unless ``quiet``)."""
     try:
-        outcome = verifier.verify(results, options, tests=tests)
+        shown = not quiet and sys.stderr.isatty()
+        with progress.verification(enabled=shown) as report:
+            outcome = verifier.verify(results, options, tests=tests, progress=report)
     except verifier.VerifyError as error:
         raise _fail(str(error)) from error
     for dropped in outcome.dropped:
         typer.echo(f"gofixleak: {dropped.describe()}", err=True)
+    if not quiet:
+        typer.echo(f"gofixleak: --verify: {outcome.summary()}.", err=True)
     return list(outcome.results)
 
 

@@ -25,7 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import api
@@ -35,6 +35,10 @@ from gofixleak.source import line_starts
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
+
+# Told as verification goes: packages whose fixes are decided, packages in all, and the go
+# command now running ("go vet: 12 packages"). Verifying a large tree takes minutes.
+ProgressCallback = Callable[[int, int, str], None]
 
 
 class VerifyError(Exception):
@@ -124,17 +128,20 @@ def verify(
     *,
     tests: bool = False,
     go: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Verification:
     """Keep the fixes in ``results`` whose packages still build and vet (and test, if asked).
 
     ``options`` must be the options that produced ``results`` (their rule selection, fix level
-    and Go version are used to re-run the pipeline without a dropped rule).
+    and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
+    of each go command and each package decided.
     """
     changed = [r for r in results if r.changed]
     if not changed:
         return Verification(tuple(results))
-    toolchain = _Toolchain(go or find_go(), tests)
-    verifier = _Verifier(changed, options, toolchain)
+    meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
+    toolchain = _Toolchain(go or find_go(), tests, meter.run)
+    verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
@@ -146,14 +153,46 @@ def verify(
     )
 
 
+class _Meter:
+    """Counts the packages whose fixes are decided, and names the go command running."""
+
+    def __init__(self, total: int, report: ProgressCallback | None = None) -> None:
+        self.total = total
+        self.report = report
+        self.decided: set[str] = set()
+        self.running = ""
+
+    def run(self, args: Sequence[str]) -> None:
+        patterns = sum(1 for arg in args if arg.startswith("."))
+        self.running = f"go {args[0]}" + (f": {_plural(patterns, 'package')}" if patterns else "")
+        self._send()
+
+    def decide(self, folders: Iterable[str]) -> None:
+        self.decided.update(folders)
+        self._send()
+
+    def _send(self) -> None:
+        if self.report is not None:
+            self.report(len(self.decided), self.total, self.running)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class _Toolchain:
     """Runs go build / go vet / go test over an overlay and reports the first failure."""
 
-    def __init__(self, go: str, tests: bool) -> None:
+    def __init__(
+        self, go: str, tests: bool, on_run: Callable[[Sequence[str]], None] | None = None
+    ) -> None:
         self.go = go
         self.steps = ("go build", "go vet", "go test") if tests else ("go build", "go vet")
+        self.on_run = on_run
 
     def _run(self, args: Sequence[str], cwd: str) -> subprocess.CompletedProcess[str]:
+        if self.on_run is not None:
+            self.on_run(args)
         try:
             return subprocess.run(
                 [self.go, *args],
@@ -224,10 +263,15 @@ class _Verifier:
     """The state of one verification: texts per rule subset, kept and dropped units."""
 
     def __init__(
-        self, changed: Sequence[FileResult], options: api.Options, toolchain: _Toolchain
+        self,
+        changed: Sequence[FileResult],
+        options: api.Options,
+        toolchain: _Toolchain,
+        meter: _Meter | None = None,
     ) -> None:
         self.options = options
         self.go = toolchain
+        self.meter = meter or _Meter(0)
         self.by_path = {r.path: r for r in changed}
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
@@ -241,8 +285,9 @@ class _Verifier:
                     self._drop_all(
                         self._units_in(folder), "not in a Go module (no go.mod above it)"
                     )
-                continue
-            self._verify_module(root, packages)
+            else:
+                self._verify_module(root, packages)
+            self.meter.decide(packages)
 
     def _units_in(self, folder: str) -> list[Unit]:
         return [
@@ -289,6 +334,7 @@ class _Verifier:
                 self._accept({folder: units})
             else:
                 self._verify_package(root, folder, units, failure)
+            self.meter.decide([folder])
 
     def _verify_package(self, root: str, folder: str, units: list[Unit], failure: _Failure) -> None:
         """``units`` fail together with ``failure``: drop all (no baseline) or bisect them."""

@@ -7,13 +7,15 @@ fine().
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from gofixleak import api, verify
+from gofixleak import api, progress, verify
 from gofixleak.cli import app
 from gofixleak.model import Applicability
 from tests.verify_rules import GO_MOD, use_rules
@@ -195,3 +197,44 @@ def test_a_module_outside_the_workspace_is_reported_with_gos_error(
     (dropped,) = check("p").dropped
     assert dropped.reason == "`go list` fails on this package"
     assert "not one of the workspace modules listed in go.work" in dropped.output
+
+
+def test_progress_is_told_each_go_command_and_each_package_decided() -> None:
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    write("q/q.go", CALLS.replace(b"package p", b"package q"))
+    write("q/helpers.go", HELPERS_WITHOUT_STOP.replace(b"package p", b"package q"))
+    events: list[tuple[int, int, str]] = []
+    results = list(api.run(["."], SAFE))
+    outcome = verify.verify(results, SAFE, progress=lambda *event: events.append(event))
+    assert [(d.path, d.rule) for d in outcome.dropped] == [("q/q.go", "fake-leak")]
+    assert events[0] == (0, 2, "go list: 2 packages")
+    assert (0, 2, "go build: 2 packages") in events
+    assert (0, 2, "go build: 1 package") in events  # q alone, then bisected
+    assert events[-1][:2] == (2, 2)
+    done = [event[0] for event in events]
+    assert done == sorted(done)
+
+
+def test_the_progress_bar_draws_packages_and_the_command() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with progress.verification(enabled=True, console=console) as report:
+        assert report is not None
+        report(1, 3, "go vet: 2 packages")
+    assert "1/3 packages" in screen.getvalue() and "go vet: 2 packages" in screen.getvalue()
+    with progress.verification(enabled=False, console=console) as report:
+        assert report is None
+
+
+def test_cli_verify_ends_with_what_was_verified() -> None:
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    code, out, err = run("--diff", "--verify", ".")
+    assert code == 1 and out.startswith("--- a/p/a.go")
+    (line,) = [line for line in err.splitlines() if line.startswith("gofixleak: --verify: ")]
+    assert line.startswith(
+        "gofixleak: --verify: `go build`, `go vet` passed with the fixes in place"
+    )
+    assert line.endswith(" in `p`.")
+    assert "--verify:" not in run("--diff", "--verify", "-q", ".")[2]
