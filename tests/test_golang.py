@@ -74,6 +74,7 @@ def test_new_expr_is_a_call_whose_text_is_read_from_the_original_bytes() -> None
 def test_new_with_a_type_parses_exactly_as_before() -> None:
     data = (ADDITIONS / "additions.go").read_bytes()
     types = data[data.index(b"// new(T) with a type") :]
+    assert b"make(chan int)" in types
     code = b"package p\n\n" + types
     assert str(parse(code).root_node) == str(raw(code))
     # Beside a new(expr) and a genuine syntax error, the new(T) calls keep their own trees.
@@ -93,6 +94,18 @@ def function(root: Node, data: bytes, name: bytes) -> Node:
         and data[n.start_byte : n.end_byte] == name
     ]
     return declaration
+
+
+def test_a_local_function_that_shadows_make_is_called_like_any_other() -> None:
+    data = (
+        b"package p\n\nfunc F(n int) int {\n"
+        b"\tmake := func(n int) int { return n }\n\treturn make(n - 1)\n}\n"
+    )
+    assert raw(data).has_error  # the grammar wants a type first
+    src = SourceFile.parse("p.go", data)
+    assert src.broken_regions == ()
+    (call,) = syntax.descendants(src.root, "call_expression")
+    assert syntax.call_name(src, call) == "make" and src.text(call) == b"make(n - 1)"
 
 
 def test_a_genuine_syntax_error_still_breaks_its_declaration() -> None:

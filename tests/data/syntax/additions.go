@@ -119,9 +119,10 @@ func Expressions(e entry, ch chan int, v any, xs []int, m map[string]int) []any 
 		point, called, nested, converted, defaults}
 }
 
-// new(T) with a type is unchanged.
-func Types() []any {
+// new(T) with a type is unchanged, and so is make.
+func Types(n int) []any {
 	return []any{new(int), new([]int), new(map[string]int), new(*Person), new(chan int),
 		new(<-chan int), new(struct{}), new(func()), new([2]int), new(interface{}), new(Person),
-		new(json.Decoder), new(List[int]), new(Set[string])}
+		new(json.Decoder), new(List[int]), new(Set[string]), make([]int, n), make(chan int),
+		make(map[string]int, n), make(List[int], 0, n)}
 }
