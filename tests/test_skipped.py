@@ -84,6 +84,8 @@ def test_text_says_so_even_when_nothing_was_found() -> None:
         "gofixleak: p/broken.go:5: syntax error: lines 5-9 not analysed\n"
         "0 findings, 1 file partly skipped: syntax errors.\n"
     )
+    # --quiet drops the summary line, not the news that code went unread.
+    assert run("-q")[2] == "gofixleak: p/broken.go:5: syntax error: lines 5-9 not analysed\n"
 
 
 def test_json_lists_the_skipped_regions() -> None:
