@@ -149,7 +149,8 @@ def _result(
 ) -> FileResult:
     final = outcome.source.data
     changed = final != data
-    shown = bool(outcome.remaining or outcome.suppressed)
+    skipped = outcome.source.broken_regions
+    shown = bool(outcome.remaining or outcome.suppressed or skipped)
     return FileResult(
         path,
         outcome.remaining,
@@ -161,6 +162,7 @@ def _result(
         suppressed=outcome.suppressed,
         data=final if shown else None,
         linked=linked,
+        skipped=skipped,
     )
 
 

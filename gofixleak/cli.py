@@ -19,7 +19,7 @@ from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.output import diff as diff_output
-from gofixleak.output import github, json_report, sarif, text
+from gofixleak.output import github, json_report, sarif, skipped, text
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -100,7 +100,7 @@ def check(
         bool, typer.Option("--no-config", help="Ignore .gofixleak.toml files.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No summary line and no progress bar.")
+        bool, typer.Option("--quiet", "-q", help="No summary lines and no progress bars.")
     ] = False,
     jobs: Annotated[
         int | None,
@@ -123,6 +123,15 @@ def check(
         bool,
         typer.Option("--verify-tests", help="--verify, and also drop fixes whose go test fails."),
     ] = False,
+    strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict/--no-strict",
+            help="Exit 2 when part of a file was not analysed (a syntax error; default: the"
+            " config's strict, else no).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Report goroutine leaks; with --diff or --apply, fix them.
 
@@ -152,6 +161,8 @@ def check(
         raise _fail(str(error)) from error
     if unsafe_fixes is None:  # what "fixable" means in the output follows the first config
         unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
+    if strict is None:
+        strict = bool(configs and configs[0] is not None and configs[0].strict)
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
     scan = progress.track(
@@ -159,15 +170,20 @@ def check(
     )
     results = [r for r in scan if _is_worth_keeping(r)]
     if verify_fixes or verify_tests:
-        results = _verified(results, options, tests=verify_tests)
+        results = _verified(results, options, tests=verify_tests, quiet=quiet)
     failed = _report_errors(results)
     if apply:
         failed |= _write(results)
     _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
+    if output_format is OutputFormat.text:  # the other formats carry the regions themselves
+        for note in skipped.text_notes(results):
+            typer.echo(f"gofixleak: {note}", err=True)
     if output_format is OutputFormat.text and not quiet:
         typer.echo(text.summary(results, fixing=diff or apply, unsafe_fixes=unsafe_fixes), err=True)
     if failed:
         raise typer.Exit(EXIT_ERROR)
+    if strict and skipped.partly_skipped(results):
+        raise _fail(f"--strict: {_partly_skipped(results)}")
     remaining = any(r.findings for r in results) or (diff and any(r.changed for r in results))
     raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
 
@@ -179,17 +195,31 @@ def _is_worth_keeping(result: FileResult) -> bool:
         or result.error is not None
         or result.fixes_applied
         or result.changed
+        or result.skipped
     )
 
 
-def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -> list[FileResult]:
-    """Only the fixes whose packages still build and vet (and test); the others are reported."""
+def _partly_skipped(results: list[FileResult]) -> str:
+    count = skipped.partly_skipped(results)
+    files = "1 file was" if count == 1 else f"{count} files were"
+    return f"{files} not analysed in full (syntax errors)"
+
+
+def _verified(
+    results: list[FileResult], options: api.Options, *, tests: bool, quiet: bool = False
+) -> list[FileResult]:
+    """Only the fixes whose packages still build and vet (and test); the others are reported,
+    then one line of what was verified (unless ``quiet``)."""
     try:
-        outcome = verifier.verify(results, options, tests=tests)
+        shown = not quiet and sys.stderr.isatty()
+        with progress.verification(enabled=shown) as report:
+            outcome = verifier.verify(results, options, tests=tests, progress=report)
     except verifier.VerifyError as error:
         raise _fail(str(error)) from error
     for dropped in outcome.dropped:
         typer.echo(f"gofixleak: {dropped.describe()}", err=True)
+    if not quiet:
+        typer.echo(f"gofixleak: --verify: {outcome.summary()}.", err=True)
     return list(outcome.results)
 
 

@@ -3,7 +3,7 @@
 For each file, the nearest ``.gofixleak.toml`` in its directory or above applies; the search
 stops at the repository root (a directory holding ``.git``) or the filesystem root. Configs
 do not merge: the nearest one wins. Keys: ``select``, ``ignore``, ``exclude`` (globs),
-``unsafe-fixes``, ``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
+``unsafe-fixes``, ``strict``, ``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
 ``select``, ``ignore``, ``go-version``). Globs are relative to the config's directory and
 ``/``-separated: ``*`` and ``?`` stay within a path segment, ``**`` spans segments, a pattern
 without ``/`` matches a file or directory name at any depth, and a pattern that matches a
@@ -28,7 +28,7 @@ from gofixleak.source import GoVersion, parse_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
 FILENAME = ".gofixleak.toml"
-TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "go-version", "overrides")
+TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "strict", "go-version", "overrides")
 OVERRIDE_KEYS = ("paths", "select", "ignore", "go-version")
 
 
@@ -63,6 +63,8 @@ class Config:
     unsafe_fixes: bool | None = None
     go_version: GoVersion | None = None
     overrides: tuple[Override, ...] = ()
+    # Exit 2 when part of a file was not analysed (a syntax error); like --strict.
+    strict: bool | None = None
 
     @property
     def root(self) -> str:
@@ -233,17 +235,21 @@ class _Reader:
         overrides = data.get("overrides", [])
         if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
             raise self.fail("overrides", "overrides must be an array of tables: [[overrides]]")
-        unsafe = data.get("unsafe-fixes")
-        if unsafe is not None and not isinstance(unsafe, bool):
-            raise self.fail("unsafe-fixes", "unsafe-fixes must be true or false")
         return Config(
             path=self.path,
             selection=self._selection(data),
             exclude=self._strings(data, "exclude") or (),
-            unsafe_fixes=unsafe,
+            unsafe_fixes=self._bool(data, "unsafe-fixes"),
             go_version=self._go_version(data),
             overrides=tuple(self._override(o, n) for n, o in enumerate(overrides)),
+            strict=self._bool(data, "strict"),
         )
+
+    def _bool(self, data: dict[str, Any], key: str) -> bool | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self.fail(key, f"{key} must be true or false")
+        return value
 
     def _override(self, data: dict[str, Any], section: int) -> Override:
         self._known_keys(data, OVERRIDE_KEYS, "[[overrides]] ", section)

@@ -188,6 +188,9 @@ class FileResult:
     data: bytes | None = None
     # Other files that a fix applied here (or there) also edited: written together or not at all.
     linked: tuple[str, ...] = ()
+    # Regions not analysed because they hold a syntax error (SourceFile.broken_regions), in the
+    # text the findings refer to: every format reports them, --strict fails on them.
+    skipped: tuple[Span, ...] = ()
 
     @property
     def changed(self) -> bool:

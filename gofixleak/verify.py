@@ -9,8 +9,10 @@ being re-computed by the fix pipeline with only the kept rules selected for that
 dropped rule's findings stay (unfixed) and every other fix still lands.
 
 A fix cannot be verified, and is dropped with the reason, when its file is outside any Go module,
-when the build constraints leave the file out on this platform, or when the package fails the
-same checks without any fix (there is no baseline to compare with). Packages that import a fixed
+when ``go list`` cannot load its module or package (a go.work workspace that leaves the module
+out or forbids GOFLAGS=-mod=mod, a broken go.mod: Go's own error is the output), when the build
+constraints leave the file out on this platform, or when the package fails the same checks
+without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
 """
 
@@ -23,7 +25,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import api
@@ -33,6 +35,10 @@ from gofixleak.source import line_starts
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
+
+# Told as verification goes: packages whose fixes are decided, packages in all, and the go
+# command now running ("go vet: 12 packages"). Verifying a large tree takes minutes.
+ProgressCallback = Callable[[int, int, str], None]
 
 
 class VerifyError(Exception):
@@ -96,6 +102,15 @@ class _Failure:
     output: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What ``go list`` says of some packages: the files built, and Go's own errors."""
+
+    built: frozenset[str]  # absolute paths of the files Go compiles (with tests)
+    failure: str | None = None  # go list itself failed (a broken workspace, go.mod, GOFLAGS)
+    errors: Mapping[str, str] = dataclasses.field(default_factory=dict)  # package dir -> error
+
+
 def find_go() -> str:
     """The go command, or VerifyError with a message a user can act on."""
     go = shutil.which("go")
@@ -113,17 +128,20 @@ def verify(
     *,
     tests: bool = False,
     go: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Verification:
     """Keep the fixes in ``results`` whose packages still build and vet (and test, if asked).
 
     ``options`` must be the options that produced ``results`` (their rule selection, fix level
-    and Go version are used to re-run the pipeline without a dropped rule).
+    and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
+    of each go command and each package decided.
     """
     changed = [r for r in results if r.changed]
     if not changed:
         return Verification(tuple(results))
-    toolchain = _Toolchain(go or find_go(), tests)
-    verifier = _Verifier(changed, options, toolchain)
+    meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
+    toolchain = _Toolchain(go or find_go(), tests, meter.run)
+    verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
@@ -135,14 +153,46 @@ def verify(
     )
 
 
+class _Meter:
+    """Counts the packages whose fixes are decided, and names the go command running."""
+
+    def __init__(self, total: int, report: ProgressCallback | None = None) -> None:
+        self.total = total
+        self.report = report
+        self.decided: set[str] = set()
+        self.running = ""
+
+    def run(self, args: Sequence[str]) -> None:
+        patterns = sum(1 for arg in args if arg.startswith("."))
+        self.running = f"go {args[0]}" + (f": {_plural(patterns, 'package')}" if patterns else "")
+        self._send()
+
+    def decide(self, folders: Iterable[str]) -> None:
+        self.decided.update(folders)
+        self._send()
+
+    def _send(self) -> None:
+        if self.report is not None:
+            self.report(len(self.decided), self.total, self.running)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class _Toolchain:
     """Runs go build / go vet / go test over an overlay and reports the first failure."""
 
-    def __init__(self, go: str, tests: bool) -> None:
+    def __init__(
+        self, go: str, tests: bool, on_run: Callable[[Sequence[str]], None] | None = None
+    ) -> None:
         self.go = go
         self.steps = ("go build", "go vet", "go test") if tests else ("go build", "go vet")
+        self.on_run = on_run
 
     def _run(self, args: Sequence[str], cwd: str) -> subprocess.CompletedProcess[str]:
+        if self.on_run is not None:
+            self.on_run(args)
         try:
             return subprocess.run(
                 [self.go, *args],
@@ -164,18 +214,25 @@ class _Toolchain:
         result = self._run(["env", "GOVERSION"], os.getcwd())
         return result.stdout.strip() or "go"
 
-    def built_files(self, root: str, packages: Sequence[str]) -> set[str]:
-        """Absolute paths of the files Go compiles (with tests) in ``packages`` here."""
-        fields = "Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
+    def built_files(self, root: str, packages: Sequence[str]) -> _Listing:
+        """The files Go compiles (with tests) in ``packages`` here, and what stops it."""
+        fields = "Dir,ImportPath,Error,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
         result = self._run(["list", "-e", f"-json={fields}", *_patterns(root, packages)], root)
+        if result.returncode != 0:
+            return _Listing(frozenset(), _clean(result.stderr or result.stdout, "", {}, {}))
         built: set[str] = set()
+        errors: dict[str, str] = {}
         for package in _json_stream(result.stdout):
-            folder = str(package.get("Dir", ""))
+            # A package Go cannot load may have no Dir; its ImportPath is then our pattern.
+            folder = str(package.get("Dir") or os.path.join(root, str(package.get("ImportPath"))))
+            error = package.get("Error")
+            if isinstance(error, dict) and error.get("Err"):
+                errors[os.path.normpath(folder)] = str(error["Err"])
             for key in ("GoFiles", "CgoFiles", "TestGoFiles", "XTestGoFiles"):
                 names = package.get(key)
                 if isinstance(names, list):
                     built.update(os.path.join(folder, str(name)) for name in names)
-        return built
+        return _Listing(frozenset(built), errors=errors)
 
     def check(
         self,
@@ -206,10 +263,15 @@ class _Verifier:
     """The state of one verification: texts per rule subset, kept and dropped units."""
 
     def __init__(
-        self, changed: Sequence[FileResult], options: api.Options, toolchain: _Toolchain
+        self,
+        changed: Sequence[FileResult],
+        options: api.Options,
+        toolchain: _Toolchain,
+        meter: _Meter | None = None,
     ) -> None:
         self.options = options
         self.go = toolchain
+        self.meter = meter or _Meter(0)
         self.by_path = {r.path: r for r in changed}
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
@@ -223,8 +285,9 @@ class _Verifier:
                     self._drop_all(
                         self._units_in(folder), "not in a Go module (no go.mod above it)"
                     )
-                continue
-            self._verify_module(root, packages)
+            else:
+                self._verify_module(root, packages)
+            self.meter.decide(packages)
 
     def _units_in(self, folder: str) -> list[Unit]:
         return [
@@ -241,12 +304,20 @@ class _Verifier:
         self.dropped.extend(Dropped(u.path, u.rule, reason, output) for u in units)
 
     def _verify_module(self, root: str, packages: Sequence[str]) -> None:
-        built = self.go.built_files(root, packages)
+        listing = self.go.built_files(root, packages)
+        if listing.failure is not None:
+            for folder in packages:
+                units = self._units_in(folder)
+                self._drop_all(units, "`go list` fails in this module", listing.failure)
+            return
         by_package: dict[str, list[Unit]] = {}
         for folder in packages:
             for unit in self._units_in(folder):
-                if os.path.abspath(unit.path) in built:
+                if os.path.abspath(unit.path) in listing.built:
                     by_package.setdefault(folder, []).append(unit)
+                elif folder in listing.errors:
+                    reason = "`go list` fails on this package"
+                    self._drop_all([unit], reason, listing.errors[folder])
                 else:
                     self._drop_all([unit], "the build constraints leave this file out here")
         everything = [u for units in by_package.values() for u in units]
@@ -263,6 +334,7 @@ class _Verifier:
                 self._accept({folder: units})
             else:
                 self._verify_package(root, folder, units, failure)
+            self.meter.decide([folder])
 
     def _verify_package(self, root: str, folder: str, units: list[Unit], failure: _Failure) -> None:
         """``units`` fail together with ``failure``: drop all (no baseline) or bisect them."""

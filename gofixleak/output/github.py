@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gofixleak.model import FileResult, Finding
+from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 
 
@@ -40,6 +41,7 @@ def annotation(result: FileResult, finding: Finding) -> str:
 
 
 def render(results: Iterable[FileResult]) -> str:
+    results = list(results)
     lines: list[str] = []
     for result in results:
         lines.extend(annotation(result, finding) for finding in result.findings)
@@ -47,4 +49,16 @@ def render(results: Iterable[FileResult]) -> str:
             lines.append(
                 command("error", result.error, [("file", result.path), ("title", "gofixleak")])
             )
+    lines.extend(skipped_annotation(region) for region in skipped.regions(results))
     return "".join(line + "\n" for line in lines)
+
+
+def skipped_annotation(region: skipped.Region) -> str:
+    """A region that was not analysed, as a warning on its lines."""
+    properties: list[tuple[str, str | int]] = [
+        ("file", region.result.path),
+        ("line", region.line),
+        ("endLine", region.end_line),
+        ("title", "gofixleak"),
+    ]
+    return command("warning", region.message, properties)

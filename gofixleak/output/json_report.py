@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gofixleak.model import FileResult, Finding, Fix
+from gofixleak.output import skipped
 
 VERSION = 1
 
@@ -44,10 +45,13 @@ def fix_dict(fix: Fix) -> dict[str, Any]:
 
 
 def render(results: Iterable[FileResult]) -> str:
+    results = list(results)
     findings: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for result in results:
         findings.extend(finding_dict(result, f) for f in result.findings)
         if result.error is not None:
             errors.append({"path": result.path, "message": result.error})
-    return json.dumps({"version": VERSION, "findings": findings, "errors": errors}, indent=2) + "\n"
+    report = {"version": VERSION, "findings": findings, "errors": errors}
+    report["skipped"] = skipped.json_entries(results)
+    return json.dumps(report, indent=2) + "\n"

@@ -20,6 +20,7 @@ from typing import Any
 
 from gofixleak import __version__
 from gofixleak.model import FileResult, Finding, Fix, RuleInfo, Span, Suppressed
+from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 
 SCHEMA = (
@@ -32,6 +33,7 @@ Json = dict[str, Any]
 
 def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
     """The SARIF log of one run over ``results``; ``rules`` are all rules that can be reported."""
+    results = list(results)
     index = {info.name: i for i, info in enumerate(rules)}
     sarif_results: list[Json] = []
     notifications: list[Json] = []
@@ -41,6 +43,8 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
         if result.error is not None:
             notifications.append(_notification(result))
+    # Not analysed is not a failure of the run: these warnings leave executionSuccessful alone.
+    warnings = [_skipped_notification(region) for region in skipped.regions(results)]
     run: Json = {
         "tool": {
             "driver": {
@@ -53,7 +57,7 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         "invocations": [
             {
                 "executionSuccessful": not notifications,
-                "toolExecutionNotifications": notifications,
+                "toolExecutionNotifications": notifications + warnings,
             }
         ],
         "columnKind": "utf16CodeUnits",
@@ -165,4 +169,13 @@ def _notification(result: FileResult) -> Json:
         "level": "error",
         "message": {"text": result.error or ""},
         "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.path)}}],
+    }
+
+
+def _skipped_notification(region: skipped.Region) -> Json:
+    """A region that was not analysed: a warning with its location."""
+    return {
+        "level": "warning",
+        "message": {"text": region.message},
+        "locations": [_location(region.result, region.span)],
     }

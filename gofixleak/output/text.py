@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gofixleak.model import Applicability, FileResult
+from gofixleak.output import skipped
 
 
 def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
@@ -23,6 +24,7 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
 
 def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) -> str:
     """One line for stderr: what was found, fixed, and what a flag would add."""
+    results = list(results)
     remaining = safe = unsafe = applied = files = suppressed = 0
     for result in results:
         remaining += len(result.findings)
@@ -50,6 +52,9 @@ def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) 
             parts.append(f"{unsafe} more with --unsafe-fixes")
     if suppressed:
         parts.append(f"{suppressed} suppressed by //gofixleak: directives")
+    partly = skipped.partly_skipped(results)
+    if partly:
+        parts.append(f"{_plural(partly, 'file')} partly skipped: syntax errors")
     return ", ".join(parts) + "."
 
 
