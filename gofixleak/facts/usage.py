@@ -194,6 +194,11 @@ class Usage:
     spawned: tuple[Spawn, ...] = ()  # the goroutines it starts (their go statements once each)
     events: tuple[Event, ...] = ()  # every use, this function's and its callees'
     escapes: bool = False
+    # Where the subject escapes in this function itself (``return ch``, ``x.f = ch``); the
+    # escapes in callees, literals and unknown calls are not listed (``escapes_beyond``): lets a
+    # rule accept one kind of escape it understands.
+    escaped_at: tuple[Node, ...] = ()
+    escapes_beyond: bool = False
     unknown: bool = False
     why: str = ""  # what made it escape or unknown, for messages and tests
 
@@ -365,6 +370,8 @@ class _Walk:
         self.events: list[Event] = []
         self.spawned: list[Spawn] = []
         self.escapes: list[str] = []
+        self.escaped_at: list[Node] = []
+        self.beyond = False  # an escape not at a node of this function (callee, literal)
         # Uses of the subject, and nested literals, by the innermost statement that holds them.
         self.uses: dict[tuple[int, int], list[Node]] = {}
         self.literals: dict[tuple[int, int], list[Node]] = {}
@@ -385,6 +392,8 @@ class _Walk:
             spawned=tuple(self.spawned),
             events=tuple(self.events),
             escapes=bool(self.escapes),
+            escaped_at=tuple(self.escaped_at),
+            escapes_beyond=self.beyond,
             unknown=False,
             why="; ".join(self.escapes),
         )
@@ -618,6 +627,7 @@ class _Walk:
             return NONE
         if kind == "escape":
             self.escapes.append(f"{self.subject} escapes at {self.src.show(operation)!r}")
+            self.escaped_at.append(node)
             return NONE
         if kind == "pass":
             assert argument is not None
@@ -704,6 +714,7 @@ class _Walk:
         if callee is None:
             function = call.child_by_field_name("function") or call
             self.escapes.append(f"{self.subject} is passed to {self.src.show(function)}")
+            self.beyond = True
             return NONE
         launched = context == "go_statement" and self._is_launched(call)
         return self._run(callee, call.parent if launched else None)
@@ -714,6 +725,7 @@ class _Walk:
             raise _Unknown(callee.why)
         if callee.escapes:
             self.escapes.append(callee.why)
+            self.beyond = True
         self.events.extend(callee.events)
         if go is not None:
             self.spawned.append(Spawn(go, self.src, callee))
@@ -750,6 +762,7 @@ class _Walk:
         ):
             if inner.events or inner.spawned or inner.escapes:
                 self.escapes.append(f"{self.subject} is captured by a function value")
+                self.beyond = True
             return NONE
         holder = call.parent
         launched = context == "go_statement" and holder is not None and holder.type == context
