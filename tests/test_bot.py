@@ -7,12 +7,15 @@ other() to fine().
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -92,6 +95,13 @@ def commit_all(work: Path, message: str) -> None:
 def pr(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["pr", *args])
     return result.exit_code, result.stdout, result.stderr
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
 
 
 def bot_branches(world: World) -> list[str]:
@@ -318,3 +328,276 @@ def test_refusals_before_any_work(world: World, monkeypatch: pytest.MonkeyPatch)
 )
 def test_the_repository_is_parsed_from_the_remote_url(url: str, repo: str | None) -> None:
     assert parse_repository(url) == repo
+
+
+# -- tokens (B1) --------------------------------------------------------------------------------
+
+
+def token_forms(raw: str) -> set[str]:
+    """Every way an error could spell the token: as set, stripped, repr, its long parts."""
+    forms = {raw, raw.strip(), repr(raw)[1:-1], repr(raw.strip())[1:-1]}
+    return forms | {part for part in raw.split() if len(part) >= 8}
+
+
+@pytest.mark.parametrize("raw", [f"{TOKEN}\n", f"{TOKEN}\r\n", f"  {TOKEN}\r", f"\t{TOKEN} "])
+def test_a_token_with_whitespace_around_it_is_used_without(
+    world: World, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", raw)  # a secret file's final newline, CRLF, a paste
+    code, _, err = pr()
+    assert code == 0, err
+    (create,) = world.server.calls("POST")
+    assert create.authorization == f"token {TOKEN}"
+
+
+def _wrong_token(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.server.token = "ghp_the_right_one"
+
+
+def _echoing_server(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    echo = f"proxy refused Authorization: token {TOKEN}, {TOKEN!r}"
+    world.server.failures[("GET", "repo")] = Failure(403, {"message": echo})
+
+
+def _unreachable_api(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}/api/v3")
+
+
+def _internal_error(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> str:
+        raise RuntimeError(f"unexpected state with {TOKEN!r} and {TOKEN + chr(10)!r}")
+
+    monkeypatch.setattr(verify, "find_go", broken)
+
+
+def _push_url_with_the_token(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://x-access-token:{TOKEN}@127.0.0.1:{port}/acme/widgets.git"
+    git(world.work, "remote", "set-url", "--push", "origin", url)
+
+
+@pytest.mark.parametrize(
+    "provoke",
+    [_wrong_token, _echoing_server, _unreachable_api, _internal_error, _push_url_with_the_token],
+)
+@pytest.mark.parametrize("raw", [f"{TOKEN}\n", f"{TOKEN}\r", TOKEN])
+def test_no_form_of_the_token_is_ever_printed(
+    world: World, monkeypatch: pytest.MonkeyPatch, provoke: Callable[..., None], raw: str
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", raw)
+    provoke(world, monkeypatch)
+    code, out, err = pr()
+    assert code == 2 and err.startswith("gofixleak pr: ")
+    assert not {form for form in token_forms(raw) if form in out + err}, err
+
+
+@pytest.mark.parametrize("raw", [f"{TOKEN[:12]} {TOKEN[12:]}", f"{TOKEN}\nsecond-line-of-the-file"])
+def test_a_token_with_whitespace_inside_is_refused_unprinted(
+    world: World, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", raw)
+    code, out, err = pr()
+    assert code == 2
+    assert err == (
+        "gofixleak pr: GITHUB_TOKEN holds whitespace, control or non-ASCII characters inside it; "
+        "set it to the token alone\n"
+    )
+    assert not {form for form in token_forms(raw) if form in out + err}
+    assert world.server.requests == []
+
+
+def test_redact_hides_every_form_of_a_token() -> None:
+    raw = f"{TOKEN}\r\n"
+    text = f"header {('Authorization', 'token ' + raw)!r}; json {json.dumps(raw)}; {TOKEN}"
+    assert github.redact(text, raw) == "header ('Authorization', 'token ***'); json \"***\"; ***"
+
+
+# -- GitHub's answers (B13, B14) -----------------------------------------------------------------
+
+RATE_LIMITED = "API rate limit exceeded for user ID 1."
+SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retries as in real runs; the client's waits are recorded, not slept."""
+    slept: list[float] = []
+    monkeypatch.setattr(github, "RETRIES", 3)
+    monkeypatch.setattr(github, "sleep", slept.append)
+    return slept
+
+
+def at(seconds: float) -> str:
+    """``HH:MM UTC`` of now + ``seconds``, as the rate-limit message writes it."""
+    return f"{datetime.now(UTC) + timedelta(seconds=seconds):%H:%M} UTC"
+
+
+def test_a_short_rate_limit_is_waited_for_quietly(world: World, waits: list[float]) -> None:
+    reset = str(int(time.time()) + 20)
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+    limited = Failure(403, {"message": RATE_LIMITED}, headers=headers)
+    world.server.failures[("GET", "repo")] = limited
+    code, _, err = pr()
+    assert code == 0
+    assert err == "gofixleak pr: opened pull request #1: https://github.example/acme/widgets/pull/1\n"
+    assert len(waits) == 1 and 19 <= waits[0] <= 22
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "headers"),
+    [
+        (403, RATE_LIMITED, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "{reset}"}),
+        (429, "Too Many Requests", {"Retry-After": "3600"}),
+        (403, SECONDARY, {"Retry-After": "3600"}),
+    ],
+)
+def test_a_long_rate_limit_is_not_waited_for_and_is_named(
+    world: World, waits: list[float], status: int, message: str, headers: dict[str, str]
+) -> None:
+    headers = {k: v.format(reset=int(time.time()) + 3600) for k, v in headers.items()}
+    world.server.failures[("GET", "repo")] = Failure(status, {"message": message}, headers=headers)
+    code, _, err = pr()
+    assert code == 2 and waits == []
+    assert err in {
+        f"gofixleak pr: reading repository acme/widgets: rate limited by GitHub until {until} "
+        f"({status} {message}); run again after that\n"
+        for until in (at(3600), at(3601), at(3602))
+    }
+    assert len(world.server.calls("GET")) == 1
+    assert bot_branches(world) == []
+
+
+def test_rate_limit_waits_add_up_to_at_most_a_minute(world: World, waits: list[float]) -> None:
+    world.server.failures[("GET", "repo")] = Failure(
+        429, {"message": "Too Many Requests"}, headers={"Retry-After": "25"}, times=10
+    )
+    code, _, err = pr()
+    assert code == 2
+    assert waits == [25, 25]  # a third would pass 60 s
+    assert "reading repository acme/widgets: rate limited by GitHub until" in err
+    assert len(world.server.calls("GET")) == 3
+
+
+def test_a_server_error_on_a_read_is_retried(world: World, waits: list[float]) -> None:
+    world.server.failures[("GET", "pulls")] = Failure(502, {"message": "Bad Gateway"}, times=2)
+    code, _, err = pr()
+    assert code == 0, err
+    assert waits == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (Failure(502, {"message": "Bad Gateway"}, times=5), "GitHub answered 502 Bad Gateway"),
+        (
+            Failure(403, {"message": SECONDARY}, headers={"Retry-After": "1"}, times=5),
+            "rate limited by GitHub until",
+        ),
+        (Failure(delay=1.5), "did not answer within 0.5 s"),
+        (Failure(disconnect=True), "the connection was closed before an answer came"),
+    ],
+)
+def test_the_post_that_opens_the_pull_request_is_sent_once(
+    world: World, waits: list[float], monkeypatch: pytest.MonkeyPatch, failure: Failure, said: str
+) -> None:
+    monkeypatch.setattr(github, "TIMEOUT_SECONDS", 0.5)
+    world.server.failures[("POST", "pulls")] = failure
+    code, _, err = pr()
+    assert code == 2
+    assert said in err and err.count("\n") == 1
+    (branch,) = bot_branches(world)
+    assert f"(branch {branch} is pushed; re-run to finish)" in err
+    assert len(world.server.calls("POST")) == 1
+    world.server.failures.clear()
+    if failure.delay:  # the late answer does open it, once the server gets to it
+        wait_until(lambda: bool(world.server.pulls))
+    code, _, err = pr()  # the re-run finds the pull request, or opens it
+    assert code == 0, err
+    assert len(world.server.pulls) == 1
+
+
+CAPTIVE = b"<html><body>Please log in to the guest network</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("route", "failure", "said"),
+    [
+        (
+            ("GET", "repo"),
+            Failure(raw=b"{not json at all"),
+            'reading repository acme/widgets: the GitHub API at {url} did not answer with JSON '
+            '(200, application/json: "{{not json at all")',
+        ),
+        (
+            ("GET", "repo"),
+            Failure(raw=b""),
+            "reading repository acme/widgets: the GitHub API at {url} did not answer with JSON "
+            "(200, application/json: an empty body)",
+        ),
+        (
+            ("GET", "repo"),
+            Failure(raw=b"[1,2,3]"),
+            "reading repository acme/widgets: the GitHub API at {url} answered with unexpected "
+            'JSON (200, the answer is a list, not an object: "[1,2,3]")',
+        ),
+        (
+            ("GET", "pulls"),
+            Failure(raw=CAPTIVE, content_type="text/html"),
+            "listing open pull requests: the GitHub API at {url} did not answer with JSON "
+            '(200, text/html: "<html><body>Please log in to the guest network</body></html>")',
+        ),
+        (
+            ("POST", "pulls"),
+            Failure(raw=b'{"number": "x"}', status=201),
+            "opening a pull request from gofixleak/",
+        ),
+        (
+            ("POST", "pulls"),
+            Failure(raw=b'{"number": "x"}', status=201),
+            'the GitHub API at {url} answered with unexpected JSON (201, "number" is a string, '
+            'not a whole number: "{{\\"number\\": \\"x\\"}}")',
+        ),
+        (
+            ("GET", "repo"),
+            Failure(403, {"message": "Forbidden"}),
+            "reading repository acme/widgets: GitHub refused (403 Forbidden); the token needs "
+            "contents and pull-requests write access",
+        ),
+        (
+            ("GET", "repo"),
+            Failure(502, raw=b"<html>502 Bad Gateway</html>", content_type="text/html"),
+            'reading repository acme/widgets: GitHub answered 502 Bad Gateway ("<html>502 Bad '
+            'Gateway</html>")',
+        ),
+    ],
+)
+def test_an_unexpected_answer_is_one_clear_line(
+    world: World, route: tuple[str, str], failure: Failure, said: str
+) -> None:
+    world.server.failures[route] = failure
+    code, _, err = pr()
+    assert code == 2
+    assert said.format(url=world.server.url) in err
+    assert err.startswith("gofixleak pr: ") and err.count("\n") == 1
+    assert "internal error" not in err
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "ftp://ghe.example.com/api/v3", "https://", "http://h:99999"])
+def test_a_bad_api_url_is_refused_before_any_work(
+    world: World, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("GITHUB_API_URL", url)
+    code, _, err = pr()
+    assert code == 2
+    assert err == (
+        f"gofixleak pr: GITHUB_API_URL {url!r} is not an http or https URL with a host "
+        "(GitHub Enterprise: https://HOST/api/v3; unset: https://api.github.com)\n"
+    )
+    assert bot_branches(world) == []

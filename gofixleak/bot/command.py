@@ -73,7 +73,7 @@ def pr(
     ] = False,
 ) -> None:
     """Open (or update) one pull request with the verified fixes, one commit per rule."""
-    token = os.environ.get("GITHUB_TOKEN") or None
+    token = os.environ.get("GITHUB_TOKEN") or None  # as set: redacted in every form it can take
     try:
         _run(
             paths or ["."],
@@ -132,19 +132,24 @@ def _run(
     options.rules()  # unknown rule names, a missing token or toolchain: errors before any work
     client = None if settings.dry_run else _client(settings, git, token)
     verify.find_go()
+    # The token, the repository and the API answer before the slow verification.
+    base = client.default_branch() if client is not None else None
+    base = settings.base or base
     proposal = _propose(paths, options, git, root, verify_tests=verify_tests)
     if proposal is None:
         _say("no verified fix to propose")
     elif client is None:
         _print_dry_run(proposal, settings)
     else:
-        _publish(proposal, settings, git, client)
+        assert base is not None
+        _publish(proposal, settings, git, client, base)
 
 
-def _client(settings: _Settings, git: Git, token: str | None) -> github.GitHub:
+def _client(settings: _Settings, git: Git, value: str | None) -> github.GitHub:
+    token = github.token_from(value)
     if not token:
         raise _Failure("GITHUB_TOKEN is not set: it is needed to open the pull request")
-    api_url = os.environ.get("GITHUB_API_URL") or github.DEFAULT_API_URL
+    api_url = github.api_url_from(os.environ.get("GITHUB_API_URL"))
     return github.GitHub(_repository(settings, git), token, api_url)
 
 
@@ -172,7 +177,9 @@ def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
     _say(f"dry run: {len(proposal.commits)} commit(s) on {proposal.branch}; nothing pushed")
 
 
-def _publish(proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub) -> None:
+def _publish(
+    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, base: str
+) -> None:
     open_pulls = client.open_bot_pulls()
     for pull in open_pulls:
         if github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
@@ -190,7 +197,7 @@ def _publish(proposal: plan.Plan, settings: _Settings, git: Git, client: github.
     if open_pulls:
         _update(proposal, settings, git, client, open_pulls[0], head)
     else:
-        _create(proposal, settings, git, client, head)
+        _create(proposal, settings, git, client, head, base)
 
 
 def _commit(proposal: plan.Plan, settings: _Settings, git: Git) -> str:
@@ -218,9 +225,8 @@ def _update(
 
 
 def _create(
-    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, head: str
+    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, head: str, base: str
 ) -> None:
-    base = settings.base or client.default_branch()
     pushed = git.remote_branch(settings.remote, proposal.branch)  # left by a run that failed
     git.push(settings.remote, head, proposal.branch, expected=pushed)
     git.set_branch(proposal.branch, head)
