@@ -113,6 +113,7 @@ def test_dry_run_prints_the_plan_and_pushes_nothing(world: World) -> None:
     (world.work / "p" / "helpers.go").write_bytes(HELPERS.replace(b"func stop()  {}\n", b""))
     (world.work / ".gitignore").write_text("gen/\n")
     commit_all(world.work, "no stop")
+    git(world.work, "push", "-q", "origin", "main")
     (world.work / "gen").mkdir()  # ignored by git: not the repository's code, never proposed
     (world.work / "gen" / "g.go").write_bytes(b"package gen\n\nfunc g() { other() }\n")
     code, out, err = pr("--dry-run")
@@ -191,6 +192,7 @@ def test_new_fixes_update_the_open_pull_request(world: World) -> None:
     # second ones (its body says so), so it is updated again rather than called up to date.
     git(world.work, "rm", "-q", "p/b.go")
     commit_all(world.work, "no second leak")
+    git(world.work, "push", "-q", "origin", "main")
     code, _, err = pr()
     assert code == 0 and "updated pull request #1" in err
     assert len(world.server.calls("PATCH")) == 2
@@ -297,6 +299,89 @@ def test_an_unreachable_api_is_a_clear_error(world: World, monkeypatch: pytest.M
     assert bot_branches(world) == []
 
 
+@pytest.mark.parametrize("branch", ["feature/secret-work", "main"])
+def test_the_fixes_are_built_on_the_base_branch_not_on_local_commits(
+    world: World, monkeypatch: pytest.MonkeyPatch, branch: str
+) -> None:
+    if branch != "main":
+        git(world.work, "checkout", "-q", "-b", branch)
+    wip = b"package p\n\nconst Unreleased = 42\n\nfunc w() { leak() }\n"
+    (world.work / "p" / "wip.go").write_bytes(wip)
+    commit_all(world.work, "WIP: private, not for main")
+    private = git(world.work, "rev-parse", "HEAD")
+    monkeypatch.chdir(world.work / "p")  # from a subdirectory: "." is p/ on the base branch too
+    code, _, err = pr()
+    assert code == 0 and "opened pull request #1" in err, err
+    (bot,) = bot_branches(world)
+    log = remote_git(world, "log", "--format=%s", f"main..{bot}")
+    assert log.splitlines() == [
+        "Fix 1 goroutine leak found by fake-other",
+        "Fix 1 goroutine leak found by fake-leak",
+    ]
+    assert remote_git(world, "rev-parse", f"{bot}~2") == remote_git(world, "rev-parse", "main")
+    assert "p/wip.go" not in remote_git(world, "ls-tree", "-r", "--name-only", bot)
+    assert "p/wip.go" not in world.server.pulls[1]["body"]  # its leak is not on main
+    unknown = subprocess.run(["git", "cat-file", "-e", private], cwd=world.remote, check=False)
+    assert unknown.returncode != 0  # the private commit never left the machine
+    assert git(world.work, "rev-parse", "--abbrev-ref", "HEAD") == branch
+    assert git(world.work, "rev-parse", "HEAD") == private
+    assert git(world.work, "status", "--porcelain") == ""
+
+
+def test_a_path_that_is_not_on_the_base_branch_is_named(world: World) -> None:
+    git(world.work, "checkout", "-q", "-b", "feature")
+    (world.work / "q").mkdir()
+    (world.work / "q" / "q.go").write_bytes(b"package q\n\nfunc q() { leak() }\n")
+    commit_all(world.work, "q")
+    code, _, err = pr("q")
+    assert code == 2
+    assert err.startswith("gofixleak pr: q: ") and err.count("\n") == 1
+    assert err.endswith(" (on main as fetched, where the fixes are found)\n")
+
+
+def test_the_remote_is_checked_before_the_slow_verification(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verified before the remote was checked")
+
+    monkeypatch.setattr(verify, "verify", never)
+    missing = world.work.parent / "missing.git"
+    git(world.work, "remote", "set-url", "--push", "origin", str(missing))
+    code, _, err = pr()
+    assert code == 2
+    assert err == (
+        f"gofixleak pr: cannot push to origin ({missing}): git push failed: '{missing}' does not "
+        "appear to be a git repository; Could not read from remote repository.\n"
+    )
+    git(world.work, "remote", "set-url", "origin", str(missing))
+    code, _, err = pr("--dry-run")
+    assert code == 2
+    assert err == (
+        f"gofixleak pr: cannot tell the default branch of origin: git ls-remote failed: "
+        f"'{missing}' does not appear to be a git repository; Could not read from remote "
+        "repository.\n"
+    )
+    code, _, err = pr("--dry-run", "--base", "main")
+    assert err == (
+        f"gofixleak pr: cannot fetch main from origin: git fetch failed: '{missing}' does not "
+        "appear to be a git repository; Could not read from remote repository.\n"
+    )
+
+
+def test_a_separate_push_url_is_where_the_branch_is_looked_for(world: World) -> None:
+    mirror = world.work.parent / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(world.remote), str(mirror)], check=True)
+    git(world.work, "remote", "set-url", "--push", "origin", str(mirror))
+    world.server.remote = mirror  # the pull request's branch is where pushes go
+    world.server.failures[("POST", "pulls")] = Failure(422, {"message": "Validation Failed"})
+    assert pr()[0] == 2  # the branch is pushed to the mirror, the pull request not opened
+    code, _, err = pr()
+    assert code == 0, err
+    assert "opened pull request #1" in err
+    assert bot_branches(world) == []  # nothing went to the fetch URL
+
+
 def test_refusals_before_any_work(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     (world.work / "p" / "a.go").write_bytes(CALLS + b"\n")
     code, _, err = pr()
@@ -313,6 +398,7 @@ def test_refusals_before_any_work(world: World, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PATH", str(only_git))
     code, _, err = pr("--dry-run")
     assert code == 2 and "no `go` command is on PATH" in err
+    assert "--verify" not in err  # pr has no such option: it always verifies
     assert world.server.requests == []
 
 

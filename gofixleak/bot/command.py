@@ -1,9 +1,13 @@
 """``gofixleak pr``: verified fixes, one commit per rule, one pull request, never a broken build.
 
-1. Refuse a dirty work tree; find the fixes (safe only, unless --unsafe-fixes) and verify them
-   (go build + go vet through an overlay; --verify-tests adds go test).
-2. Commit them, one commit per rule, on a branch named from their fingerprint.
-3. Push it and open the pull request, or: nothing to do when an open one has the same
+1. Refuse a dirty work tree; check the token, the repository, the API and that the remote takes
+   a push, then fetch the base branch: all before any slow work.
+2. Find the fixes on the base branch's fetched tip (the checkout when it is that commit, else a
+   copy of that commit's files), safe only unless --unsafe-fixes, and verify them (go build +
+   go vet through an overlay; --verify-tests adds go test).
+3. Commit them on that tip, one commit per rule, on a branch named from their fingerprint: local
+   commits are never pushed.
+4. Push it and open the pull request, or: nothing to do when an open one has the same
    fingerprint; update the open gofixleak pull request when the fixes changed; do not propose
    again fixes whose pull request was closed unmerged (unless --force).
 --dry-run prints the branch, commit messages and body, and neither commits nor pushes.
@@ -13,8 +17,12 @@ Exit status: 0 done (or nothing to do), 2 an error; the token never appears in a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -123,26 +131,113 @@ def _run(
     verify_tests: bool,
     token: str | None,
 ) -> None:
-    git = Git(os.getcwd())
-    root = git.toplevel()
+    root = Git(os.getcwd()).toplevel()
+    git = Git(root)  # some plumbing (checkout-index --all) works on the current directory only
     dirty = git.dirty_paths()
     if dirty:
         shown = ", ".join(dirty[:10]) + (", ..." if len(dirty) > 10 else "")
         raise _Failure(f"the work tree has uncommitted changes ({shown}); commit or stash them")
     options.rules()  # unknown rule names, a missing token or toolchain: errors before any work
     client = None if settings.dry_run else _client(settings, git, token)
-    verify.find_go()
-    # The token, the repository and the API answer before the slow verification.
-    base = client.default_branch() if client is not None else None
-    base = settings.base or base
-    proposal = _propose(paths, options, git, root, verify_tests=verify_tests)
+    _find_go()
+    # The token, the repository, the API and the remote answer before the slow verification.
+    base = _base_branch(settings, git, client)
+    target = _Target(base, _fetch(git, settings.remote, base), git.push_url(settings.remote))
+    if client is not None:
+        _check_push(git, settings.remote, target)
+    with _tree(git, root, target) as tree:
+        on = "" if tree == root else f" (on {target.branch} as fetched, where the fixes are found)"
+        paths = _paths_in(paths, root, tree)
+        proposal = _propose(paths, options, git, tree, target, verify_tests, on)
     if proposal is None:
         _say("no verified fix to propose")
     elif client is None:
         _print_dry_run(proposal, settings)
     else:
-        assert base is not None
-        _publish(proposal, settings, git, client, base)
+        _publish(proposal, settings, git, client, target)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The branch the pull request targets, its tip as fetched, and where pushes go."""
+
+    branch: str
+    commit: str
+    push_url: str
+
+
+def _find_go() -> None:
+    try:
+        verify.find_go()
+    except verify.VerifyError:
+        raise _Failure(
+            "no `go` command is on PATH: gofixleak pr builds and vets every fix before it "
+            "proposes it; install Go (https://go.dev/dl/)"
+        ) from None
+
+
+def _base_branch(settings: _Settings, git: Git, client: github.GitHub | None) -> str:
+    if client is not None:
+        default = client.default_branch()  # also proves the token can read the repository
+        return settings.base or default
+    if settings.base:
+        return settings.base
+    unknown = f"cannot tell the default branch of {settings.remote}"
+    try:
+        named = git.remote_default_branch(settings.remote)
+    except GitError as error:
+        raise _Failure(f"{unknown}: {error}") from None
+    if named is None:
+        raise _Failure(f"{unknown}: its HEAD names no branch; pass --base BRANCH")
+    return named
+
+
+def _fetch(git: Git, remote: str, branch: str) -> str:
+    try:
+        return git.fetch(remote, branch)
+    except GitError as error:
+        raise _Failure(f"cannot fetch {branch} from {remote}: {error}") from None
+
+
+def _check_push(git: Git, remote: str, target: _Target) -> None:
+    try:
+        git.check_push(remote, target.commit)
+    except GitError as error:
+        raise _Failure(f"cannot push to {remote} ({target.push_url}): {error}") from None
+
+
+@contextlib.contextmanager
+def _tree(git: Git, root: str, target: _Target) -> Iterator[str]:
+    """The top level of a work tree holding the base branch's tip: the checkout itself when it
+    is that commit (and clean), else a copy of that commit's files, with the current directory
+    moved to the same place in it, so that the paths given mean the same there."""
+    if git.head() == target.commit:
+        yield root
+        return
+    here = os.path.relpath(os.getcwd(), root)
+    with tempfile.TemporaryDirectory(prefix="gofixleak-base-") as folder:
+        git.export(target.commit, folder)
+        inside = os.path.normpath(os.path.join(folder, here))
+        if not os.path.isdir(inside):
+            raise _Failure(
+                f"the current directory ({here}) is not on {target.branch}: the fixes are found "
+                f"on {target.branch} as fetched; run from a directory it has"
+            )
+        with contextlib.chdir(inside):
+            yield folder
+
+
+def _paths_in(paths: list[str], root: str, tree: str) -> list[str]:
+    """The paths given, in ``tree`` (relative ones already are: the current directory moved)."""
+    if tree == root:
+        return paths
+    moved = []
+    for path in paths:
+        if os.path.isabs(path):
+            inside = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+            path = path if inside.startswith("..") else os.path.join(tree, inside)
+        moved.append(path)
+    return moved
 
 
 def _client(settings: _Settings, git: Git, value: str | None) -> github.GitHub:
@@ -154,14 +249,22 @@ def _client(settings: _Settings, git: Git, value: str | None) -> github.GitHub:
 
 
 def _propose(
-    paths: list[str], options: api.Options, git: Git, root: str, *, verify_tests: bool
+    paths: list[str],
+    options: api.Options,
+    git: Git,
+    root: str,
+    target: _Target,
+    verify_tests: bool,
+    on: str,
 ) -> plan.Plan | None:
     # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
-    tracked = git.tracked_files()
-    results = [r for r in api.run(paths, options) if plan.relative(r.path, root) in tracked]
-    errors = [r.error for r in results if r.error is not None]
+    tracked = git.files_in(target.commit)
+    found = [(r, plan.relative(r.path, root) in tracked) for r in api.run(paths, options)]
+    # A tracked file's error, or a path's (missing, unreadable): never one of an ignored file.
+    errors = [r.error for r, ours in found if r.error and (ours or not os.path.isfile(r.path))]
+    results = [r for r, ours in found if ours]
     if errors:
-        raise _Failure("; ".join(errors))
+        raise _Failure("; ".join(errors) + on)
     verified = verify.verify(results, options, tests=verify_tests)
     for dropped in verified.dropped:
         _say(dropped.describe())
@@ -178,7 +281,7 @@ def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
 
 
 def _publish(
-    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, base: str
+    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, target: _Target
 ) -> None:
     open_pulls = client.open_bot_pulls()
     for pull in open_pulls:
@@ -193,15 +296,16 @@ def _publish(
                 f"not proposing them again (--force does): {closed.url}"
             )
             return
-    head = _commit(proposal, settings, git)
+    head = _commit(proposal, settings, git, target)
     if open_pulls:
-        _update(proposal, settings, git, client, open_pulls[0], head)
+        _update(proposal, settings, git, client, open_pulls[0], head, target)
     else:
-        _create(proposal, settings, git, client, head, base)
+        _create(proposal, settings, git, client, head, target)
 
 
-def _commit(proposal: plan.Plan, settings: _Settings, git: Git) -> str:
-    commit = git.head()
+def _commit(proposal: plan.Plan, settings: _Settings, git: Git, target: _Target) -> str:
+    """The fix commits, on the base branch's fetched tip (never on local commits)."""
+    commit = target.commit
     for step in proposal.commits:
         commit = git.commit(commit, dict(step.files), step.message, settings.author)
     return commit
@@ -214,6 +318,7 @@ def _update(
     client: github.GitHub,
     pull: github.PullRequest,
     head: str,
+    target: _Target,
 ) -> None:
     git.push(settings.remote, head, pull.head_ref, expected=pull.head_sha)
     git.set_branch(pull.head_ref, head)
@@ -225,13 +330,19 @@ def _update(
 
 
 def _create(
-    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, head: str, base: str
+    proposal: plan.Plan,
+    settings: _Settings,
+    git: Git,
+    client: github.GitHub,
+    head: str,
+    target: _Target,
 ) -> None:
-    pushed = git.remote_branch(settings.remote, proposal.branch)  # left by a run that failed
+    # Left by a run that failed after its push; asked of the push URL, where pushes go.
+    pushed = git.remote_branch(target.push_url, proposal.branch)
     git.push(settings.remote, head, proposal.branch, expected=pushed)
     git.set_branch(proposal.branch, head)
     try:
-        pull = client.create(proposal.title, proposal.body, proposal.branch, base)
+        pull = client.create(proposal.title, proposal.body, proposal.branch, target.branch)
     except github.GitHubError as error:
         raise _Failure(f"{error} (branch {proposal.branch} is pushed; re-run to finish)") from None
     _say(f"opened pull request #{pull.number}: {pull.url}")
