@@ -199,6 +199,37 @@ def test_new_fixes_update_the_open_pull_request(world: World) -> None:
     assert "p/b.go" not in world.server.pulls[1]["body"]
 
 
+@pytest.mark.parametrize("how", ["a commit of their own", "an amended bot commit"])
+def test_commits_others_pushed_to_the_branch_are_never_overwritten(world: World, how: str) -> None:
+    assert pr()[0] == 0
+    (branch,) = bot_branches(world)
+    maintainer = world.work.parent / "maintainer"
+    subprocess.run(["git", "clone", "-q", str(world.remote), str(maintainer)], check=True)
+    git(maintainer, "checkout", "-q", branch)
+    with (maintainer / "p" / "helpers.go").open("a") as helpers:
+        helpers.write("// reviewer tweak\n")
+    git(maintainer, "add", "-A")
+    if how == "a commit of their own":
+        git(maintainer, "commit", "-q", "-m", "Maintainer: address review comments")
+    else:
+        git(maintainer, "commit", "-q", "--amend", "--no-edit")  # the author stays the bot
+    git(maintainer, "push", "-q", "--force", "origin", f"HEAD:{branch}")
+    theirs = git(maintainer, "rev-parse", "HEAD")
+    subject = git(maintainer, "log", "-1", "--format=%s")
+    (world.work / "p" / "b.go").write_bytes(b"package p\n\nfunc g() { leak() }\n")
+    commit_all(world.work, "another leak")
+    git(world.work, "push", "-q", "origin", "main")
+    code, _, err = pr()
+    assert code == 0
+    assert err == (
+        f"gofixleak pr: branch {branch} of pull request #1 has a commit that gofixleak did not "
+        f'write ({theirs[:7]} "{subject}", committed by Test User); not overwriting it: merge '
+        "or close the pull request, then run again: https://github.example/acme/widgets/pull/1\n"
+    )
+    assert remote_git(world, "rev-parse", branch) == theirs
+    assert world.server.calls("PATCH") == [] and len(world.server.pulls) == 1
+
+
 def test_a_pull_request_closed_unmerged_is_not_reopened(world: World) -> None:
     assert pr()[0] == 0
     (branch,) = bot_branches(world)

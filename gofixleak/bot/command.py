@@ -29,7 +29,7 @@ import typer
 
 from gofixleak import api, verify
 from gofixleak.bot import github, plan
-from gofixleak.bot.git import Git, GitError, Identity
+from gofixleak.bot.git import Commit, Git, GitError, Identity
 from gofixleak.model import Applicability
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 
@@ -39,6 +39,10 @@ DEFAULT_AUTHOR = "gofixleak bot <gofixleak-bot@users.noreply.github.com>"
 
 class _Failure(Exception):
     """Stop with this message (already safe to print) and exit 2."""
+
+
+class _LeftAlone(Exception):
+    """Stop with this message: there is nothing the bot may do now (exit 0)."""
 
 
 def _say(message: str) -> None:
@@ -96,6 +100,8 @@ def pr(
             verify_tests=verify_tests,
             token=token,
         )
+    except _LeftAlone as done:
+        _say(github.redact(str(done), token))
     except (_Failure, GitError, github.GitHubError, verify.VerifyError, ValueError) as error:
         _say(github.redact(str(error), token))
         raise typer.Exit(EXIT_ERROR) from None
@@ -320,7 +326,9 @@ def _update(
     head: str,
     target: _Target,
 ) -> None:
-    git.push(settings.remote, head, pull.head_ref, expected=pull.head_sha)
+    where = f"branch {pull.head_ref} of pull request #{pull.number}"
+    tip = _own_tip(git, target, pull.head_ref, where, pull.url)
+    git.push(settings.remote, head, pull.head_ref, expected=tip)
     git.set_branch(pull.head_ref, head)
     try:
         client.update(pull.number, proposal.title, proposal.body)
@@ -337,8 +345,8 @@ def _create(
     head: str,
     target: _Target,
 ) -> None:
-    # Left by a run that failed after its push; asked of the push URL, where pushes go.
-    pushed = git.remote_branch(target.push_url, proposal.branch)
+    # Left by a run that failed after its push: pushed to again, if nobody else did.
+    pushed = _own_tip(git, target, proposal.branch, f"branch {proposal.branch}", "")
     git.push(settings.remote, head, proposal.branch, expected=pushed)
     git.set_branch(proposal.branch, head)
     try:
@@ -346,6 +354,35 @@ def _create(
     except github.GitHubError as error:
         raise _Failure(f"{error} (branch {proposal.branch} is pushed; re-run to finish)") from None
     _say(f"opened pull request #{pull.number}: {pull.url}")
+
+
+def _own_tip(git: Git, target: _Target, branch: str, where: str, url: str) -> str | None:
+    """The commit ``branch`` points to where pushes go (None: there is no such branch), for a
+    push that replaces it, if every commit on it that the base does not have is gofixleak's;
+    else _LeftAlone: someone's work on the branch is never overwritten."""
+    tip = git.remote_branch(target.push_url, branch)
+    if tip is None:
+        return None
+    commits = git.commits_not_in(target.push_url, branch, tip, target.commit)
+    foreign = [c for c in commits if not _is_gofixleaks(c)]
+    if not foreign:
+        return tip
+    shown = ", ".join(
+        f'{c.sha[:7]} "{c.subject}", committed by {c.committer.name}' for c in foreign[:3]
+    )
+    more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+    count = "a commit" if len(foreign) == 1 else f"{len(foreign)} commits"
+    them = "it" if len(foreign) == 1 else "them"
+    raise _LeftAlone(
+        f"{where} has {count} that gofixleak did not write ({shown}{more}); not overwriting "
+        f"{them}: merge or close the pull request, then run again" + (f": {url}" if url else "")
+    )
+
+
+def _is_gofixleaks(commit: Commit) -> bool:
+    """Written by gofixleak: its message, committed as it was authored (an amend, a rebase or a
+    cherry-pick by someone else changes the committer)."""
+    return plan.is_commit_message(commit.message) and commit.author == commit.committer
 
 
 _REMOTE = re.compile(

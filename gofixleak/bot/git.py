@@ -38,6 +38,20 @@ class Identity:
         return f"{self.name} <{self.email}>"
 
 
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """What the bot asks of a commit on someone's branch."""
+
+    sha: str
+    author: Identity
+    committer: Identity
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+
 class Git:
     """git commands run in one repository."""
 
@@ -123,6 +137,28 @@ class Git:
             index = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
             self.run("read-tree", commit, env=index)
             self.run("checkout-index", "--all", "--force", f"--prefix={folder}/", env=index)
+
+    def commits_not_in(self, remote: str, branch: str, tip: str, base: str) -> list[Commit]:
+        """The commits of ``remote``'s ``branch`` (at ``tip``) that ``base`` does not have,
+        newest first (fetched from ``remote`` first, so that they are here to read)."""
+        self.run("fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}")
+        fields = "%H%x1f%an%x1f%ae%x1f%cn%x1f%ce%x1f%B"
+        output = self.run("log", "-z", f"--format={fields}", tip, "--not", base, strip=False)
+        commits = []
+        for record in output.split("\0"):
+            if record.strip():
+                sha, author, author_email, committer, committer_email, message = record.split(
+                    "\x1f", 5
+                )
+                commits.append(
+                    Commit(
+                        sha.strip(),
+                        Identity(author, author_email),
+                        Identity(committer, committer_email),
+                        message,
+                    )
+                )
+        return commits
 
     def remote_branch(self, remote: str, branch: str) -> str | None:
         """The commit ``branch`` points to on ``remote`` (a URL or a remote's name), or None
