@@ -237,12 +237,74 @@ def test_a_pull_request_closed_unmerged_is_not_reopened(world: World) -> None:
     world.server.close(1)
     code, _, err = pr()
     assert code == 0
-    assert "pull request #1 with these fixes was closed without merging" in err
+    assert "closed without merging in pull request #1; not proposing them again" in err
     assert len(world.server.calls("POST")) == 1
     assert remote_git(world, "rev-parse", branch) == pushed
     code, _, err = pr("--force")
     assert code == 0, err
     assert "opened pull request #2" in err
+
+
+def test_rejected_fixes_stay_out_when_new_fixes_come(world: World) -> None:
+    assert pr()[0] == 0  # pull request #1: both fixes in p/a.go
+    world.server.close(1)
+    (world.work / "p" / "b.go").write_bytes(b"package p\n\nfunc g() { leak() }\n")
+    commit_all(world.work, "another leak")
+    git(world.work, "push", "-q", "origin", "main")
+    code, _, err = pr()
+    assert code == 0, err
+    assert err.splitlines() == [
+        "gofixleak pr: p/a.go (fake-leak), p/a.go (fake-other): closed without merging in pull "
+        "request #1; not proposing them again (--force does): "
+        "https://github.example/acme/widgets/pull/1",
+        "gofixleak pr: opened pull request #2: https://github.example/acme/widgets/pull/2",
+    ]
+    body = world.server.pulls[2]["body"]
+    assert "| `p/b.go` | 3 | `fake-leak` | call stop() | safe |" in body and "p/a.go" not in body
+    branch = world.server.pulls[2]["head"]
+    assert remote_git(world, "show", f"{branch}:p/a.go") + "\n" == CALLS.decode()
+    assert "stop()" in remote_git(world, "show", f"{branch}:p/b.go")
+    # An unrelated edit to p/a.go does not make its rejected fixes new.
+    (world.work / "p" / "a.go").write_bytes(CALLS.replace(b"func f", b"// f calls.\nfunc f"))
+    commit_all(world.work, "a comment")
+    git(world.work, "push", "-q", "origin", "main")
+    code, _, err = pr()
+    assert code == 0 and "pull request #2 already proposes these fixes" in err
+    code, _, err = pr("--force")
+    assert code == 0 and "updated pull request #2 with the new fixes" in err
+    assert "p/a.go" in world.server.pulls[2]["body"]
+
+
+def test_a_new_fix_beside_a_rejected_one_of_its_rule_waits_with_it(world: World) -> None:
+    assert pr()[0] == 0
+    world.server.close(1)
+    (world.work / "p" / "a.go").write_bytes(CALLS + b"\nfunc h() { leak() }\n")
+    commit_all(world.work, "a second leak() in p/a.go")
+    git(world.work, "push", "-q", "origin", "main")
+    code, _, err = pr()
+    assert code == 0, err
+    # fake-leak's fixes in p/a.go change the rejected line and a new one: they stay out, together.
+    assert err == (
+        "gofixleak pr: p/a.go (fake-leak), p/a.go (fake-other): closed without merging in pull "
+        "request #1; not proposing them again (--force does): "
+        "https://github.example/acme/widgets/pull/1\n"
+    )
+    assert len(world.server.pulls) == 1
+
+
+def test_a_pull_request_from_before_fixes_were_recorded_rejects_its_whole_set(
+    world: World,
+) -> None:
+    assert pr()[0] == 0
+    body = world.server.pulls[1]["body"]
+    assert re.search(r"^<!-- gofixleak:fixes=[0-9a-f:, ]+ -->$", body, re.M)
+    world.server.pulls[1]["body"] = re.sub(r"<!-- gofixleak:fixes=[^>]*-->\n", "", body)
+    world.server.close(1)
+    code, _, err = pr()
+    assert code == 0
+    held = "p/a.go (fake-leak), p/a.go (fake-other): closed without merging in pull request #1"
+    assert held in err
+    assert len(world.server.pulls) == 1
 
 
 def test_a_bad_token_is_reported_and_never_printed(
@@ -667,7 +729,7 @@ CAPTIVE = b"<html><body>Please log in to the guest network</body></html>"
         (
             ("GET", "pulls"),
             Failure(raw=CAPTIVE, content_type="text/html"),
-            "listing open pull requests: the GitHub API at {url} did not answer with JSON "
+            "listing closed pull requests: the GitHub API at {url} did not answer with JSON "
             '(200, text/html: "<html><body>Please log in to the guest network</body></html>")',
         ),
         (

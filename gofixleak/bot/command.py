@@ -30,7 +30,7 @@ import typer
 from gofixleak import api, verify
 from gofixleak.bot import github, plan
 from gofixleak.bot.git import Commit, Git, GitError, Identity
-from gofixleak.model import Applicability
+from gofixleak.model import Applicability, FileResult
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -151,12 +151,19 @@ def _run(
     target = _Target(base, _fetch(git, settings.remote, base), git.push_url(settings.remote))
     if client is not None:
         _check_push(git, settings.remote, target)
+    held = False
     with _tree(git, root, target) as tree:
         on = "" if tree == root else f" (on {target.branch} as fetched, where the fixes are found)"
         paths = _paths_in(paths, root, tree)
-        proposal = _propose(paths, options, git, tree, target, verify_tests, on)
+        verified = _verified(paths, options, git, tree, target, verify_tests, on)
+        proposal = plan.build(verified, options, tree)
+        if proposal is not None and client is not None and not settings.force:
+            rejected = _Rejected(client.closed_unmerged(proposal.branch), options, verify_tests)
+            proposal = rejected.left_out(proposal, verified, tree)
+            held = rejected.held
     if proposal is None:
-        _say("no verified fix to propose")
+        if not held:
+            _say("no verified fix to propose")
     elif client is None:
         _print_dry_run(proposal, settings)
     else:
@@ -254,7 +261,7 @@ def _client(settings: _Settings, git: Git, value: str | None) -> github.GitHub:
     return github.GitHub(_repository(settings, git), token, api_url)
 
 
-def _propose(
+def _verified(
     paths: list[str],
     options: api.Options,
     git: Git,
@@ -262,7 +269,8 @@ def _propose(
     target: _Target,
     verify_tests: bool,
     on: str,
-) -> plan.Plan | None:
+) -> verify.Verification:
+    """The fixes found under ``paths`` that passed verification."""
     # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
     tracked = git.files_in(target.commit)
     found = [(r, plan.relative(r.path, root) in tracked) for r in api.run(paths, options)]
@@ -271,10 +279,74 @@ def _propose(
     results = [r for r, ours in found if ours]
     if errors:
         raise _Failure("; ".join(errors) + on)
+    return _verify(results, options, verify_tests)
+
+
+def _verify(
+    results: list[FileResult], options: api.Options, verify_tests: bool
+) -> verify.Verification:
     verified = verify.verify(results, options, tests=verify_tests)
     for dropped in verified.dropped:
         _say(dropped.describe())
-    return plan.build(verified, options, root)
+    return verified
+
+
+class _Rejected:
+    """Leaves out of a plan the fixes that were in pull requests closed without merging."""
+
+    def __init__(
+        self, closed: list[github.PullRequest], options: api.Options, verify_tests: bool
+    ) -> None:
+        self.closed = closed
+        self.options = options
+        self.verify_tests = verify_tests
+        self.held = False
+
+    def left_out(
+        self, proposal: plan.Plan, verified: verify.Verification, root: str
+    ) -> plan.Plan | None:
+        """The plan without the rejected fixes, verified again (what is left of a package
+        could, in principle, build differently)."""
+        current: plan.Plan | None = proposal
+        while current is not None:
+            held = self._held(current)
+            if not held:
+                break
+            self.held = True
+            for pull, units in held.items():
+                _say(_held_message(pull, units))
+            units = [unit for units in held.values() for unit in units]
+            results = plan.leave_out(verified.results, units, self.options, root)
+            verified = _verify(results, self.options, self.verify_tests)
+            current = plan.build(verified, self.options, root)
+        return current
+
+    def _held(self, proposal: plan.Plan) -> dict[github.PullRequest, list[plan.Unit]]:
+        held: dict[github.PullRequest, list[plan.Unit]] = {}
+        taken: set[plan.Unit] = set()
+        for pull in self.closed:
+            marks = plan.fixes_of(pull.body)
+            if marks is not None:
+                units = plan.rejected(proposal.units, marks)
+            elif github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
+                units = list(proposal.units)  # opened before fixes were recorded: the whole set
+            else:
+                units = []
+            units = [unit for unit in units if unit not in taken]
+            if units:
+                held[pull] = units
+                taken.update(units)
+        return held
+
+
+def _held_message(pull: github.PullRequest, units: list[plan.Unit]) -> str:
+    shown = ", ".join(str(unit) for unit in units[:5])
+    more = f" and {len(units) - 5} more" if len(units) > 5 else ""
+    them = "it" if len(units) == 1 else "them"
+    return (
+        f"{shown}{more}: closed without merging in pull request #{pull.number}; not proposing "
+        f"{them} again (--force does): {pull.url}"
+    )
 
 
 def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
@@ -293,14 +365,6 @@ def _publish(
     for pull in open_pulls:
         if github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
             _say(f"pull request #{pull.number} already proposes these fixes: {pull.url}")
-            return
-    if not settings.force:
-        closed = client.closed_unmerged(proposal.fingerprint, proposal.branch)
-        if closed is not None:
-            _say(
-                f"pull request #{closed.number} with these fixes was closed without merging; "
-                f"not proposing them again (--force does): {closed.url}"
-            )
             return
     head = _commit(proposal, settings, git, target)
     if open_pulls:

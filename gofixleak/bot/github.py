@@ -173,18 +173,20 @@ class GitHub:
         query = {"state": "open", "sort": "created", "direction": "asc", "per_page": "100"}
         return self._bot_pulls(self._pages("listing open pull requests", query))
 
-    def closed_unmerged(self, fingerprint: str, branch: str) -> PullRequest | None:
-        """A pull request of these fixes (its branch or its recorded fingerprint) that was closed
-        without being merged, or None."""
+    def closed_unmerged(self, branch: str) -> list[PullRequest]:
+        """The bot's pull requests that were closed without being merged, most recently updated
+        first: the one from ``branch``, and those among the CLOSED_SCAN most recently updated
+        closed pull requests."""
         owner = self.repo_name.split("/")[0]
         doing = "listing closed pull requests"
         by_branch = self._pages(doing, {"state": "closed", "head": f"{owner}:{branch}"})
         query = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": "100"}
         recent = self._pages(doing, query, limit=CLOSED_SCAN)
-        for pull in self._bot_pulls([*by_branch, *recent]):
-            if not pull.merged and holds(pull.body, pull.head_ref, fingerprint, branch):
-                return pull
-        return None
+        found: dict[int, PullRequest] = {}
+        for pull in self._bot_pulls([*recent, *by_branch]):
+            if not pull.merged:
+                found.setdefault(pull.number, pull)
+        return list(found.values())
 
     def create(self, title: str, body: str, head: str, base: str) -> PullRequest:
         doing = f"opening a pull request from {head} into {base}"
