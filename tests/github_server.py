@@ -41,8 +41,9 @@ class Recorded:
 @dataclass
 class Failure:
     """Answer the next ``times`` matching requests with ``status``, ``headers`` and ``body`` (or
-    the bytes ``raw``, sent as ``content_type``), or drop the connection; after ``delay`` seconds.
-    A status of 0 with a delay answers as the route normally does, late."""
+    the bytes ``raw``, sent as ``content_type``; ``cut``: announced longer than it is, then the
+    connection closed), or drop the connection; after ``delay`` seconds. A status of 0 with a
+    delay answers as the route normally does, late."""
 
     status: int = 0
     body: Any = field(default_factory=dict)
@@ -52,6 +53,7 @@ class Failure:
     content_type: str = "application/json; charset=utf-8"
     delay: float = 0.0
     times: int = 1
+    cut: bool = False
 
 
 class FakeGitHub:
@@ -274,7 +276,11 @@ class FakeGitHub:
                     self.connection.shutdown(2)
                     return
                 if failure is not None and failure.raw is not None:
-                    self._send_bytes(failure.status or 200, failure.raw, failure.content_type)
+                    extra = 100 if failure.cut else 0
+                    status = failure.status or 200
+                    self._send_bytes(status, failure.raw, failure.content_type, extra)
+                    if failure.cut:
+                        self.close_connection = True
                 elif failure is not None and failure.status:
                     self._send(failure.status, failure.body, failure.headers)
                 elif authorization not in (f"token {fake.token}", f"Bearer {fake.token}"):
@@ -282,10 +288,12 @@ class FakeGitHub:
                 else:
                     self._send(*fake.route(self.command, path, query, body))
 
-            def _send_bytes(self, status: int, payload: bytes, content_type: str) -> None:
+            def _send_bytes(
+                self, status: int, payload: bytes, content_type: str, extra: int = 0
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Content-Length", str(len(payload) + extra))
                 self.end_headers()
                 self.wfile.write(payload)
 

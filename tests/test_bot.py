@@ -664,8 +664,16 @@ def test_rate_limit_waits_add_up_to_at_most_a_minute(world: World, waits: list[f
     assert len(world.server.calls("GET")) == 3
 
 
-def test_a_server_error_on_a_read_is_retried(world: World, waits: list[float]) -> None:
-    world.server.failures[("GET", "pulls")] = Failure(502, {"message": "Bad Gateway"}, times=2)
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Failure(502, {"message": "Bad Gateway"}, times=2),
+        Failure(raw=b'[{"number": 1', cut=True, times=2),
+        Failure(disconnect=True, times=2),
+    ],
+)
+def test_a_failed_read_is_retried(world: World, waits: list[float], failure: Failure) -> None:
+    world.server.failures[("GET", "pulls")] = failure
     code, _, err = pr()
     assert code == 0, err
     assert waits == [1, 2]
@@ -681,6 +689,10 @@ def test_a_server_error_on_a_read_is_retried(world: World, waits: list[float]) -
         ),
         (Failure(delay=1.5), "did not answer within 0.5 s"),
         (Failure(disconnect=True), "the connection was closed before an answer came"),
+        (
+            Failure(raw=b'{"number": 1', cut=True),
+            "the connection broke before the whole answer came",
+        ),
     ],
 )
 def test_the_post_that_opens_the_pull_request_is_sent_once(

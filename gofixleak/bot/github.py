@@ -251,17 +251,17 @@ class GitHub:
                 response = self._session.request(
                     method, url, params=params, json=payload, timeout=TIMEOUT_SECONDS
                 )
-            except requests.ConnectionError as error:
+            except requests.ReadTimeout:
+                raise self._error(
+                    doing, f"the GitHub API at {self.api_url} did not answer within "
+                    f"{TIMEOUT_SECONDS:g} s"
+                ) from None
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
                 # Refused or unresolved: nothing was sent, so any request may be sent again.
                 resend = method in _RETRIED or _never_sent(error)
                 if resend and again and self._wait(2**attempt):
                     continue
                 raise self._error(doing, _unreachable(self.api_url, error)) from None
-            except requests.Timeout:
-                raise self._error(
-                    doing, f"the GitHub API at {self.api_url} did not answer within "
-                    f"{TIMEOUT_SECONDS:g} s"
-                ) from None
             except requests.RequestException as error:
                 raise self._error(doing, _unreachable(self.api_url, error)) from None
             limit = _rate_limit(response)
@@ -451,6 +451,8 @@ def _unreachable(api_url: str, error: Exception) -> str:
         text = cause.group(1)
     elif "RemoteDisconnected" in text or "Connection aborted" in text:
         text = "the connection was closed before an answer came"
+    elif "IncompleteRead" in text or "Connection broken" in text:
+        text = "the connection broke before the whole answer came"
     return f"cannot reach the GitHub API at {api_url}: {_one_line(text)}"
 
 
