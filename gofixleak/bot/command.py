@@ -151,23 +151,35 @@ def _run(
     target = _Target(base, _fetch(git, settings.remote, base), git.push_url(settings.remote))
     if client is not None:
         _check_push(git, settings.remote, target)
-    held = False
-    with _tree(git, root, target) as tree:
-        on = "" if tree == root else f" (on {target.branch} as fetched, where the fixes are found)"
-        paths = _paths_in(paths, root, tree)
-        verified = _verified(paths, options, git, tree, target, verify_tests, on)
-        proposal = plan.build(verified, options, tree)
-        if proposal is not None and client is not None and not settings.force:
-            rejected = _Rejected(client.closed_unmerged(proposal.branch), options, verify_tests)
-            proposal = rejected.left_out(proposal, verified, tree)
-            held = rejected.held
+    rejections = None if client is None or settings.force else _Rejected(client, options)
+    proposal = _proposal(paths, options, git, root, target, rejections, verify_tests)
     if proposal is None:
-        if not held:
+        if rejections is None or not rejections.held:
             _say("no verified fix to propose")
     elif client is None:
         _print_dry_run(proposal, settings)
     else:
         _publish(proposal, settings, git, client, target)
+
+
+def _proposal(
+    paths: list[str],
+    options: api.Options,
+    git: Git,
+    root: str,
+    target: _Target,
+    rejections: _Rejected | None,
+    verify_tests: bool,
+) -> plan.Plan | None:
+    """The verified fixes found on the base branch's tip, less those rejected before."""
+    with _tree(git, root, target) as tree:
+        on = "" if tree == root else f" (on {target.branch} as fetched, where the fixes are found)"
+        moved = _paths_in(paths, root, tree)
+        verified = _verified(moved, options, git, tree, target, on, verify_tests)
+        proposal = plan.build(verified, options, tree)
+        if proposal is None or rejections is None:
+            return proposal
+        return rejections.left_out(proposal, verified, tree, verify_tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +279,8 @@ def _verified(
     git: Git,
     root: str,
     target: _Target,
-    verify_tests: bool,
     on: str,
+    verify_tests: bool,
 ) -> verify.Verification:
     """The fixes found under ``paths`` that passed verification."""
     # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
@@ -294,19 +306,18 @@ def _verify(
 class _Rejected:
     """Leaves out of a plan the fixes that were in pull requests closed without merging."""
 
-    def __init__(
-        self, closed: list[github.PullRequest], options: api.Options, verify_tests: bool
-    ) -> None:
-        self.closed = closed
+    def __init__(self, client: github.GitHub, options: api.Options) -> None:
+        self.client = client
         self.options = options
-        self.verify_tests = verify_tests
+        self.closed: list[github.PullRequest] = []
         self.held = False
 
     def left_out(
-        self, proposal: plan.Plan, verified: verify.Verification, root: str
+        self, proposal: plan.Plan, verified: verify.Verification, root: str, verify_tests: bool
     ) -> plan.Plan | None:
         """The plan without the rejected fixes, verified again (what is left of a package
         could, in principle, build differently)."""
+        self.closed = self.client.closed_unmerged(proposal.branch)
         current: plan.Plan | None = proposal
         while current is not None:
             held = self._held(current)
@@ -317,7 +328,7 @@ class _Rejected:
                 _say(_held_message(pull, units))
             units = [unit for units in held.values() for unit in units]
             results = plan.leave_out(verified.results, units, self.options, root)
-            verified = _verify(results, self.options, self.verify_tests)
+            verified = _verify(results, self.options, verify_tests)
             current = plan.build(verified, self.options, root)
         return current
 
