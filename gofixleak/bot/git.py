@@ -96,11 +96,6 @@ class Git:
         output = self.run("status", "--porcelain=v1", "--untracked-files=normal", strip=False)
         return [line[3:] for line in output.splitlines() if line.strip()]
 
-    def tracked_files(self) -> set[str]:
-        """Paths (relative to the top level, with /) of the files git tracks."""
-        output = self.run("ls-files", "-z", "--full-name", strip=False)
-        return {path for path in output.split("\0") if path}
-
     def files_in(self, commit: str) -> set[str]:
         """Paths (relative to the top level, with /) of the files in ``commit``'s tree."""
         output = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, strip=False)
