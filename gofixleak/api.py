@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
 from gofixleak.model import Applicability, FileResult
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, SourceFile, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,18 +107,14 @@ def check_source(path: str, data: bytes, options: Options) -> FileResult:
 
 
 def check_file(path: str, options: Options) -> FileResult:
+    """Check one file on disk; a file that cannot be read gets an error, one that is not Go
+    source (a NUL byte, as in a binary or an encrypted file) a warning."""
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return FileResult(
-                path,
-                error=f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)",
-            )
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return FileResult(path, error=f"{path}: cannot read: {error.strerror or error}")
+        data = read_go_file(path)
+    except ReadError as error:
+        return FileResult(path, error=str(error))
+    if b"\0" in data:  # never in Go source: the compiler and gofmt refuse it
+        return FileResult(path, warning=f"{path}: not Go source (it holds NUL bytes); not checked")
     return check_source(path, data, options)
 
 
@@ -133,12 +128,12 @@ def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iter
 
 def check_item(item: discovery.Item, options: Options) -> FileResult:
     """One discovered file's result (or the error discovery found for that path)."""
-    if item.error is not None:
-        return FileResult(item.path, error=item.error)
     try:
         file_options = options.for_file(item.path)
     except config.ConfigError as error:
         return FileResult(item.path, error=str(error))
     if file_options is None:
-        return FileResult(item.path)  # excluded by its .gofixleak.toml
+        return FileResult(item.path)  # excluded by its .gofixleak.toml (an unreadable one too)
+    if item.error is not None:
+        return FileResult(item.path, error=item.error)
     return check_file(item.path, file_options)

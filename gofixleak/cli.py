@@ -177,6 +177,7 @@ def _is_worth_keeping(result: FileResult) -> bool:
         result.findings
         or result.suppressed
         or result.error is not None
+        or result.warning is not None
         or result.fixes_applied
         or result.changed
     )
@@ -197,6 +198,8 @@ def _report_errors(results: list[FileResult]) -> bool:
     for result in results:
         if result.error is not None:
             typer.echo(f"gofixleak: {result.error}", err=True)
+        if result.warning is not None:
+            typer.echo(f"gofixleak: warning: {result.warning}", err=True)
     return any(r.error is not None for r in results)
 
 

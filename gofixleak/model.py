@@ -168,6 +168,8 @@ class FileResult:
     # The bytes the spans refer to, kept when there is something to report: SARIF and GitHub
     # columns count UTF-16 code units, which only the text can tell.
     data: bytes | None = None
+    # A one-line notice that does not change the exit status (a file that is not Go source).
+    warning: str | None = None
 
     @property
     def changed(self) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gofixleak import registry
+from gofixleak import reading, registry
 from gofixleak.cli import app
 from tests.fake_rule import INFO, detect, rename
 
@@ -153,11 +153,18 @@ def test_version_and_help() -> None:
 def test_a_huge_file_is_named_and_the_rest_still_runs(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gofixleak import api
-
-    monkeypatch.setattr(api, "MAX_FILE_BYTES", 2**20)
-    (tree / "pkg" / "huge.go").write_bytes(b"package p\n" + b"// filler\n" * 120_000)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 2**20)
+    (tree / "pkg" / "huge.go").write_bytes(b"package p\n" + b"/" * (2**20 - 9))  # one too many
     code, out, err = run("pkg")
     assert code == 2
-    assert "pkg/huge.go: not checked: 1.1 MiB is more than the 1 MiB gofixleak reads" in err
+    assert (
+        "pkg/huge.go: not checked: 1,048,577 bytes is more than the 1,048,576 bytes (1 MiB)"
+        " gofixleak reads" in err
+    )
     assert "pkg/a.go:4:2" in out
+
+
+def test_the_summary_after_an_error_does_not_read_as_clean(tree: Path) -> None:
+    code, _, err = run("nothere")
+    assert code == 2
+    assert err == "gofixleak: nothere: no such file or directory\n0 findings, 1 error.\n"

@@ -47,4 +47,8 @@ def render(results: Iterable[FileResult]) -> str:
             lines.append(
                 command("error", result.error, [("file", result.path), ("title", "gofixleak")])
             )
+        if result.warning is not None:
+            lines.append(
+                command("warning", result.warning, [("file", result.path), ("title", "gofixleak")])
+            )
     return "".join(line + "\n" for line in lines)

@@ -40,7 +40,9 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         entries += [(s.finding.span, _suppressed(result, s, index)) for s in result.suppressed]
         sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
         if result.error is not None:
-            notifications.append(_notification(result))
+            notifications.append(_notification(result, "error", result.error))
+        if result.warning is not None:
+            notifications.append(_notification(result, "warning", result.warning))
     run: Json = {
         "tool": {
             "driver": {
@@ -52,7 +54,7 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         },
         "invocations": [
             {
-                "executionSuccessful": not notifications,
+                "executionSuccessful": all(n["level"] != "error" for n in notifications),
                 "toolExecutionNotifications": notifications,
             }
         ],
@@ -160,9 +162,9 @@ def artifact_location(path: str) -> Json:
     return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
 
 
-def _notification(result: FileResult) -> Json:
+def _notification(result: FileResult, level: str, message: str) -> Json:
     return {
-        "level": "error",
-        "message": {"text": result.error or ""},
+        "level": level,
+        "message": {"text": message},
         "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.path)}}],
     }

@@ -23,8 +23,10 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
 
 def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) -> str:
     """One line for stderr: what was found, fixed, and what a flag would add."""
-    remaining = safe = unsafe = applied = files = suppressed = 0
+    remaining = safe = unsafe = applied = files = suppressed = errors = warnings = 0
     for result in results:
+        errors += result.error is not None
+        warnings += result.warning is not None
         remaining += len(result.findings)
         suppressed += len(result.suppressed)
         applied += len(result.fixes_applied)
@@ -38,20 +40,24 @@ def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) 
                 unsafe += 1
     parts = []
     if fixing:
-        parts.append(f"{_plural(applied, 'fix', 'fixes')} in {_plural(files, 'file')}")
-        parts.append(f"{_plural(remaining, 'finding')} left")
+        parts.append(f"{plural(applied, 'fix', 'fixes')} in {plural(files, 'file')}")
+        parts.append(f"{plural(remaining, 'finding')} left")
         if unsafe and not unsafe_fixes:
             parts.append(f"{unsafe} with an unsafe fix (--unsafe-fixes)")
     else:
-        parts.append(_plural(remaining, "finding"))
+        parts.append(plural(remaining, "finding"))
         if safe or unsafe:
             parts.append(f"{safe + (unsafe if unsafe_fixes else 0)} fixable with --diff or --apply")
         if unsafe and not unsafe_fixes:
             parts.append(f"{unsafe} more with --unsafe-fixes")
     if suppressed:
         parts.append(f"{suppressed} suppressed by //gofixleak: directives")
+    if errors:  # "0 findings." alone, after an error, would read as clean
+        parts.append(plural(errors, "error"))
+    if warnings:
+        parts.append(plural(warnings, "warning"))
     return ", ".join(parts) + "."
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
+def plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
