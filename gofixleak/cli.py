@@ -17,7 +17,7 @@ from gofixleak import __version__, api, config, discovery, progress, registry, s
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
-from gofixleak.options import IgnoreOption, SelectOption, rule_names
+from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
 from gofixleak.source import parse_go_version
@@ -134,7 +134,7 @@ def check(
         raise _fail("--verify checks fixes: use it with --diff or --apply")
     try:
         options = api.Options(
-            select=rule_names(select) or None,
+            select=selected_rules(select),
             ignore=rule_names(ignore),
             fix=(Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE)
             if diff or apply

@@ -164,6 +164,13 @@ def test_a_huge_file_is_named_and_the_rest_still_runs(
     assert "pkg/a.go:4:2" in out
 
 
+@pytest.mark.parametrize("names", ["", ",,,", " , "])
+def test_a_select_without_rule_names_is_an_error_not_every_rule(tree: Path, names: str) -> None:
+    code, out, err = run("--select", names, ".")
+    assert code == 2 and out == ""
+    assert f"gofixleak: --select {names!r} names no rule\n" in err
+
+
 def test_the_summary_after_an_error_does_not_read_as_clean(tree: Path) -> None:
     code, _, err = run("nothere")
     assert code == 2
