@@ -118,6 +118,19 @@ def check_file(path: str, options: Options) -> FileResult:
     return check_source(path, data, options)
 
 
+def check_unwritten(result: FileResult, options: Options, error: str) -> FileResult:
+    """The report of a file whose fixes were not written: the findings (with their fixes) and
+    positions of the text as it was read, as a check reports them, and ``error``; no fix made."""
+    if result.original is None:
+        return dataclasses.replace(result, error=error)
+    try:
+        file_options = options.for_file(result.path) or options
+    except config.ConfigError:
+        file_options = dataclasses.replace(options, use_config=False)
+    unfixed = dataclasses.replace(file_options, fix=None)
+    return dataclasses.replace(check_source(result.path, result.original, unfixed), error=error)
+
+
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
     """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
     order, as they come: on ``jobs`` processes (default: one per core; 1: in this process)."""

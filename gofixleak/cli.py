@@ -162,7 +162,8 @@ def check(
         results = _verified(results, options, tests=verify_tests)
     failed = _report_errors(results)
     if apply:
-        failed |= _write(results)
+        results, unwritten = _write(results, options)
+        failed |= unwritten
     _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
     if output_format is OutputFormat.text and not quiet:
         typer.echo(text.summary(results, fixing=diff or apply, unsafe_fixes=unsafe_fixes), err=True)
@@ -203,15 +204,20 @@ def _report_errors(results: list[FileResult]) -> bool:
     return any(r.error is not None for r in results)
 
 
-def _write(results: list[FileResult]) -> bool:
+def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileResult], bool]:
+    """Write the changed files. A file that could not be written is reported as it was read:
+    its findings in that text, its write error among the errors."""
+    written: list[FileResult] = []
     failed = False
     for result in results:
         if result.changed and result.original is not None and result.fixed is not None:
             error = write_fixed(result.path, result.original, result.fixed)
             if error is not None:
                 typer.echo(f"gofixleak: {error}", err=True)
+                result = api.check_unwritten(result, options, error)
                 failed = True
-    return failed
+        written.append(result)
+    return written, failed
 
 
 def _render(

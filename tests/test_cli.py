@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from gofixleak import reading, registry
+from gofixleak import api, reading, registry
 from gofixleak.cli import app
+from gofixleak.model import FileResult
 from tests.fake_rule import INFO, detect, rename
 
 LEAKY = b"package p\n\nfunc f() {\n\tleak()\n}\n"
@@ -175,3 +177,47 @@ def test_the_summary_after_an_error_does_not_read_as_clean(tree: Path) -> None:
     code, _, err = run("nothere")
     assert code == 2
     assert err == "gofixleak: nothere: no such file or directory\n0 findings, 1 error.\n"
+
+
+def change_files_after_checking(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[bytes], bytes]
+) -> None:
+    """Each file is rewritten with ``change(its text)`` right after gofixleak has read it."""
+    check_source = api.check_source
+
+    def check_then_change(path: str, data: bytes, options: api.Options) -> FileResult:
+        result = check_source(path, data, options)
+        Path(path).write_bytes(change(data))
+        return result
+
+    monkeypatch.setattr(api, "check_source", check_then_change)
+
+
+def test_a_file_changed_during_the_run_is_reported_as_it_was_read(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = b"// edited meanwhile\n" + LEAKY
+    change_files_after_checking(monkeypatch, lambda data: edited)
+    code, out, err = run("--apply", "--format", "json", "-j", "1", "pkg/a.go")
+    assert code == 2
+    assert (tree / "pkg" / "a.go").read_bytes() == edited
+    report = json.loads(out)
+    (finding,) = report["findings"]  # in the text that was read, with its fix, not in the fix
+    assert (finding["line"], finding["start_byte"]) == (4, LEAKY.index(b"leak()"))
+    assert finding["fix"]["edits"][0]["new_text"] == "stop"
+    message = "pkg/a.go: changed while gofixleak ran; fixes not written"
+    assert report["errors"] == [{"path": "pkg/a.go", "message": message}]
+    assert err == f"gofixleak: {message}\n"
+    (tree / "pkg" / "a.go").write_bytes(LEAKY)
+    code, _, err = run("--apply", "pkg/b.go", "pkg/a.go")
+    assert err.endswith("0 fixes in 0 files, 1 finding left, 1 error.\n")
+
+
+def test_a_file_that_already_holds_the_fixes_is_a_silent_success(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two runs of --apply at once: the other one wrote the same fixes first.
+    change_files_after_checking(monkeypatch, lambda data: data.replace(b"leak()", b"stop()"))
+    code, out, err = run("--apply", "-j", "1", "pkg")
+    assert (code, out) == (0, "")
+    assert err == "1 fix in 1 file, 0 findings left.\n"
