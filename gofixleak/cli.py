@@ -13,13 +13,23 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from gofixleak import __version__, api, config, discovery, progress, registry, suppression
+from gofixleak import (
+    __version__,
+    api,
+    config,
+    discovery,
+    interrupts,
+    progress,
+    registry,
+    suppression,
+)
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -208,16 +218,40 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
     """Write the changed files. A file that could not be written is reported as it was read:
     its findings in that text, its write error among the errors."""
     written: list[FileResult] = []
+    total = sum(1 for r in results if r.changed)
+    done = 0
     failed = False
-    for result in results:
-        if result.changed and result.original is not None and result.fixed is not None:
-            error = write_fixed(result.path, result.original, result.fixed)
-            if error is not None:
-                typer.echo(f"gofixleak: {error}", err=True)
-                result = api.check_unwritten(result, options, error)
-                failed = True
-        written.append(result)
+    current: FileResult | None = None
+    try:
+        for result in results:
+            if result.changed and result.original is not None and result.fixed is not None:
+                current = result
+                error = write_fixed(result.path, result.original, result.fixed)
+                current = None
+                if error is None:
+                    done += 1
+                else:
+                    typer.echo(f"gofixleak: {error}", err=True)
+                    result = api.check_unwritten(result, options, error)
+                    failed = True
+            written.append(result)
+    except (KeyboardInterrupt, interrupts.Terminated):
+        done += current is not None and _holds_fixed_text(current)
+        typer.echo(
+            f"gofixleak: interrupted: {done} of {text.plural(total, 'file')} written;"
+            " the others are as they were",
+            err=True,
+        )
+        raise
     return written, failed
+
+
+def _holds_fixed_text(result: FileResult) -> bool:
+    """Whether the file whose write was interrupted got its new text after all."""
+    try:
+        return read_go_file(result.path) == result.fixed
+    except ReadError:
+        return False
 
 
 def _render(
@@ -278,4 +312,8 @@ bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak
 
 
 def main() -> None:
-    app(prog_name="gofixleak")
+    with interrupts.raised_as_exceptions():
+        try:
+            app(prog_name="gofixleak")
+        except interrupts.Terminated as stop:  # typer turns Ctrl-C into exit status 130 itself
+            sys.exit(stop.exit_status)

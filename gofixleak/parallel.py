@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from gofixleak import interrupts
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -60,12 +62,15 @@ def _pooled(function: Callable[[T], R], items: Iterator[T], workers: int) -> Ite
     # fork (Linux) starts workers in milliseconds with everything already imported; elsewhere the
     # platform's default (spawn) re-imports the package in each worker.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
+    with context.Pool(workers, initializer=_worker_signals) as pool:
         # Leaving the with-block (done, error, or the caller dropping the iterator) terminates the
         # workers.
         yield from pool.imap(function, items, CHUNK)
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C is the parent's to handle: it stops the pool; workers print no tracebacks."""
+def _worker_signals() -> None:
+    """Ctrl-C is the parent's to handle: it stops the pool; workers print no tracebacks. SIGTERM
+    and SIGHUP, which the parent turns into exceptions, end a worker at once (that is how the
+    pool stops its workers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.reset_in_worker()
