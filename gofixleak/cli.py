@@ -19,6 +19,7 @@ from gofixleak import (
     config,
     discovery,
     interrupts,
+    parallel,
     progress,
     registry,
     suppression,
@@ -162,6 +163,12 @@ def check(
         raise _fail(str(error)) from error
     if unsafe_fixes is None:  # what "fixable" means in the output follows the first config
         unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
+    if jobs is not None and jobs > parallel.max_jobs():
+        typer.echo(
+            f"gofixleak: --jobs {jobs} is more than {parallel.MAX_JOBS_PER_CORE} per CPU core;"
+            f" using {parallel.max_jobs()}",
+            err=True,
+        )
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
     scan = progress.track(

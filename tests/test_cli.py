@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gofixleak import api, reading, registry
+from gofixleak import api, parallel, reading, registry
 from gofixleak.cli import app
 from gofixleak.model import FileResult
 from tests.fake_rule import INFO, detect, rename
@@ -221,3 +221,10 @@ def test_a_file_that_already_holds_the_fixes_is_a_silent_success(
     code, out, err = run("--apply", "-j", "1", "pkg")
     assert (code, out) == (0, "")
     assert err == "1 fix in 1 file, 0 findings left.\n"
+
+
+def test_a_huge_jobs_count_is_lowered_with_a_warning(tree: Path) -> None:
+    code, out, err = run("-j", "100000", "pkg")
+    assert code == 1 and out.startswith("pkg/a.go:4:2")
+    expected = f"--jobs 100000 is more than 4 per CPU core; using {parallel.max_jobs()}"
+    assert f"gofixleak: {expected}\n" in err
