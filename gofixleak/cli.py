@@ -30,6 +30,7 @@ from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
+from gofixleak.output.quoting import escape_controls
 from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
@@ -215,9 +216,9 @@ def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -
 def _report_errors(results: list[FileResult]) -> bool:
     for result in results:
         if result.error is not None:
-            typer.echo(f"gofixleak: {result.error}", err=True)
+            typer.echo(f"gofixleak: {escape_controls(result.error)}", err=True)
         if result.warning is not None:
-            typer.echo(f"gofixleak: warning: {result.warning}", err=True)
+            typer.echo(f"gofixleak: warning: {escape_controls(result.warning)}", err=True)
     return any(r.error is not None for r in results)
 
 
@@ -238,7 +239,7 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
                 if error is None:
                     done += 1
                 else:
-                    typer.echo(f"gofixleak: {error}", err=True)
+                    typer.echo(f"gofixleak: {escape_controls(error)}", err=True)
                     result = api.check_unwritten(result, options, error)
                     failed = True
             written.append(result)
@@ -272,7 +273,7 @@ def _render(
     elif output_format is OutputFormat.json:
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
-        out.write(sarif.render(results, _all_rule_infos()).encode())
+        out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
         out.write(github.render(results).encode("utf-8", "replace"))
     else:

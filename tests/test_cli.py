@@ -228,3 +228,17 @@ def test_a_huge_jobs_count_is_lowered_with_a_warning(tree: Path) -> None:
     assert code == 1 and out.startswith("pkg/a.go:4:2")
     expected = f"--jobs 100000 is more than 4 per CPU core; using {parallel.max_jobs()}"
     assert f"gofixleak: {expected}\n" in err
+
+
+def test_a_path_with_control_characters_cannot_split_a_line(tree: Path) -> None:
+    folder = tree / "w\n--- a\tb\x1b[31m"
+    folder.mkdir()
+    (folder / "a.go").write_bytes(LEAKY)
+    (folder / "gone.go").symlink_to(folder / "deleted.go")
+    code, out, err = run(str(folder.relative_to(tree)))
+    assert code == 2
+    assert out == '"w\\n--- a\\tb\\033[31m/a.go":4:2: fake-leak: leak() leaks [*]\n'
+    assert err.splitlines() == [
+        "gofixleak: w\\n--- a\\tb\\x1b[31m/gone.go: cannot read: No such file or directory",
+        "1 finding, 1 fixable with --diff or --apply, 1 error.",
+    ]

@@ -157,9 +157,11 @@ def region(result: FileResult, span: Span) -> Json:
 
 
 def artifact_location(path: str) -> Json:
+    # Percent-encoded bytes: exact for any name, a newline or bytes that are not UTF-8 included.
+    uri = urllib.parse.quote(path.replace(os.sep, "/").encode("utf-8", "surrogateescape"))
     if os.path.isabs(path):
-        return {"uri": "file://" + urllib.parse.quote(path.replace(os.sep, "/"))}
-    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+        return {"uri": "file://" + uri}
+    return {"uri": uri, "uriBaseId": SRCROOT}
 
 
 def _notification(result: FileResult, level: str, message: str) -> Json:

@@ -1,10 +1,15 @@
-"""``path:line:col: rule: message``, with `` [*]`` where a fix is available."""
+"""``path:line:col: rule: message``, with `` [*]`` where a fix is available.
+
+A path with a control character, ``"`` or ``\\`` is quoted as git quotes it
+(``"evil\\nname.go":3:2: ...``), so that each finding stays on its own line.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from gofixleak.model import Applicability, FileResult
+from gofixleak.output.quoting import escape_controls, quote_path
 
 
 def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
@@ -15,9 +20,8 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
             line, column = result.position(finding.span.start)
             fixable = finding.fix is not None and finding.fix.applicability >= required
             marker = " [*]" if fixable else ""
-            lines.append(
-                f"{result.path}:{line}:{column}: {finding.rule}: {finding.message}{marker}"
-            )
+            path, message = quote_path(result.path), escape_controls(finding.message)
+            lines.append(f"{path}:{line}:{column}: {finding.rule}: {message}{marker}")
     return "".join(line + "\n" for line in lines)
 
 
