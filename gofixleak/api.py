@@ -14,12 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
-from gofixleak.facts.package import Directory, GoPackage, ReadError
+from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, FileResult
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,10 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         except ReadError as error:
             results[path] = FileResult(path, error=str(error))
             continue
+        if b"\0" in data:  # never in Go source: the compiler and gofmt refuse it
+            warning = f"{path}: not Go source (it holds NUL bytes); not checked"
+            results[path] = FileResult(path, warning=warning)
+            continue
         rules = options.rules()
         if not registry.applicable(rules, data) and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
@@ -180,24 +183,24 @@ def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]
     return {path: tuple(sorted(others)) for path, others in links.items()}
 
 
-def read_go_file(path: str) -> bytes:
-    """A Go file's bytes, or ReadError with a one-line message."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ReadError(
-                f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)"
-            )
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
-
-
 def check_file(path: str, options: Options) -> FileResult:
     """Check one file on disk, read in its Go package."""
     return check_files(package_directory(path), [(path, options)])[0]
+
+
+def check_unwritten(result: FileResult, options: Options, error: str) -> FileResult:
+    """The report of a file whose fixes were not written: the findings (with their fixes) and
+    positions of the text as it was read, as a check reports them, and ``error``; no fix made."""
+    if result.original is None:
+        return dataclasses.replace(result, error=error)
+    try:
+        file_options = options.for_file(result.path) or options
+    except config.ConfigError:
+        file_options = dataclasses.replace(options, use_config=False)
+    unfixed = dataclasses.replace(file_options, fix=None)
+    directory = package_directory(result.path, {result.path: result.original})
+    report = check_files(directory, [(result.path, unfixed)])[0]
+    return dataclasses.replace(report, error=error)
 
 
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
@@ -224,16 +227,16 @@ def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileR
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
     for item in items:
-        if item.error is not None:
-            out[item.path] = FileResult(item.path, error=item.error)
-            continue
         try:
             file_options = options.for_file(item.path)
         except config.ConfigError as error:
             out[item.path] = FileResult(item.path, error=str(error))
             continue
-        if file_options is None:
-            out[item.path] = FileResult(item.path)  # excluded by its .gofixleak.toml
+        if file_options is None:  # excluded by its .gofixleak.toml (an unreadable one too)
+            out[item.path] = FileResult(item.path)
+            continue
+        if item.error is not None:
+            out[item.path] = FileResult(item.path, error=item.error)
             continue
         targets.append((item.path, file_options))
     if targets:

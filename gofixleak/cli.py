@@ -13,13 +13,25 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from gofixleak import __version__, api, config, discovery, progress, registry, suppression
+from gofixleak import (
+    __version__,
+    api,
+    config,
+    discovery,
+    interrupts,
+    parallel,
+    progress,
+    registry,
+    suppression,
+)
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
-from gofixleak.options import IgnoreOption, SelectOption, rule_names
+from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, skipped, text
+from gofixleak.output.quoting import escape_controls
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -143,7 +155,7 @@ def check(
         raise _fail("--verify checks fixes: use it with --diff or --apply")
     try:
         options = api.Options(
-            select=rule_names(select) or None,
+            select=selected_rules(select),
             ignore=rule_names(ignore),
             fix=(Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE)
             if diff or apply
@@ -163,6 +175,12 @@ def check(
         unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
     if strict is None:
         strict = bool(configs and configs[0] is not None and configs[0].strict)
+    if jobs is not None and jobs > parallel.max_jobs():
+        typer.echo(
+            f"gofixleak: --jobs {jobs} is more than {parallel.MAX_JOBS_PER_CORE} per CPU core;"
+            f" using {parallel.max_jobs()}",
+            err=True,
+        )
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
     scan = progress.track(
@@ -173,7 +191,8 @@ def check(
         results = _verified(results, options, tests=verify_tests, quiet=quiet)
     failed = _report_errors(results)
     if apply:
-        failed |= _write(results)
+        results, unwritten = _write(results, options)
+        failed |= unwritten
     _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
     if output_format is OutputFormat.text:  # the other formats carry the regions themselves
         for note in skipped.text_notes(results):
@@ -193,6 +212,7 @@ def _is_worth_keeping(result: FileResult) -> bool:
         result.findings
         or result.suppressed
         or result.error is not None
+        or result.warning is not None
         or result.fixes_applied
         or result.changed
         or result.skipped
@@ -226,19 +246,50 @@ def _verified(
 def _report_errors(results: list[FileResult]) -> bool:
     for result in results:
         if result.error is not None:
-            typer.echo(f"gofixleak: {result.error}", err=True)
+            typer.echo(f"gofixleak: {escape_controls(result.error)}", err=True)
+        if result.warning is not None:
+            typer.echo(f"gofixleak: warning: {escape_controls(result.warning)}", err=True)
     return any(r.error is not None for r in results)
 
 
-def _write(results: list[FileResult]) -> bool:
+def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileResult], bool]:
+    """Write the changed files. A file that could not be written is reported as it was read:
+    its findings in that text, its write error among the errors."""
+    written: list[FileResult] = []
+    total = sum(1 for r in results if r.changed)
+    done = 0
     failed = False
-    for result in results:
-        if result.changed and result.original is not None and result.fixed is not None:
-            error = write_fixed(result.path, result.original, result.fixed)
-            if error is not None:
-                typer.echo(f"gofixleak: {error}", err=True)
-                failed = True
-    return failed
+    current: FileResult | None = None
+    try:
+        for result in results:
+            if result.changed and result.original is not None and result.fixed is not None:
+                current = result
+                error = write_fixed(result.path, result.original, result.fixed)
+                current = None
+                if error is None:
+                    done += 1
+                else:
+                    typer.echo(f"gofixleak: {escape_controls(error)}", err=True)
+                    result = api.check_unwritten(result, options, error)
+                    failed = True
+            written.append(result)
+    except (KeyboardInterrupt, interrupts.Terminated):
+        done += current is not None and _holds_fixed_text(current)
+        typer.echo(
+            f"gofixleak: interrupted: {done} of {text.plural(total, 'file')} written;"
+            " the others are as they were",
+            err=True,
+        )
+        raise
+    return written, failed
+
+
+def _holds_fixed_text(result: FileResult) -> bool:
+    """Whether the file whose write was interrupted got its new text after all."""
+    try:
+        return read_go_file(result.path) == result.fixed
+    except ReadError:
+        return False
 
 
 def _render(
@@ -252,7 +303,7 @@ def _render(
     elif output_format is OutputFormat.json:
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
-        out.write(sarif.render(results, _all_rule_infos()).encode())
+        out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
         out.write(github.render(results).encode("utf-8", "replace"))
     else:
@@ -299,4 +350,8 @@ bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak
 
 
 def main() -> None:
-    app(prog_name="gofixleak")
+    with interrupts.raised_as_exceptions():
+        try:
+            app(prog_name="gofixleak")
+        except interrupts.Terminated as stop:  # typer turns Ctrl-C into exit status 130 itself
+            sys.exit(stop.exit_status)

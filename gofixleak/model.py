@@ -191,6 +191,8 @@ class FileResult:
     # Regions not analysed because they hold a syntax error (SourceFile.broken_regions), in the
     # text the findings refer to: every format reports them, --strict fails on them.
     skipped: tuple[Span, ...] = ()
+    # A one-line notice that does not change the exit status (a file that is not Go source).
+    warning: str | None = None
 
     @property
     def changed(self) -> bool:

@@ -21,14 +21,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, SourceFile
 
 Reader = Callable[[str], bytes]
 """Reads a file's bytes, or raises :class:`ReadError` (the caller's limits and checks apply)."""
 
 
-class ReadError(Exception):
-    """A file that cannot be read: the message names it and says why."""
 
 _BLANKS = b" \t\r\n\f\v"
 _IDENTIFIER = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*")
@@ -73,14 +72,6 @@ def is_go_file_name(name: str) -> bool:
     return name.endswith(".go") and not name.startswith((".", "_"))
 
 
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
-
-
 class Directory:
     """The Go files of one directory, read once each, on first use.
 
@@ -94,7 +85,7 @@ class Directory:
         path: str,
         *,
         overrides: Mapping[str, bytes] | None = None,
-        reader: Reader = _read,
+        reader: Reader = read_go_file,
         listing: list[str] | None = None,
     ) -> None:
         self.path = path

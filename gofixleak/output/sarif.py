@@ -42,9 +42,11 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         entries += [(s.finding.span, _suppressed(result, s, index)) for s in result.suppressed]
         sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
         if result.error is not None:
-            notifications.append(_notification(result))
+            notifications.append(_notification(result, "error", result.error))
+        if result.warning is not None:
+            notifications.append(_notification(result, "warning", result.warning))
     # Not analysed is not a failure of the run: these warnings leave executionSuccessful alone.
-    warnings = [_skipped_notification(region) for region in skipped.regions(results)]
+    notifications += [_skipped_notification(region) for region in skipped.regions(results)]
     run: Json = {
         "tool": {
             "driver": {
@@ -56,8 +58,8 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         },
         "invocations": [
             {
-                "executionSuccessful": not notifications,
-                "toolExecutionNotifications": notifications + warnings,
+                "executionSuccessful": all(n["level"] != "error" for n in notifications),
+                "toolExecutionNotifications": notifications,
             }
         ],
         "columnKind": "utf16CodeUnits",
@@ -159,15 +161,17 @@ def region(result: FileResult, span: Span) -> Json:
 
 
 def artifact_location(path: str) -> Json:
+    # Percent-encoded bytes: exact for any name, a newline or bytes that are not UTF-8 included.
+    uri = urllib.parse.quote(path.replace(os.sep, "/").encode("utf-8", "surrogateescape"))
     if os.path.isabs(path):
-        return {"uri": "file://" + urllib.parse.quote(path.replace(os.sep, "/"))}
-    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+        return {"uri": "file://" + uri}
+    return {"uri": uri, "uriBaseId": SRCROOT}
 
 
-def _notification(result: FileResult) -> Json:
+def _notification(result: FileResult, level: str, message: str) -> Json:
     return {
-        "level": "error",
-        "message": {"text": result.error or ""},
+        "level": level,
+        "message": {"text": message},
         "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.path)}}],
     }
 

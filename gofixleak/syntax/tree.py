@@ -20,19 +20,24 @@ def walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
     """``node`` and its descendants, preorder; without entering nested function literals
     (the root itself is always entered) when ``into_functions`` is false."""
     # A tree cursor moves in C: about three times faster than collecting each node's children.
+    # The depth is counted here: the cursor's own ``depth`` costs time in proportion to the
+    # depth, which made walks quadratic on long left-nested expressions (``1+1+...+1``).
     cursor = node.walk()
     yield node
     if not cursor.goto_first_child():
         return
+    depth = 1
     while True:
         current = cursor.node
         if current is None:  # never: the cursor stands on a node
             return
         yield current
         if (into_functions or current.type not in FUNCTIONS) and cursor.goto_first_child():
+            depth += 1
             continue
         while not cursor.goto_next_sibling():
-            if not cursor.goto_parent() or cursor.depth == 0:
+            depth -= 1
+            if depth == 0 or not cursor.goto_parent():
                 return
 
 
