@@ -9,7 +9,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from gofixleak.source import SourceFile
-from gofixleak.syntax.names import call_name
+from gofixleak.syntax.names import call_name, import_name
 from gofixleak.syntax.tree import (
     ancestors,
     block_statements,
@@ -183,6 +183,31 @@ def is_ending_call(src: SourceFile, node: Node) -> bool:
         and field is not None
         and src.show(field) in ENDING_METHODS
     )
+
+
+TESTIFY_REQUIRE = "github.com/stretchr/testify/require"
+
+
+def is_failing_call(src: SourceFile, node: Node) -> bool:
+    """A call after which the goroutine may not go on: an ending call (see
+    :func:`is_ending_call`: ``t.Fatalf``, ``t.FailNow``, ``panic``), or an assertion of testify's
+    ``require`` package, which calls ``t.FailNow`` when it fails."""
+    if node.type != "call_expression":
+        return False
+    if is_ending_call(src, node):
+        return True
+    qualifier = import_name(src, TESTIFY_REQUIRE)
+    return qualifier is not None and call_name(src, node).startswith(f"{qualifier}.")
+
+
+def failing_statements(body: Node, src: SourceFile) -> list[Node]:
+    """Expression statements of ``body`` (nested literals not entered) that are failing calls:
+    ways out of a loop that :func:`loop_exits` does not list."""
+    return [
+        statement
+        for statement in descendants(body, "expression_statement", into_functions=False)
+        if statement.named_children and is_failing_call(src, statement.named_children[0])
+    ]
 
 
 def can_leave_loop(loop: Node, src: SourceFile) -> bool:
