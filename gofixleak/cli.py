@@ -33,7 +33,7 @@ from gofixleak.output import github, json_report, sarif, skipped, text
 from gofixleak.output.quoting import escape_controls
 from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import parse_go_version
-from gofixleak.writer import write_fixed
+from gofixleak.writer import can_write, write_fixed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -260,11 +260,14 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
     done = 0
     failed = False
     current: FileResult | None = None
+    blocked = _blocked_groups(results)
     try:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 current = result
-                error = write_fixed(result.path, result.original, result.fixed)
+                error = blocked.get(result.path) or write_fixed(
+                    result.path, result.original, result.fixed
+                )
                 current = None
                 if error is None:
                     done += 1
@@ -282,6 +285,48 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
         )
         raise
     return written, failed
+
+
+def _blocked_groups(results: list[FileResult]) -> dict[str, str]:
+    """Files that a fix edits together are written all or none: for each file of a group in
+    which some file cannot be written, the reason it is not written."""
+    by_path = {r.path: r for r in results}
+    blocked: dict[str, str] = {}
+    for result in results:
+        if not result.linked or result.path in blocked:
+            continue
+        group = _group(result.path, by_path)
+        problems = {
+            path: problem
+            for path in group
+            if (r := by_path.get(path)) is not None
+            and r.original is not None
+            and r.fixed is not None
+            and (problem := can_write(path, r.original, r.fixed)) is not None
+        }
+        missing = [path for path in group if path not in by_path]
+        if not problems and not missing:
+            continue
+        first = min([*problems, *missing])
+        reason = problems.get(first) or f"{first}: not among the files fixed"
+        for path in group:
+            blocked[path] = problems.get(path) or (
+                f"{path}: fixes not written: a fix edits it together with {first}, "
+                f"which cannot be written ({reason})"
+            )
+    return blocked
+
+
+def _group(path: str, by_path: dict[str, FileResult]) -> set[str]:
+    """``path`` and every file linked to it, directly or through others."""
+    group, pending = {path}, [path]
+    while pending:
+        result = by_path.get(pending.pop())
+        for other in result.linked if result is not None else ():
+            if other not in group:
+                group.add(other)
+                pending.append(other)
+    return group
 
 
 def _holds_fixed_text(result: FileResult) -> bool:
