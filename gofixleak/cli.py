@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from gofixleak import __version__, api, config, discovery, progress, registry, suppression
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
+from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.output import diff as diff_output
@@ -250,19 +251,16 @@ def explain(
     rule: Annotated[str, typer.Argument(help="A rule name, as `gofixleak rules` lists them.")],
 ) -> None:
     """Print a rule's documentation: what it finds, why it leaks, its fix and its limits."""
-    infos = {info.name: info for info in _all_rule_infos()}
-    if rule not in infos:
-        raise _fail(f"unknown rule {rule!r}; known rules: {', '.join(infos)}")
-    fixable = any(r.name == rule and r.fixable for r in registry.all_rules())
-    kind = "fixable" if fixable else "report only"
-    if rule in suppression.DIRECTIVE_RULE_NAMES:
-        kind = "directive rule, report only"
-    typer.echo(f"{rule} ({kind})\n\n{infos[rule].doc.strip()}")
+    doc = explanation(rule)
+    if doc is None:
+        known = ", ".join(info.name for info in _all_rule_infos())
+        raise _fail(f"unknown rule {rule!r}; known rules: {known}")
+    typer.echo(doc, nl=False)
 
 
 def _all_rule_infos() -> list[RuleInfo]:
     """Every rule that can be reported: the detectors, then the directive rules."""
-    return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
+    return rule_infos()
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
