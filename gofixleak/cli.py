@@ -21,6 +21,7 @@ from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
+from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -264,6 +265,7 @@ def _all_rule_infos() -> list[RuleInfo]:
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
+server_command.register(app)  # `gofixleak server`: the language server (gofixleak/server)
 
 
 def main() -> None:

@@ -1,0 +1,22 @@
+"""`gofixleak server` is a command of the CLI that costs the other commands nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from gofixleak.cli import app
+
+
+def test_the_cli_loads_no_language_server_until_it_is_asked_to_serve() -> None:
+    probe = "import sys, gofixleak.cli; print(sorted({'pygls', 'lsprotocol'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout == "[]\n"
+
+
+def test_server_is_a_command_not_a_path() -> None:
+    result = CliRunner().invoke(app, ["server", "--help"])
+    assert result.exit_code == 0
+    assert "Run the language server on stdio" in result.stdout
