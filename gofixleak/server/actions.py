@@ -158,14 +158,14 @@ def ignore_action(
 def _directive_above(line: int, index: LineIndex) -> re.Match[bytes] | None:
     if line == 0:
         return None
-    return _DIRECTIVE_LINE.match(index.data[index.starts[line - 1] : index.ends[line - 1]])
+    return _DIRECTIVE_LINE.match(index.data[index.starts[line - 1] : index.end(line - 1)])
 
 
 def _new_directive(
     rule: str, line: int, index: LineIndex, client: Client
 ) -> types.TextEdit | types.SnippetTextEdit:
     start = index.starts[line]
-    indentation = re.match(rb"[ \t]*", index.data[start : index.ends[line]])
+    indentation = re.match(rb"[ \t]*", index.data[start : index.end(line)])
     directive = (indentation.group() if indentation else b"") + PREFIX + b"ignore "
     directive += rule.encode() + b" "
     newline = newline_of(index.data)
