@@ -140,6 +140,12 @@ async def test_open_reports_each_finding_as_a_warning_named_by_its_rule(
     assert {d.severity for d in found} == {types.DiagnosticSeverity.Warning}
     assert {d.source for d in found} == {"gofixleak"}
     assert found[1].message.startswith("time.Tick leaks its ticker: Countdown can return")
+    related = found[0].related_information or []
+    assert [(r.message, ed.text(uri, r.location.range)) for r in related][-1] == (
+        "receiving stops here",
+        "return err",
+    )
+    assert {r.location.uri for r in related} == {uri}
 
 
 async def test_each_diagnostic_links_to_its_rules_explain_text(

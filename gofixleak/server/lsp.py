@@ -3,8 +3,11 @@
 Documents are synchronised in full (a Go file is small; the server never has to replay edits in
 someone else's position encoding). Every analysis runs on one worker thread, one at a time:
 tree-sitter's parser is shared, and the event loop stays free to take the next edit meanwhile.
-An edit is analysed once the buffer has been quiet for ``DEBOUNCE_SECONDS``; a result for a
-text that has changed since is dropped, never published.
+Changes are debounced on both edges: a change to a buffer that had been quiet for
+``DEBOUNCE_SECONDS`` is checked at once (an edit shows its diagnostics as soon as they are
+computed); a change that follows another more closely (typing fast, a paste, a series of undos)
+waits until the buffer has been quiet that long. A result for a text that has changed since is
+dropped, never published.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class GofixleakServer(LanguageServer):
         self.buffers: dict[str, Buffer] = {}
         self.checked: dict[str, tuple[Buffer, asyncio.Future[FileResult]]] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.last_change: dict[str, float] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gofixleak-analysis")
         self.shown_errors: set[str] = set()
 
@@ -133,6 +137,14 @@ class GofixleakServer(LanguageServer):
             previous.cancel()
         self.pending[uri] = asyncio.ensure_future(self._publish(uri, delay))
 
+    def changed(self, uri: str) -> None:
+        """Schedule the check of a change: now after a quiet spell, later within a burst."""
+        now = asyncio.get_running_loop().time()
+        last = self.last_change.get(uri)
+        self.last_change[uri] = now
+        in_burst = last is not None and now - last < DEBOUNCE_SECONDS
+        self.schedule(uri, DEBOUNCE_SECONDS if in_burst else 0)
+
     async def _publish(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
@@ -155,6 +167,7 @@ class GofixleakServer(LanguageServer):
             pending.cancel()
         self.buffers.pop(uri, None)
         self.checked.pop(uri, None)
+        self.last_change.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -228,7 +241,7 @@ def make_server() -> GofixleakServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: GofixleakServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.take(params.text_document.uri)
-        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+        ls.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: GofixleakServer, params: types.DidSaveTextDocumentParams) -> None:
