@@ -1,4 +1,5 @@
-"""The edits the server hands to the editor, applied by pygls' own document model."""
+"""The server in process: the edits it hands to the editor (applied by pygls' own document
+model), when it checks a change, and what an internal error becomes."""
 
 from __future__ import annotations
 
@@ -79,3 +80,14 @@ def test_an_internal_error_is_a_result_not_a_crash(monkeypatch: pytest.MonkeyPat
     assert result.error == (
         "/p/x.go: internal error: IndexError('a rule tripped on a half-typed file')"
     )
+
+
+def test_a_change_after_a_quiet_spell_is_checked_at_once_and_a_burst_waits() -> None:
+    server = lsp.GofixleakServer()
+    ticks = iter([10.0, 10.01, 10.03, 11.0])
+    server.clock = lambda: next(ticks)
+    delays: list[float] = []
+    server.schedule = lambda uri, delay: delays.append(delay)  # type: ignore[method-assign]
+    for _ in range(4):
+        server.changed("file:///p/x.go")
+    assert delays == [0, lsp.DEBOUNCE_SECONDS, lsp.DEBOUNCE_SECONDS, 0]

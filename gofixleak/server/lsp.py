@@ -16,7 +16,8 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -77,6 +78,7 @@ class GofixleakServer(LanguageServer):
         self.checked: dict[str, tuple[Buffer, asyncio.Future[FileResult]]] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.last_change: dict[str, float] = {}
+        self.clock: Callable[[], float] = time.monotonic
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gofixleak-analysis")
         self.shown_errors: set[str] = set()
 
@@ -139,7 +141,7 @@ class GofixleakServer(LanguageServer):
 
     def changed(self, uri: str) -> None:
         """Schedule the check of a change: now after a quiet spell, later within a burst."""
-        now = asyncio.get_running_loop().time()
+        now = self.clock()
         last = self.last_change.get(uri)
         self.last_change[uri] = now
         in_burst = last is not None and now - last < DEBOUNCE_SECONDS
