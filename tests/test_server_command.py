@@ -20,3 +20,15 @@ def test_server_is_a_command_not_a_path() -> None:
     result = CliRunner().invoke(app, ["server", "--help"])
     assert result.exit_code == 0
     assert "Run the language server on stdio" in result.stdout
+
+
+def test_the_server_takes_stdio_flag_and_ends_with_its_input() -> None:
+    """Some clients pass --stdio; an editor that dies closes the pipe, and the server ends."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gofixleak", "server", "--stdio"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b""
