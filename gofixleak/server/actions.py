@@ -37,6 +37,8 @@ class Client:
     document_changes: bool = False
     snippet_edits: bool = False
     resolves_edits: bool = False
+    # Without literal support a client reads the answer to codeAction as commands only.
+    takes_actions: bool = True
 
     @classmethod
     def of(cls, capabilities: types.ClientCapabilities) -> Client:
@@ -47,6 +49,7 @@ class Client:
             document_changes=bool(edit and edit.document_changes),
             snippet_edits=bool(edit and edit.document_changes and edit.snippet_edit_support),
             resolves_edits=bool(resolve and "edit" in resolve.properties),
+            takes_actions=bool(action and action.code_action_literal_support),
         )
 
 

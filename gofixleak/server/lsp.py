@@ -280,8 +280,8 @@ async def _code_actions(
     ls: GofixleakServer, params: types.CodeActionParams
 ) -> list[types.CodeAction] | None:
     buffer = ls.buffers.get(params.text_document.uri)
-    if buffer is None:
-        return None  # closed, or never opened: nothing to act on
+    if buffer is None or not ls.client.takes_actions:
+        return None  # closed or never opened; or a client that could not read the actions
     result = await ls.check(buffer)
     if result.error is not None:
         return None
