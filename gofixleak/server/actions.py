@@ -7,6 +7,7 @@ to lsprotocol objects; the server only decides when to call them.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -188,9 +189,7 @@ def has_safe_fix(findings: Iterable[Finding]) -> bool:
     return any(f.fix is not None and f.fix.applicability is Applicability.SAFE for f in findings)
 
 
-def fix_all_action(
-    doc: Document, edit: types.WorkspaceEdit | None, data: Any = None
-) -> types.CodeAction:
+def fix_all_action(edit: types.WorkspaceEdit | None, data: Any = None) -> types.CodeAction:
     """The fix-all action: with its edit, or with ``data`` for ``codeAction/resolve`` to fill
     in (a fix-all runs the fixes to a fixed point, too slow to do for every cursor move)."""
     return types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL, edit=edit, data=data)
@@ -203,9 +202,7 @@ def replacement(
     whole-buffer replacement, which would lose the cursor, marks and folds)."""
     before = original.splitlines(keepends=True)
     after = fixed.splitlines(keepends=True)
-    starts = [0]
-    for line in before:
-        starts.append(starts[-1] + len(line))
+    starts = [0, *itertools.accumulate(map(len, before))]
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     edits: list[types.TextEdit | types.SnippetTextEdit] = [
         text_edit(Edit(Span(starts[i1], starts[i2]), b"".join(after[j1:j2])), doc.index)

@@ -293,9 +293,9 @@ async def _code_actions(
         found.extend(actions.quick_fixes(result.findings, wanted, doc, client, links))
     if actions.wants(only, actions.FIX_ALL) and actions.has_safe_fix(result.findings):
         if client.resolves_edits:
-            found.append(actions.fix_all_action(doc, None, {"uri": buffer.uri}))
+            found.append(actions.fix_all_action(None, {"uri": buffer.uri}))
         elif (edit := await ls.fixed(buffer)) is not None:
-            found.append(actions.fix_all_action(doc, edit))
+            found.append(actions.fix_all_action(edit))
     return found
 
 

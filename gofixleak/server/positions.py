@@ -33,7 +33,7 @@ def encode(text: str) -> bytes:
 def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:  # not from a buffer: a file read from disk
+    except UnicodeDecodeError:  # fixes copy the buffer's bytes; this is only a safety net
         return data.decode("utf-8", "replace")
 
 
