@@ -26,12 +26,14 @@ from gofixleak import (
 )
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
+from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, skipped, text
 from gofixleak.output.quoting import escape_controls
 from gofixleak.reading import ReadError, read_go_file
+from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
 from gofixleak.writer import can_write, write_fixed
 
@@ -376,22 +378,20 @@ def explain(
     rule: Annotated[str, typer.Argument(help="A rule name, as `gofixleak rules` lists them.")],
 ) -> None:
     """Print a rule's documentation: what it finds, why it leaks, its fix and its limits."""
-    infos = {info.name: info for info in _all_rule_infos()}
-    if rule not in infos:
-        raise _fail(f"unknown rule {rule!r}; known rules: {', '.join(infos)}")
-    fixable = any(r.name == rule and r.fixable for r in registry.all_rules())
-    kind = "fixable" if fixable else "report only"
-    if rule in suppression.DIRECTIVE_RULE_NAMES:
-        kind = "directive rule, report only"
-    typer.echo(f"{rule} ({kind})\n\n{infos[rule].doc.strip()}")
+    doc = explanation(rule)
+    if doc is None:
+        known = ", ".join(info.name for info in _all_rule_infos())
+        raise _fail(f"unknown rule {rule!r}; known rules: {known}")
+    typer.echo(doc, nl=False)
 
 
 def _all_rule_infos() -> list[RuleInfo]:
     """Every rule that can be reported: the detectors, then the directive rules."""
-    return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
+    return rule_infos()
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
+server_command.register(app)  # `gofixleak server`: the language server (gofixleak/server)
 
 
 def main() -> None:
