@@ -614,8 +614,11 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def at(seconds: float) -> str:
-    """``HH:MM UTC`` of now + ``seconds``, as the rate-limit message writes it."""
-    return f"{datetime.now(UTC) + timedelta(seconds=seconds):%H:%M} UTC"
+    """``HH:MM UTC`` of now + ``seconds``, as the rate-limit message writes it (with the date
+    when that is another day than today)."""
+    now = datetime.now(UTC)
+    then = now + timedelta(seconds=seconds)
+    return f"{then:%H:%M} UTC" if then.date() == now.date() else f"{then:%Y-%m-%d %H:%M} UTC"
 
 
 def test_a_short_rate_limit_is_waited_for_quietly(world: World, waits: list[float]) -> None:
