@@ -14,12 +14,11 @@ import typer
 from typer.core import TyperGroup
 
 from gofixleak import __version__, api, config, discovery, progress, registry, suppression
-from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.output import diff as diff_output
-from gofixleak.output import github, json_report, sarif, text
+from gofixleak.output import text
 from gofixleak.source import parse_go_version
 from gofixleak.writer import write_fixed
 
@@ -184,6 +183,8 @@ def _is_worth_keeping(result: FileResult) -> bool:
 
 def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -> list[FileResult]:
     """Only the fixes whose packages still build and vet (and test); the others are reported."""
+    from gofixleak import verify as verifier  # only --verify runs go: a check does not load it
+
     try:
         outcome = verifier.verify(results, options, tests=tests)
     except verifier.VerifyError as error:
@@ -214,16 +215,23 @@ def _write(results: list[FileResult]) -> bool:
 def _render(
     results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
 ) -> None:
+    # The machine formats are imported when asked for: a plain check starts without them.
     out = sys.stdout.buffer
     if diff:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 out.write(diff_output.unified(result.path, result.original, result.fixed))
     elif output_format is OutputFormat.json:
+        from gofixleak.output import json_report
+
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
+        from gofixleak.output import sarif
+
         out.write(sarif.render(results, _all_rule_infos()).encode())
     elif output_format is OutputFormat.github:
+        from gofixleak.output import github
+
         out.write(github.render(results).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gofixleak import api, verify
-from gofixleak.bot import github, plan
+from gofixleak import api
 from gofixleak.bot.git import Git, GitError, Identity
 from gofixleak.model import Applicability
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
+
+# Every gofixleak command line registers `pr`, so this module is imported on each start: what
+# only the bot uses (verify, the plan, the GitHub client) is imported when `pr` runs.
+if TYPE_CHECKING:
+    from gofixleak.bot import github, plan
 
 EXIT_OK, EXIT_ERROR = 0, 2
 DEFAULT_AUTHOR = "gofixleak bot <gofixleak-bot@users.noreply.github.com>"
@@ -73,6 +77,9 @@ def pr(
     ] = False,
 ) -> None:
     """Open (or update) one pull request with the verified fixes, one commit per rule."""
+    from gofixleak import verify
+    from gofixleak.bot import github
+
     token = os.environ.get("GITHUB_TOKEN") or None
     try:
         _run(
@@ -123,6 +130,8 @@ def _run(
     verify_tests: bool,
     token: str | None,
 ) -> None:
+    from gofixleak import verify
+
     git = Git(os.getcwd())
     root = git.toplevel()
     dirty = git.dirty_paths()
@@ -142,6 +151,8 @@ def _run(
 
 
 def _client(settings: _Settings, git: Git, token: str | None) -> github.GitHub:
+    from gofixleak.bot import github
+
     if not token:
         raise _Failure("GITHUB_TOKEN is not set: it is needed to open the pull request")
     api_url = os.environ.get("GITHUB_API_URL") or github.DEFAULT_API_URL
@@ -151,6 +162,9 @@ def _client(settings: _Settings, git: Git, token: str | None) -> github.GitHub:
 def _propose(
     paths: list[str], options: api.Options, git: Git, root: str, *, verify_tests: bool
 ) -> plan.Plan | None:
+    from gofixleak import verify
+    from gofixleak.bot import plan
+
     # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
     tracked = git.tracked_files()
     results = [r for r in api.run(paths, options) if plan.relative(r.path, root) in tracked]
@@ -173,6 +187,8 @@ def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
 
 
 def _publish(proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub) -> None:
+    from gofixleak.bot import github
+
     open_pulls = client.open_bot_pulls()
     for pull in open_pulls:
         if github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
@@ -208,6 +224,8 @@ def _update(
     pull: github.PullRequest,
     head: str,
 ) -> None:
+    from gofixleak.bot import github
+
     git.push(settings.remote, head, pull.head_ref, expected=pull.head_sha)
     git.set_branch(pull.head_ref, head)
     try:
@@ -220,6 +238,8 @@ def _update(
 def _create(
     proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, head: str
 ) -> None:
+    from gofixleak.bot import github
+
     base = settings.base or client.default_branch()
     pushed = git.remote_branch(settings.remote, proposal.branch)  # left by a run that failed
     git.push(settings.remote, head, proposal.branch, expected=pushed)
