@@ -39,6 +39,7 @@ instead, as a package that pip installed has its bytecode compiled at install ti
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import os
 import platform
@@ -271,7 +272,10 @@ def _child_env() -> dict[str, str] | None:
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         return None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.setdefault("PYTHONPYCACHEPREFIX", tempfile.mkdtemp(prefix="gofixleak-bench-pycache-"))
+    if "PYTHONPYCACHEPREFIX" not in env:
+        scratch = tempfile.mkdtemp(prefix="gofixleak-bench-pycache-")
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        env["PYTHONPYCACHEPREFIX"] = scratch
     return env
 
 
