@@ -8,7 +8,8 @@ Trees: each PATH, default ``$(go env GOROOT)/src``; with ``--corpus``, the trees
 bench/corpus.py lists (GOROOT/src and pinned modules, fetched once through the Go module proxy
 into a cache outside the repository). Run it from anywhere, the repository root included, with
 gofixleak installed either way (``pip install .`` or ``pip install -e .``): it imports and runs
-the installed package (``python -P -m gofixleak``), whose path it prints.
+the installed package (its ``gofixleak`` script, else ``python -P -m gofixleak``), whose path
+it prints.
 
 Per tree, from the tree's root, each in its own process:
   gofmt -l FILE...       the files gofixleak reads, as its discovery yields them ("." walked the
@@ -112,7 +113,7 @@ def main() -> int:
     gofmt = shutil.which("gofmt") or str(Path(_go_env("GOROOT")) / "bin" / "gofmt")
     trees = [_tree(name, root) for name, root in _named_roots(args)]
     env = _child_env()
-    gofixleak_argv = [sys.executable, "-P", "-m", "gofixleak"]
+    gofixleak_argv = _gofixleak_command()
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     commands: list[Command] = []
     for tree in trees:
@@ -138,7 +139,7 @@ def main() -> int:
         ),
     ]
     load_before = _load()
-    _header(trees, args, gofmt, one_file, env)
+    _header(trees, args, gofmt, gofixleak_argv, one_file, env)
     _prime(gofixleak_argv, one_file, env)
     _rounds(commands, args.runs)
     _rounds(latency, args.file_runs, quiet=True)
@@ -180,6 +181,14 @@ def _parse_args() -> argparse.Namespace:
     if args.corpus and args.paths:
         parser.error("--corpus lists its own trees: give no PATH")
     return args
+
+
+def _gofixleak_command() -> list[str]:
+    """What users run: the console script beside this Python, else ``python -P -m gofixleak``
+    (-P: the working directory is not searched, so a work tree's gofixleak/ cannot shadow the
+    installed package)."""
+    script = Path(sys.executable).parent / "gofixleak"
+    return [str(script)] if script.is_file() else [sys.executable, "-P", "-m", "gofixleak"]
 
 
 def _go_env(name: str) -> str:
@@ -411,6 +420,7 @@ def _header(
     trees: Sequence[Tree],
     args: argparse.Namespace,
     gofmt: str,
+    gofixleak_argv: list[str],
     one_file: Path,
     env: dict[str, str] | None,
 ) -> None:
@@ -429,7 +439,8 @@ def _header(
         f"Python {platform.python_version()}, {go_version}"
     )
     print(f"         gofmt: {gofmt}")
-    print(f"         gofixleak {gofixleak.__version__}: {package} ({where})")
+    print(f"         gofixleak {gofixleak.__version__}: {' '.join(gofixleak_argv)}")
+    print(f"         package {package} ({where})")
     if env is not None:
         print(f"         gofixleak's bytecode cached in {env['PYTHONPYCACHEPREFIX']}")
     jobs = f"--jobs {args.jobs}" if args.jobs else f"default --jobs ({_cores()})"
