@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from gofixleak import verify
 from gofixleak.bot import github
-from gofixleak.bot.command import parse_repository
+from gofixleak.bot.run import parse_repository
 from gofixleak.cli import app
 from tests.github_server import Failure, FakeGitHub
 from tests.verify_rules import GO_MOD, use_rules

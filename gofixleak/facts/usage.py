@@ -387,6 +387,8 @@ class _Walk:
             flow = self._statements(block_statements(body), _State(NONE))
         except _Unknown as error:
             return unknown(error.why)
+        except RecursionError:  # hundreds of nested blocks: generated code, not followed
+            return unknown("nested too deeply")
         ends = _join(flow.fall, flow.returns)
         return Usage(
             returns=ends.end() if ends is not None else None,
