@@ -80,10 +80,16 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a finding (the unbuffered ``make``, the early return)."""
+    """Another place that explains a finding (the unbuffered ``make``, the early return).
+
+    ``path`` and ``line`` name a place in another file (the test that started a leaked
+    goroutine), known only by its line: ``span`` is then empty and means nothing.
+    """
 
     span: Span
     message: str
+    path: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,9 @@ class Finding:
     captures: Mapping[str, Span] = field(default_factory=dict, compare=False)
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
+    # Whether the package's tests saw this finding's goroutine leak (`gofixleak test`); None
+    # when they did not run.
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gofixleak import __version__
-from gofixleak.model import FileResult, Finding, Fix, RuleInfo, Span, Suppressed
+from gofixleak.model import FileResult, Finding, Fix, Related, RuleInfo, Span, Suppressed
 from gofixleak.output.positions import utf16_position
 
 SCHEMA = (
@@ -85,12 +85,25 @@ def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json
         entry["ruleIndex"] = index[finding.rule]
     if finding.related:
         entry["relatedLocations"] = [
-            {"id": i, **_location(result, r.span), "message": {"text": r.message}}
+            {"id": i, **_related_location(result, r), "message": {"text": r.message}}
             for i, r in enumerate(finding.related, start=1)
         ]
     if finding.fix is not None:
         entry["fixes"] = [_fix(result, finding.fix)]
+    if finding.confirmed is not None:
+        entry["properties"] = {"confirmed": finding.confirmed}
     return entry
+
+
+def _related_location(result: FileResult, related: Related) -> Json:
+    if related.path is None:
+        return _location(result, related.span)
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(related.path),
+            "region": {"startLine": related.line},
+        }
+    }
 
 
 def _suppressed(result: FileResult, suppressed: Suppressed, index: dict[str, int]) -> Json:

@@ -14,7 +14,7 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
         for finding in result.findings:
             line, column = result.position(finding.span.start)
             fixable = finding.fix is not None and finding.fix.applicability >= required
-            marker = " [*]" if fixable else ""
+            marker = (" [confirmed]" if finding.confirmed else "") + (" [*]" if fixable else "")
             lines.append(
                 f"{result.path}:{line}:{column}: {finding.rule}: {finding.message}{marker}"
             )
