@@ -18,6 +18,7 @@ from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
+from gofixleak.oracle import command as oracle_command
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, text
 from gofixleak.source import parse_go_version
@@ -266,6 +267,7 @@ def _all_rule_infos() -> list[RuleInfo]:
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
+oracle_command.register(app)  # `gofixleak test`: tests under Go's leak profile (gofixleak/oracle)
 
 
 def main() -> None:

@@ -1,0 +1,236 @@
+"""``gofixleak test [PATHS] [-- GO TEST FLAGS]``: run the tests under Go's leak profile, and
+report what leaked next to what the static rules say.
+
+Exit status: 0 nothing to report; 1 findings remain (static or runtime), or tests failed or
+timed out; 2 a usage error, no suitable Go toolchain, a path that names no module, or a package
+that does not build.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+from typer.core import TyperCommand
+
+from gofixleak import api, config, discovery, registry
+from gofixleak.detectors.runtime_leak import RULE
+from gofixleak.model import Applicability, FileResult
+from gofixleak.options import IgnoreOption, SelectOption, rule_names
+from gofixleak.oracle import gotest, report, sites, toolchain
+from gofixleak.source import parse_go_version
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+GO_FLAGS = "gofixleak.go-test-flags"
+_DURATION = re.compile(r"^(0|([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+)$")
+
+
+class _GoFlagsAfterDashes(TyperCommand):
+    """Keep what follows ``--`` for go test: neither paths nor gofixleak options."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if "--" in args:
+            index = args.index("--")
+            ctx.meta[GO_FLAGS] = args[index + 1 :]
+            args = args[:index]
+        return super().parse_args(ctx, args)
+
+
+class Format(enum.StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _say(message: str) -> None:
+    typer.echo(f"gofixleak test: {message}", err=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"gofixleak: {message}", err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def test(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Packages to test: directories (recursive; ./... accepted) or files."),
+    ] = None,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="Bound on each test binary, as go test -timeout.")
+    ] = "10m",
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count", min=1, help="Run each test binary N times; say how often each site leaked."
+        ),
+    ] = 1,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Output format of the findings.")
+    ] = Format.text,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    go_version: Annotated[
+        str | None,
+        typer.Option("--go-version", help="Go version the static rules assume (default: go.mod)."),
+    ] = None,
+    no_config: Annotated[
+        bool, typer.Option("--no-config", help="Ignore .gofixleak.toml files.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only findings and errors: no per-package lines.")
+    ] = False,
+) -> None:
+    """Run the tests with Go's leak profile; report the leaked goroutines and the static findings.
+
+    Flags after `--` go to go test (`-run`, `-tags`, `-race`, ...).
+    """
+    flags: list[str] = list(ctx.meta.get(GO_FLAGS, []))
+    try:
+        gotest.check_flags(flags)
+        if not _DURATION.match(timeout):
+            raise ValueError(f"--timeout {timeout!r} is not a Go duration such as 10m or 90s")
+        options = api.Options(
+            select=rule_names(select) or None,
+            ignore=rule_names(ignore),
+            go_version=parse_go_version(go_version) if go_version else None,
+            use_config=not no_config,
+        )
+        options.rules()
+        config.clear_cache()
+        for root in [] if no_config else [discovery.strip_dots(p) for p in paths or ["."]]:
+            config.find(root)
+        chain = toolchain.find()
+    except (ValueError, registry.UnknownRuleError, toolchain.Unavailable) as error:
+        raise _fail(str(error)) from error
+    targets, errors = gotest.targets(paths or ["."])
+    for message in errors:
+        typer.echo(f"gofixleak: {message}", err=True)
+    static = [r for r in api.run(paths or ["."], options) if _is_worth_keeping(r)]
+    runs = [
+        gotest.run(chain, target, flags=flags, timeout=timeout, count=count) for target in targets
+    ]
+    found = sites.sites([[leak for m in runs for leak in m.leaks(n)] for n in range(count)])
+    tested = {p.package.directory for m in runs for p in m.packages if p.collected}
+    joined = report.join(static, found, tested, options)
+    failed = bool(errors) | _report_errors(joined.results)
+    failed |= _report_packages(runs, quiet=quiet, timeout=timeout)
+    _render(list(joined.results), output_format)
+    if output_format is Format.text and not quiet:
+        _summary(joined, runs)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+    broken = any(o.status != gotest.PASSED for m in runs for p in m.packages for o in p.outcomes)
+    remaining = any(r.findings for r in joined.results)
+    raise typer.Exit(EXIT_FINDINGS if remaining or broken else EXIT_CLEAN)
+
+
+def _is_worth_keeping(result: FileResult) -> bool:
+    return bool(result.findings or result.suppressed or result.error is not None)
+
+
+def _report_errors(results: Sequence[FileResult]) -> bool:
+    for result in results:
+        if result.error is not None:
+            typer.echo(f"gofixleak: {result.error}", err=True)
+    return any(r.error is not None for r in results)
+
+
+def _report_packages(runs: Sequence[gotest.ModuleRun], *, quiet: bool, timeout: str) -> bool:
+    """One line per package with something to say; True when one could not be tested."""
+    failed = False
+    for module_run in runs:
+        for error in module_run.errors:
+            typer.echo(f"gofixleak: {error}", err=True)
+            failed = True
+        for package in module_run.untested:
+            if not quiet:
+                _say(f"{package.shown}: not exercised: no test files")
+        for package_run in module_run.packages:
+            lines, broken = _package_lines(package_run, timeout)
+            failed |= broken
+            for line in lines if not quiet or broken else []:
+                _say(line)
+    return failed
+
+
+def _package_lines(package_run: gotest.PackageRun, timeout: str) -> tuple[list[str], bool]:
+    shown = package_run.package.shown
+    outcomes = package_run.outcomes
+    of = f" in {{}} of {len(outcomes)} runs" if len(outcomes) > 1 else ""
+    lines: list[str] = []
+    if package_run.problem:
+        lines.append(f"{shown}: leaks not collected: {package_run.problem}")
+    builds = [o for o in outcomes if o.status == gotest.BUILD_FAILED]
+    if builds:
+        body = "".join(f"\n    {line}" for line in builds[0].output.splitlines())
+        return [f"{shown}: build failed{of.format(len(builds))}{body}"], True
+    failing = [o for o in outcomes if o.failed_tests or o.status == gotest.FAILED]
+    if failing:
+        names = sorted({name for o in failing for name in o.failed_tests})
+        listed = ": " + ", ".join(names) if names else ""
+        lines.append(f"{shown}: tests failed{of.format(len(failing))}{listed}")
+    for status in (gotest.TIMED_OUT, gotest.DEADLOCKED):
+        hung = [o for o in outcomes if o.status == status]
+        if hung:
+            running = sorted({name for o in hung for name in o.running})
+            during = f" (-timeout {timeout}) in {', '.join(running)}" if running else ""
+            what = "timed out" if status == gotest.TIMED_OUT else "deadlocked"
+            lines.append(
+                f"{shown}: {what}{during}{of.format(len(hung))}; "
+                "the goroutines blocked then are reported"
+            )
+    lost = [o for o in outcomes if o.status == gotest.NOT_COLLECTED]
+    if lost and not package_run.problem:
+        lines.append(
+            f"{shown}: leaks not collected{of.format(len(lost))}: the test binary exited before "
+            "m.Run returned"
+        )
+    return lines, False
+
+
+def _render(results: list[FileResult], output_format: Format) -> None:
+    from gofixleak import cli  # the check command's renderers: both print findings alike
+
+    cli._render(results, cli.OutputFormat(output_format.value), diff=False, unsafe_fixes=False)
+
+
+def _summary(joined: report.Joined, runs: Sequence[gotest.ModuleRun]) -> None:
+    """What was found, static and runtime, and which blocking operations no rule explains."""
+    findings = [f for r in joined.results for f in r.findings]
+    static = [f for f in findings if f.rule != RULE.name]
+    safe = sum(1 for f in static if f.fix and f.fix.applicability >= Applicability.SAFE)
+    unsafe = sum(1 for f in static if f.fix and f.fix.applicability == Applicability.UNSAFE)
+    tested = sum(1 for m in runs for p in m.packages if p.collected)
+    untested = sum(len(m.untested) for m in runs)
+    line = (
+        f"{_plural(len(findings), 'finding')}: {_plural(joined.runtime, 'runtime leak site')} in "
+        f"{_plural(tested, 'tested package')}"
+        + (f" ({untested} without tests)" if untested else "")
+        + f", {_plural(len(static), 'static finding')} ({joined.confirmed} confirmed by the tests)"
+    )
+    if safe or unsafe:
+        line += f"; {safe} fixable with gofixleak --diff or --apply"
+        line += f", {unsafe} more with --unsafe-fixes" if unsafe else ""
+    typer.echo(line + ".", err=True)
+    if joined.unexplained:
+        listed = ", ".join(
+            f"{state} ({_plural(goroutines, 'goroutine')} at {_plural(count, 'site')})"
+            for state, goroutines, count in joined.unexplained
+        )
+        typer.echo(f"No static rule explains: {listed}.", err=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``test`` command to the gofixleak CLI."""
+    app.command("test", cls=_GoFlagsAfterDashes)(test)
+
