@@ -189,6 +189,8 @@ def _verified(results: list[FileResult], options: api.Options, *, tests: bool) -
         outcome = verifier.verify(results, options, tests=tests)
     except verifier.VerifyError as error:
         raise _fail(str(error)) from error
+    for line in outcome.leak_lines():
+        typer.echo(f"gofixleak: {line}", err=True)
     for dropped in outcome.dropped:
         typer.echo(f"gofixleak: {dropped.describe()}", err=True)
     return list(outcome.results)

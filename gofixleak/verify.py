@@ -12,6 +12,10 @@ A fix cannot be verified, and is dropped with the reason, when its file is outsi
 when the build constraints leave the file out on this platform, or when the package fails the
 same checks without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
+
+With tests, the kept fixes are also proven with Go's leak profile: the goroutines leaked at each
+fix's site before and after it, and a fix that leaves its leak or adds one is dropped
+(gofixleak/oracle/proof.py).
 """
 
 from __future__ import annotations
@@ -25,11 +29,15 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gofixleak import api
 from gofixleak.discovery import display_path
 from gofixleak.model import FileResult, Finding
 from gofixleak.source import line_starts
+
+if TYPE_CHECKING:
+    from gofixleak.oracle.proof import LeakCheck
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
@@ -72,6 +80,13 @@ class Verification:
     packages: tuple[str, ...] = ()  # package directories whose kept fixes passed every check
     checks: tuple[str, ...] = ()  # "go build", "go vet", "go test"
     go_version: str = ""
+    leaks: LeakCheck | None = None  # --verify-tests: goroutines leaked at each fix's site
+
+    def leak_lines(self) -> list[str]:
+        """Per fix, the goroutines leaked at its site before and after it; and the notes."""
+        if self.leaks is None:
+            return []
+        return [*self.leaks.notes, *(proof.describe() for proof in self.leaks.proofs)]
 
     def summary(self) -> str:
         """One line: what passed where, and how many fixes were dropped."""
@@ -125,6 +140,12 @@ def verify(
     toolchain = _Toolchain(go or find_go(), tests)
     verifier = _Verifier(changed, options, toolchain)
     verifier.run()
+    leaks = None
+    if tests:  # the leak profile's before -> after per fix (gofixleak/oracle/proof.py)
+        from gofixleak.oracle import proof
+
+        leaks = proof.check(verifier.accepted, verifier.by_path, verifier.text, toolchain.go)
+        verifier.dropped.extend(Dropped(path, rule, reason) for path, rule, reason in leaks.drops)
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
         tuple(rebuilt.get(r.path, r) for r in results),
@@ -132,6 +153,7 @@ def verify(
         tuple(sorted(verifier.verified_packages)),
         toolchain.steps,
         toolchain.version(),
+        leaks,
     )
 
 
@@ -214,6 +236,7 @@ class _Verifier:
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
+        self.accepted: dict[str, list[Unit]] = {}  # package folder -> units that passed
         self._texts: dict[tuple[str, frozenset[str]], bytes] = {}
 
     def run(self) -> None:
@@ -295,6 +318,8 @@ class _Verifier:
 
     def _accept(self, by_package: Mapping[str, Sequence[Unit]]) -> None:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
+        for folder, units in by_package.items():
+            self.accepted.setdefault(folder, []).extend(units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
         rules: dict[str, set[str]] = {}

@@ -37,6 +37,7 @@ class Change:
     rule: str
     fix: str
     safety: str  # "safe" or "unsafe"
+    leaks: str = ""  # --verify-tests: goroutines leaked at the site before -> after the fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,9 @@ def build(verification: Verification, options: api.Options, root: str) -> Plan |
     if not files:
         return None
     rules = sorted({f.rule for r in files.values() for f in r.fixes_applied})
-    changes = [c for path, r in sorted(files.items()) for c in _changes(path, r)]
+    changes = [
+        c for path, r in sorted(files.items()) for c in _changes(path, r, _leaks(verification, r))
+    ]
     state = {path: r.original or b"" for path, r in files.items()}
     commits: list[Commit] = []
     entries: list[tuple[str, str, str]] = []
@@ -130,15 +133,24 @@ def _changed_lines_hash(before: bytes, after: bytes) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def _changes(path: str, result: FileResult) -> list[Change]:
+def _changes(path: str, result: FileResult, leaks: dict[tuple[int, str], str]) -> list[Change]:
     starts = line_starts(result.original or b"")
     out = []
     for finding in result.fixes_applied:
         line = _line(starts, finding.span.start)
         fix = finding.fix
         message, safety = (fix.message, fix.applicability.label) if fix else ("", "")
-        out.append(Change(path, line, finding.rule, message, safety))
+        leaked = leaks.get((line, finding.rule), "")
+        out.append(Change(path, line, finding.rule, message, safety, leaked))
     return sorted(out, key=lambda c: (c.path, c.line, c.rule))
+
+
+def _leaks(verification: Verification, result: FileResult) -> dict[tuple[int, str], str]:
+    """(line, rule) -> "before → after" for the fixes of ``result`` the tests proved."""
+    proofs = verification.leaks.proofs if verification.leaks else ()
+    return {
+        (p.line, p.rule): f"{p.before} → {p.after}" for p in proofs if p.path == result.path
+    }
 
 
 def _line(starts: tuple[int, ...], offset: int) -> int:
@@ -177,6 +189,21 @@ def pr_title(changes: Sequence[Change]) -> str:
     return f"Fix {_plural(len(changes), 'goroutine leak')} ({', '.join(rules)})"
 
 
+def _table(changes: Sequence[Change], shown: int) -> list[str]:
+    """The fixes as a Markdown table; with the leak check's before → after column if it ran."""
+    leaks = any(c.leaks for c in changes)
+    head = "| file | line | rule | fix | safety |"
+    head += " leaked goroutines before → after |" if leaks else ""
+    rows = [head, "| --- " * (6 if leaks else 5) + "|"]
+    for c in changes[:shown]:
+        row = f"| `{_cell(c.path)}` | {c.line} | `{c.rule}` | {_cell(c.fix)} | {c.safety} |"
+        rows.append(row + (f" {c.leaks or 'not checked'} |" if leaks else ""))
+    if shown < len(changes):
+        rest = f"| ... | | | and {len(changes) - shown} more (see the commits) | |"
+        rows.append(rest + (" |" if leaks else ""))
+    return rows
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -208,15 +235,8 @@ def _body(
         f"gofixleak found {_plural(len(changes), 'goroutine leak')} and fixed "
         f"{'it' if len(changes) == 1 else 'them'}, one commit per rule.",
         "",
-        "| file | line | rule | fix | safety |",
-        "| --- | --- | --- | --- | --- |",
-        *(
-            f"| `{_cell(c.path)}` | {c.line} | `{c.rule}` | {_cell(c.fix)} | {c.safety} |"
-            for c in changes[:shown]
-        ),
+        *_table(changes, shown),
     ]
-    if shown < len(changes):
-        out.append(f"| ... | | | and {len(changes) - shown} more (see the commits) | |")
     for name in rules:
         info = registry.get(name).info
         out += ["", f"### `{name}`", "", info.summary]
@@ -227,6 +247,14 @@ def _body(
         if safety:
             out += ["", "<details><summary>Fix safety</summary>", "", safety, "", "</details>"]
     out += ["", "### Verification", "", verification.summary() + "."]
+    if verification.leaks is not None and verification.leaks.proofs:
+        confirmed = sum(1 for proof in verification.leaks.proofs if proof.proven)
+        out += [
+            "",
+            f"{confirmed} fix{'' if confirmed == 1 else 'es'} confirmed by the package tests: "
+            "the goroutines that leaked at the site before the fix are gone after it (`go test` "
+            "under Go's goroutineleak profile, the table's last column).",
+        ]
     if verification.dropped:
         out += ["", "Fixes not proposed, because the package no longer passes with them:", ""]
         for dropped in verification.dropped:
