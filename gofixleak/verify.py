@@ -144,7 +144,9 @@ def verify(
     if tests:  # the leak profile's before -> after per fix (gofixleak/oracle/proof.py)
         from gofixleak.oracle import proof
 
-        leaks = proof.check(verifier.accepted, verifier.by_path, verifier.text, toolchain.go)
+        leaks = proof.check(
+            verifier.accepted, verifier.by_path, verifier.text, toolchain.go, options
+        )
         verifier.dropped.extend(Dropped(path, rule, reason) for path, rule, reason in leaks.drops)
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(

@@ -102,6 +102,83 @@ def go_tests_of(path: str) -> bytes:
     return f'package {name}\n\nimport "testing"\n\n{test}'.encode()
 
 
+PAIRED = RuleInfo(
+    "fake-pair",
+    """A stand-in: each goroutine literal; one fix per function and pass (isolation).
+
+What it finds
+-------------
+x
+""",
+)
+
+
+def detect_receives(src: SourceFile) -> Iterator[Finding]:
+    for go in syntax.descendants(src.root, "go_statement"):
+        for receive in syntax.descendants(go, "unary_expression"):
+            statement = receive.parent
+            unfixed = statement is not None and statement.type == "expression_statement"
+            if src.text(receive) in (b"<-a", b"<-b") and unfixed:
+                captures = {"receive": span_of(receive)}
+                yield Finding(PAIRED.name, src.path, span_of(go), "fake", captures)
+
+
+def poll_a_and_keep_b(finding: Finding, src: SourceFile) -> Fix:
+    """`<-a` becomes a poll (three lines more, the leak gone); `<-b` stays a receive."""
+    receive = finding.captures["receive"]
+    node = src.node_at(finding.span)
+    assert node is not None
+    function = syntax.enclosing_function(node)
+    assert function is not None
+    if src.text(receive) == b"<-a":
+        new = b"select {\n\t\tcase <-a:\n\t\tdefault:\n\t\t}"
+    else:
+        new = b"<-(b)"
+    return Fix("poll", (Edit(receive, new),), Applicability.SAFE, isolation=span_of(function))
+
+
+TWO_PASSES = b"""package twopasses
+
+// Both leaks two receivers: the first fix is applied in a pass, the second in the next.
+func Both() {
+\ta := make(chan int)
+\tgo func() {
+\t\t<-a
+\t}()
+\tb := make(chan int)
+\tgo func() {
+\t\t<-b
+\t}()
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="needs go")
+def test_a_fix_of_a_later_pass_is_proven_at_its_own_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        registry, "all_rules", lambda: (registry.Rule(PAIRED, detect_receives, poll_a_and_keep_b),)
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOTOOLCHAIN", "local")
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.22\n")
+    (tmp_path / "twopasses").mkdir()
+    (tmp_path / "twopasses" / "twopasses.go").write_bytes(TWO_PASSES)
+    (tmp_path / "twopasses" / "twopasses_test.go").write_bytes(
+        b'package twopasses\n\nimport "testing"\n\nfunc TestBoth(t *testing.T) { Both() }\n'
+    )
+    code, out, err = run("--diff", "--verify-tests", ".")
+    lines = err.splitlines()
+    assert lines[:2] == [
+        "gofixleak: twopasses/twopasses.go:6: fake-pair: leaked goroutines at its site 1 -> 0 "
+        "(fix dropped)",
+        "gofixleak: twopasses/twopasses.go:10: fake-pair: leaked goroutines at its site 1 -> 1 "
+        "(fix dropped)",
+    ]
+    assert (code, out) == (1, "")
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, [*args, "-j", "1"])
     return result.exit_code, result.stdout, result.stderr
@@ -172,6 +249,7 @@ def test_without_the_profile_a_note_says_only_go_test_checked_the_fixes(tmp_path
         {"p/a.go": result},
         lambda path, rules: b"",
         fake_go(tmp_path),
+        SAFE,
     )
     (note,) = outcome.notes
     assert note.startswith("gofixleak test needs Go 1.26 or later (its goroutineleak profile)")

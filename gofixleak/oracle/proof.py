@@ -20,11 +20,12 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from gofixleak import api
 from gofixleak.discovery import display_path
-from gofixleak.model import FileResult, Finding, position
+from gofixleak.model import Applicability, FileResult, Finding, position
 from gofixleak.oracle import gotest, report, sites, toolchain
 from gofixleak.source import line_starts
-from gofixleak.verify import Unit, module_root
+from gofixleak.verify import Unit, file_options, module_root
 
 TextOf = Callable[[str, frozenset[str]], bytes]
 
@@ -70,9 +71,11 @@ def check(
     results: Mapping[str, FileResult],
     text: TextOf,
     go: str,
+    options: api.Options,
 ) -> LeakCheck:
     """Prove the ``accepted`` units (package folder -> units) of ``results`` (path -> result);
-    ``text(path, rules)`` is a file with the fixes of ``rules`` only."""
+    ``text(path, rules)`` is a file with the fixes of ``rules`` only; ``options`` are those that
+    produced the results."""
     if not any(accepted.values()):
         return LeakCheck()
     try:
@@ -86,7 +89,7 @@ def check(
             by_module.setdefault(root, {})[folder] = list(units)
     outcome = LeakCheck()
     for root, packages in by_module.items():
-        proving = _Module(chain, root, packages, results, text)
+        proving = _Module(chain, root, packages, results, text, options)
         outcome = _merge(outcome, proving.run())
     return outcome
 
@@ -105,11 +108,13 @@ class _Module:
         packages: Mapping[str, Sequence[Unit]],
         results: Mapping[str, FileResult],
         text: TextOf,
+        options: api.Options,
     ) -> None:
         self.chain = chain
         self.packages = packages
         self.results = results
         self.text = text
+        self.options = options
         patterns = tuple(_pattern(root, folder) for folder in packages)
         self.target = gotest.Target(root, patterns)
 
@@ -174,7 +179,7 @@ class _Module:
         result = self.results[unit.path]
         starts = line_starts(result.original or b"")
         path = os.path.abspath(unit.path)
-        for finding in (f for f in result.fixes_applied if f.rule == unit.rule):
+        for finding in fixed_findings(result, unit.rule, self.options):
             count_before = _at(finding, path, before, starts)
             count_after = _at(finding, path, after, starts)
             line = position(starts, finding.span.start)[0]
@@ -212,6 +217,17 @@ class _Module:
             if any(s.key in keys for s in new):
                 guilty.append(unit)
         return [(u.path, u.rule, reason) for u in guilty or candidates]
+
+
+def fixed_findings(result: FileResult, rule: str, options: api.Options) -> list[Finding]:
+    """The findings of ``rule`` in ``result``'s original text whose fixes ``options`` apply, at
+    their places in that text. (``fixes_applied`` holds them as each pass found them: after the
+    first pass, their offsets are into a text that earlier fixes already changed.)"""
+    own = file_options(options, result.path)
+    required = own.fix if own.fix is not None else Applicability.SAFE
+    chosen = dataclasses.replace(own, fix=None, select=(rule,))
+    original = api.check_source(result.path, result.original or b"", chosen)
+    return [f for f in original.findings if f.fix and f.fix.applicability >= required]
 
 
 def _why_not(run: gotest.PackageRun) -> str:
