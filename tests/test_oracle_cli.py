@@ -81,6 +81,20 @@ func Park(forever chan struct{}) {
 	}()
 }
 """,
+    "indirect/indirect.go": "package indirect\n",
+    "indirect/main_test.go": """package indirect
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int { return m.Run() }
+
+func TestNothing(t *testing.T) {}
+""",
     "quiet/quiet_test.go": """package quiet
 
 import "testing"
@@ -185,6 +199,15 @@ def test_count_says_how_often_a_site_leaked_and_flags_reach_go_test(inside: Path
     assert out == (
         "leaks/leaks.go:7:3: orphaned-receiver: goroutine receives from ch, which nothing sends "
         "on or closes: it blocks forever\n"
+    )
+
+
+def test_a_testmain_that_hands_m_on_is_run_but_not_collected(inside: Path) -> None:
+    code, out, err = run("test", "indirect")
+    assert (code, out) == (0, "")  # nothing leaked that could be seen, and the tests passed
+    assert err.startswith(
+        "gofixleak test: indirect: leaks not collected: main_test.go: TestMain does not call "
+        "m.Run() itself"
     )
 
 

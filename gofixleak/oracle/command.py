@@ -18,7 +18,7 @@ from typer.core import TyperCommand
 
 from gofixleak import api, config, discovery, registry
 from gofixleak.detectors.runtime_leak import RULE
-from gofixleak.model import Applicability, FileResult
+from gofixleak.model import Applicability
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 from gofixleak.oracle import gotest, report, sites, toolchain
 from gofixleak.source import parse_go_version
@@ -92,53 +92,65 @@ def test(
     """
     flags: list[str] = list(ctx.meta.get(GO_FLAGS, []))
     try:
-        gotest.check_flags(flags)
-        if not _DURATION.match(timeout):
-            raise ValueError(f"--timeout {timeout!r} is not a Go duration such as 10m or 90s")
-        options = api.Options(
-            select=rule_names(select) or None,
-            ignore=rule_names(ignore),
-            go_version=parse_go_version(go_version) if go_version else None,
-            use_config=not no_config,
-        )
-        options.rules()
-        config.clear_cache()
-        for root in [] if no_config else [discovery.strip_dots(p) for p in paths or ["."]]:
-            config.find(root)
+        options = _options(flags, timeout, select, ignore, go_version, no_config, paths)
         chain = toolchain.find()
     except (ValueError, registry.UnknownRuleError, toolchain.Unavailable) as error:
         raise _fail(str(error)) from error
+    from gofixleak import cli  # the check command's helpers: both commands report alike
+
     targets, errors = gotest.targets(paths or ["."])
     for message in errors:
         typer.echo(f"gofixleak: {message}", err=True)
-    static = [r for r in api.run(paths or ["."], options) if _is_worth_keeping(r)]
+    static = [r for r in api.run(paths or ["."], options) if cli._is_worth_keeping(r)]
     runs = [
         gotest.run(chain, target, flags=flags, timeout=timeout, count=count) for target in targets
     ]
     found = sites.sites([[leak for m in runs for leak in m.leaks(n)] for n in range(count)])
     tested = {p.package.directory for m in runs for p in m.packages if p.collected}
     joined = report.join(static, found, tested, options)
-    failed = bool(errors) | _report_errors(joined.results)
+    failed = bool(errors) | cli._report_errors(list(joined.results))
     failed |= _report_packages(runs, quiet=quiet, timeout=timeout)
-    _render(list(joined.results), output_format)
+    shown = cli.OutputFormat(output_format.value)
+    cli._render(list(joined.results), shown, diff=False, unsafe_fixes=False)
     if output_format is Format.text and not quiet:
         _summary(joined, runs)
     if failed:
         raise typer.Exit(EXIT_ERROR)
-    broken = any(o.status != gotest.PASSED for m in runs for p in m.packages for o in p.outcomes)
-    remaining = any(r.findings for r in joined.results)
-    raise typer.Exit(EXIT_FINDINGS if remaining or broken else EXIT_CLEAN)
+    remaining = any(r.findings for r in joined.results) or _tests_broke(runs)
+    raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
 
 
-def _is_worth_keeping(result: FileResult) -> bool:
-    return bool(result.findings or result.suppressed or result.error is not None)
+def _options(
+    flags: Sequence[str],
+    timeout: str,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    go_version: str | None,
+    no_config: bool,
+    paths: list[str] | None,
+) -> api.Options:
+    """The static check's options, once the flags, the timeout and the configs are known good."""
+    gotest.check_flags(flags)
+    if not _DURATION.match(timeout):
+        raise ValueError(f"--timeout {timeout!r} is not a Go duration such as 10m or 90s")
+    options = api.Options(
+        select=rule_names(select) or None,
+        ignore=rule_names(ignore),
+        go_version=parse_go_version(go_version) if go_version else None,
+        use_config=not no_config,
+    )
+    options.rules()
+    config.clear_cache()
+    for root in [] if no_config else [discovery.strip_dots(p) for p in paths or ["."]]:
+        config.find(root)  # a broken config fails here, before any test runs
+    return options
 
 
-def _report_errors(results: Sequence[FileResult]) -> bool:
-    for result in results:
-        if result.error is not None:
-            typer.echo(f"gofixleak: {result.error}", err=True)
-    return any(r.error is not None for r in results)
+def _tests_broke(runs: Sequence[gotest.ModuleRun]) -> bool:
+    """Whether some package's tests failed, timed out or deadlocked."""
+    hung = (gotest.FAILED, gotest.TIMED_OUT, gotest.DEADLOCKED)
+    outcomes = [o for m in runs for p in m.packages for o in p.outcomes]
+    return any(o.failed_tests or o.status in hung for o in outcomes)
 
 
 def _report_packages(runs: Sequence[gotest.ModuleRun], *, quiet: bool, timeout: str) -> bool:
@@ -192,12 +204,6 @@ def _package_lines(package_run: gotest.PackageRun, timeout: str) -> tuple[list[s
             "m.Run returned"
         )
     return lines, False
-
-
-def _render(results: list[FileResult], output_format: Format) -> None:
-    from gofixleak import cli  # the check command's renderers: both print findings alike
-
-    cli._render(results, cli.OutputFormat(output_format.value), diff=False, unsafe_fixes=False)
 
 
 def _summary(joined: report.Joined, runs: Sequence[gotest.ModuleRun]) -> None:

@@ -28,8 +28,10 @@ TIMED_OUT, DEADLOCKED, NOT_COLLECTED = "timed out", "deadlocked", "not collected
 TIMEOUT_MARK = "panic: test timed out after"
 DEADLOCK_MARK = "fatal error: all goroutines are asleep - deadlock!"
 MAX_OUTPUT_LINES = 20
+MAX_KEPT_OUTPUT = 64 * 2**20  # characters of one package's output kept in memory
 # A binary that never returns from m.Run prints every goroutine: how each case is recognised.
 _HANGS = ((TIMEOUT_MARK, TIMED_OUT, sites.TIMEOUT), (DEADLOCK_MARK, DEADLOCKED, sites.DEADLOCK))
+_DUMP_STARTS = (TIMEOUT_MARK, DEADLOCK_MARK)
 _SETUP_FAILED = re.compile(r"\[(build|setup) failed\]")
 
 # go test flags that gofixleak test sets itself, and the option that replaces each.
@@ -222,10 +224,9 @@ def run(
             args = [toolchain.go, "test", "-json", "-count=1", f"-timeout={timeout}"]
             args += [f"-overlay={overlay_file}", *flags, *(p.import_path for p in tested)]
             env_run = {**environment, inject.PROFILE_DIR_ENV: profiles}
-            completed = _go(args, target.root, env_run)
-            events = _Events.parse(completed.stdout)
-            if not events.packages and completed.returncode != 0:
-                result.errors.append(_clean(completed.stdout + completed.stderr))
+            events, code = _stream(args, target.root, env_run)
+            if not events.packages and code != 0:
+                result.errors.append(_clean("".join(events.other)))
             for index, package_run in enumerate(result.packages):
                 profile = os.path.join(profiles, f"{index}.txt")
                 outcome = _outcome(package_run, events, profile, module, result.generated)
@@ -240,6 +241,30 @@ def _go(args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.Com
         )
     except OSError as error:
         return subprocess.CompletedProcess(list(args), 2, "", f"cannot run {args[0]}: {error}")
+
+
+def _stream(args: Sequence[str], cwd: str, env: Mapping[str, str]) -> tuple[_Events, int]:
+    """Run go test -json, reading its events as they come: a large suite's output is never held
+    whole (see _PackageEvents.keep)."""
+    events = _Events()
+    try:
+        process = subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+    except OSError as error:
+        events.other.append(f"cannot run {args[0]}: {error}")
+        return events, 2
+    assert process.stdout is not None
+    with process:
+        for line in process.stdout:
+            events.feed(line)
+    return events, process.returncode
 
 
 def _list(
@@ -315,6 +340,19 @@ class _PackageEvents:
     failed_build: bool = False
     output: list[str] = field(default_factory=list)
     failed_tests: list[str] = field(default_factory=list)
+    size: int = 0
+
+    def keep(self, text: str) -> None:
+        """Keep a package's output, up to MAX_KEPT_OUTPUT: past it, the oldest lines go, but
+        never the start of a goroutine dump (what is read from the output is at its end)."""
+        self.output.append(text)
+        self.size += len(text)
+        if self.size <= MAX_KEPT_OUTPUT:
+            return
+        marks = [i for i, line in enumerate(self.output) if line.startswith(_DUMP_STARTS)]
+        start = marks[-1] if marks and marks[-1] > 0 else len(self.output) // 2
+        self.output = self.output[start:]
+        self.size = sum(len(line) for line in self.output)
 
 
 @dataclass
@@ -323,18 +361,17 @@ class _Events:
 
     packages: dict[str, _PackageEvents] = field(default_factory=dict)
     build_output: dict[str, list[str]] = field(default_factory=dict)
+    other: list[str] = field(default_factory=list)  # lines that are not events (go's errors)
 
-    @classmethod
-    def parse(cls, stdout: str) -> _Events:
-        events = cls()
-        for line in stdout.splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                events.add(event)
-        return events
+    def feed(self, line: str) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            if len(self.other) < MAX_OUTPUT_LINES * 5:
+                self.other.append(line)
+            return
+        if isinstance(event, dict):
+            self.add(event)
 
     def add(self, event: Mapping[str, object]) -> None:
         action = str(event.get("Action", ""))
@@ -348,7 +385,7 @@ class _Events:
         state = self.packages.setdefault(package, _PackageEvents())
         test = event.get("Test")
         if action == "output":
-            state.output.append(str(event.get("Output", "")))
+            state.keep(str(event.get("Output", "")))
         elif action == "fail" and isinstance(test, str) and "/" not in test:
             state.failed_tests.append(test)
         elif action in ("pass", "fail", "skip") and test is None:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 EXPERIMENT = "goroutineleakprofile"
 MIN_VERSION = (1, 26)
 # How many creators of a goroutine its stack lists (GODEBUG=tracebackancestors): enough to reach
-# the test that started a goroutine through the goroutines in between.
-ANCESTORS = 20
+# the test that started a goroutine through the goroutines in between; each one lengthens every
+# stack of a dump.
+ANCESTORS = 8
 _VERSION = re.compile(r"go(\d+)\.(\d+)")
 
 
