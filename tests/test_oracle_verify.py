@@ -277,3 +277,21 @@ def test_the_pull_request_table_shows_before_and_after(
     )
     without = plan.build(Verification((result,)), SAFE, ".")
     assert without is not None and "before → after" not in without.body
+
+
+def test_the_table_pairs_a_later_pass_fix_with_its_proof(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = (registry.Rule(PAIRED, detect_receives, poll_a_and_keep_b),)
+    monkeypatch.setattr(registry, "all_rules", lambda: pair)
+    monkeypatch.chdir(tmp_path)
+    result = api.check_source("twopasses/twopasses.go", TWO_PASSES, SAFE)
+    assert len(result.fixes_applied) == 2  # one per pass
+    proofs = (
+        proof.FixProof("twopasses/twopasses.go", 6, "fake-pair", 1, 0),
+        proof.FixProof("twopasses/twopasses.go", 10, "fake-pair", 1, 1),
+    )
+    proposal = plan.build(Verification((result,), leaks=proof.LeakCheck(proofs)), SAFE, ".")
+    assert proposal is not None
+    rows = [line for line in proposal.body.splitlines() if line.startswith("| `twopasses/")]
+    assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["1 → 0", "1 → 1"]

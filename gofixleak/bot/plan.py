@@ -17,11 +17,15 @@ import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gofixleak import __version__, api, registry
 from gofixleak.model import FileResult, RuleInfo
 from gofixleak.source import line_starts
 from gofixleak.verify import Verification, file_options
+
+if TYPE_CHECKING:
+    from gofixleak.oracle.proof import FixProof
 
 BRANCH_PREFIX = "gofixleak/"
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
@@ -77,7 +81,7 @@ def build(verification: Verification, options: api.Options, root: str) -> Plan |
         return None
     rules = sorted({f.rule for r in files.values() for f in r.fixes_applied})
     changes = [
-        c for path, r in sorted(files.items()) for c in _changes(path, r, _leaks(verification, r))
+        c for path, r in sorted(files.items()) for c in _changes(path, r, _proofs(verification, r))
     ]
     state = {path: r.original or b"" for path, r in files.items()}
     commits: list[Commit] = []
@@ -133,24 +137,37 @@ def _changed_lines_hash(before: bytes, after: bytes) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def _changes(path: str, result: FileResult, leaks: dict[tuple[int, str], str]) -> list[Change]:
+def _changes(path: str, result: FileResult, proofs: Sequence[FixProof]) -> list[Change]:
     starts = line_starts(result.original or b"")
     out = []
     for finding in result.fixes_applied:
         line = _line(starts, finding.span.start)
         fix = finding.fix
         message, safety = (fix.message, fix.applicability.label) if fix else ("", "")
-        leaked = leaks.get((line, finding.rule), "")
-        out.append(Change(path, line, finding.rule, message, safety, leaked))
-    return sorted(out, key=lambda c: (c.path, c.line, c.rule))
+        out.append(Change(path, line, finding.rule, message, safety))
+    return _with_leaks(sorted(out, key=lambda c: (c.path, c.line, c.rule)), proofs)
 
 
-def _leaks(verification: Verification, result: FileResult) -> dict[tuple[int, str], str]:
-    """(line, rule) -> "before → after" for the fixes of ``result`` the tests proved."""
+def _proofs(verification: Verification, result: FileResult) -> list[FixProof]:
+    """The leak check's proofs of the fixes of ``result``, in line order."""
     proofs = verification.leaks.proofs if verification.leaks else ()
-    return {
-        (p.line, p.rule): f"{p.before} → {p.after}" for p in proofs if p.path == result.path
-    }
+    return sorted((p for p in proofs if p.path == result.path), key=lambda p: p.line)
+
+
+def _with_leaks(changes: Sequence[Change], proofs: Sequence[FixProof]) -> list[Change]:
+    """Each change with its "before → after". A proof names a fix by its line in the original
+    text, a change of a later pass only roughly: so they are paired per rule, in order."""
+    out = []
+    for change in changes:
+        same_rule = [c for c in changes if c.rule == change.rule]
+        mine = [p for p in proofs if p.rule == change.rule]
+        if len(mine) == len(same_rule):
+            proof: FixProof | None = mine[same_rule.index(change)]
+        else:
+            proof = next((p for p in mine if p.line == change.line), None)
+        leaks = f"{proof.before} → {proof.after}" if proof is not None else ""
+        out.append(dataclasses.replace(change, leaks=leaks))
+    return out
 
 
 def _line(starts: tuple[int, ...], offset: int) -> int:

@@ -208,21 +208,14 @@ def run(
     tested = [p for p in packages if p.has_tests and not p.error]
     if not tested:
         return result
-    files = dict(replaced)
-    for index, package in enumerate(tested):
-        run_of = PackageRun(package)
-        injection = inject.inject(_test_package(package), str(index), _reader(replaced))
-        run_of.problem = injection.problem
-        files.update(injection.files)
-        result.generated.update(p for p in injection.files if p not in replaced)
-        result.packages.append(run_of)
+    files = _inject(result, tested, replaced)
     with tempfile.TemporaryDirectory(prefix="gofixleak-test-") as folder:
         overlay_file = _write_overlay(folder, files)
+        args = [toolchain.go, "test", "-json", "-count=1", f"-timeout={timeout}"]
+        args += [f"-overlay={overlay_file}", *flags, *(p.import_path for p in tested)]
         for number in range(count):
             profiles = os.path.join(folder, f"run{number}")
             os.mkdir(profiles)
-            args = [toolchain.go, "test", "-json", "-count=1", f"-timeout={timeout}"]
-            args += [f"-overlay={overlay_file}", *flags, *(p.import_path for p in tested)]
             env_run = {**environment, inject.PROFILE_DIR_ENV: profiles}
             events, code = _stream(args, target.root, env_run)
             if not events.packages and code != 0:
@@ -232,6 +225,19 @@ def run(
                 outcome = _outcome(package_run, events, profile, module, result.generated)
                 package_run.outcomes.append(outcome)
     return result
+
+
+def _inject(
+    result: ModuleRun, tested: Sequence[Package], replaced: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """The overlay: the replaced files, and each tested package's collector (inject.py)."""
+    files = dict(replaced)
+    for index, package in enumerate(tested):
+        injection = inject.inject(_test_package(package), str(index), _reader(replaced))
+        files.update(injection.files)
+        result.generated.update(p for p in injection.files if p not in replaced)
+        result.packages.append(PackageRun(package, problem=injection.problem))
+    return files
 
 
 def _go(args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,9 @@
 """Static and runtime findings, joined: the ``runtime-leak`` findings and the confirmed marks.
 
-A static finding *explains* a runtime site when the site's line lies within the lines of the
-finding or of one of its related places (the blocking send, the goroutine that waits, the
-loop): those are the rules' own statement of where the goroutine gets stuck. The static finding
+A static finding *explains* a runtime site when the site's line, or the line of the ``go``
+statement that started its goroutines, lies within the lines of the finding or of one of its
+related places (the blocking send, the goroutine that waits, the loop): those are the rules'
+own statement of where the goroutine is started and gets stuck. The static finding
 is then marked confirmed, and the runtime finding names the rule and offers its fix. A static
 finding in a package whose tests ran and collected a profile, and whose goroutine was not seen,
 is marked not confirmed; elsewhere the mark is left unset. Runtime findings go through the same
@@ -51,42 +52,58 @@ def join(
 
     ``tested`` are the package directories (absolute) whose tests ran and were collected.
     """
-    by_file = {os.path.abspath(r.path): r for r in static}
-    texts = _Texts(by_file)
-    explaining = {site.key: _explaining(site, by_file, texts) for site in found}
-    confirmed_at = {where for matches in explaining.values() for where in matches}
-    sites_by_file: dict[str, list[Site]] = {}
-    for site in found:
-        sites_by_file.setdefault(site.file, []).append(site)
-    order = {p: i for i, p in enumerate(by_file)}
-    results: list[FileResult] = []
+    joining = _Join(static, found, options)
+    order = {p: i for i, p in enumerate(joining.by_file)}
     # Static results keep their (discovery) order; files only the runtime names come after.
-    for path in sorted(set(by_file) | set(sites_by_file), key=lambda p: (order.get(p, 1e9), p)):
-        result = by_file.get(path) or FileResult(display_path(path))
-        data = texts.get(path) if path in sites_by_file else result.data
-        tested_here = os.path.dirname(path) in tested
-        if data is None or not (tested_here or path in sites_by_file):
-            results.append(result)
-            continue
-        static_findings = [
-            dataclasses.replace(f, confirmed=(path, i) in confirmed_at)
-            if tested_here or (path, i) in confirmed_at
-            else f
-            for i, f in enumerate(result.findings)
-        ]
-        runtime: list[Finding] = []
-        if _enabled(options, path):
-            for site in sites_by_file.get(path, []):
-                same_file = [result.findings[i] for p, i in explaining[site.key] if p == path]
-                rules = sorted({by_file[p].findings[i].rule for p, i in explaining[site.key]})
-                runtime.append(_finding(result.path, path, data, site, rules, same_file))
-        results.append(_with_findings(result, data, static_findings, runtime))
+    paths = set(joining.by_file) | set(joining.sites_by_file)
+    results = [
+        joining.file(path, os.path.dirname(path) in tested)
+        for path in sorted(paths, key=lambda p: (order.get(p, len(order)), p))
+    ]
     return Joined(
         tuple(results),
         sum(1 for r in results for f in r.findings if f.rule == RULE.name),
-        len(confirmed_at),
-        _unexplained(found, explaining, options),
+        len(joining.confirmed),
+        _unexplained(found, joining.explaining, options),
     )
+
+
+class _Join:
+    """Which static findings explain which sites, and each file's results with both."""
+
+    def __init__(
+        self, static: Sequence[FileResult], found: Sequence[Site], options: api.Options
+    ) -> None:
+        self.options = options
+        self.by_file = {os.path.abspath(r.path): r for r in static}
+        self.texts = _Texts(self.by_file)
+        self.explaining = {site.key: _explaining(site, self.by_file, self.texts) for site in found}
+        self.confirmed = {where for matches in self.explaining.values() for where in matches}
+        self.sites_by_file: dict[str, list[Site]] = {}
+        for site in found:
+            self.sites_by_file.setdefault(site.file, []).append(site)
+
+    def file(self, path: str, tested: bool) -> FileResult:
+        """The file's result: static findings marked, runtime-leak findings added."""
+        result = self.by_file.get(path) or FileResult(display_path(path))
+        here = self.sites_by_file.get(path, [])
+        data = self.texts.get(path) if here else result.data
+        if data is None or not (tested or here):
+            return result
+        marked = [
+            dataclasses.replace(f, confirmed=(path, i) in self.confirmed)
+            if tested or (path, i) in self.confirmed
+            else f
+            for i, f in enumerate(result.findings)
+        ]
+        runtime = [self.finding(result, path, data, site) for site in here]
+        return _with_findings(result, data, marked, runtime if _enabled(self.options, path) else [])
+
+    def finding(self, result: FileResult, path: str, data: bytes, site: Site) -> Finding:
+        matches = self.explaining[site.key]
+        same_file = [result.findings[i] for p, i in matches if p == path]
+        rules = sorted({self.by_file[p].findings[i].rule for p, i in matches})
+        return _finding(result.path, path, data, site, rules, same_file)
 
 
 class _Texts:
