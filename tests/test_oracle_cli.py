@@ -222,6 +222,12 @@ def test_the_summary_names_what_no_rule_explains(inside: Path) -> None:
     ]
 
 
+def test_a_missing_path_is_said_once(inside: Path) -> None:
+    code, out, err = run("test", "nonexistent")
+    assert (code, out) == (2, "")
+    assert err.count("nonexistent: no such file or directory") == 1
+
+
 @pytest.mark.parametrize(
     "flag", ["-count=3", "-timeout=1s", "-json", "-overlay=o.json"], ids=lambda f: f.split("=")[0]
 )

@@ -99,9 +99,10 @@ def test(
     from gofixleak import cli  # the check command's helpers: both commands report alike
 
     targets, errors = gotest.targets(paths or ["."])
-    for message in errors:
-        typer.echo(f"gofixleak: {message}", err=True)
     static = [r for r in api.run(paths or ["."], options) if cli._is_worth_keeping(r)]
+    for message in errors:
+        if message not in {r.error for r in static}:  # a missing path: the check says it once
+            typer.echo(f"gofixleak: {message}", err=True)
     runs = [
         gotest.run(chain, target, flags=flags, timeout=timeout, count=count) for target in targets
     ]
