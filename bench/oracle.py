@@ -254,7 +254,7 @@ def _proven_sites(
         return subset.fixed if subset.fixed is not None else result.original or b""
 
     fixing = api.Options(go_version=GO_VERSION, fix=Applicability.UNSAFE)
-    checked = proof.check(accepted, by_path, text, chain.go, fixing)
+    checked = proof.check(accepted, by_path, proof.per_file(text), chain.go, fixing)
     good = {(p.path, p.line, p.rule) for p in checked.proofs if p.before and not p.after}
     proven: set[tuple[str, int]] = set()
     for result in fixed:

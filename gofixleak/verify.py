@@ -144,9 +144,8 @@ def verify(
     if tests:  # the leak profile's before -> after per fix (gofixleak/oracle/proof.py)
         from gofixleak.oracle import proof
 
-        leaks = proof.check(
-            verifier.accepted, verifier.by_path, verifier.text, toolchain.go, options
-        )
+        texts = proof.per_file(verifier.text)
+        leaks = proof.check(verifier.accepted, verifier.by_path, texts, toolchain.go, options)
         verifier.dropped.extend(Dropped(path, rule, reason) for path, rule, reason in leaks.drops)
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(

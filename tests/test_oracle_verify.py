@@ -247,7 +247,7 @@ def test_without_the_profile_a_note_says_only_go_test_checked_the_fixes(tmp_path
     outcome = proof.check(
         {str(tmp_path): [Unit("p/a.go", "fake-buffer")]},
         {"p/a.go": result},
-        lambda path, rules: b"",
+        lambda folder, units: {},
         fake_go(tmp_path),
         SAFE,
     )

@@ -27,7 +27,8 @@ from gofixleak.oracle import gotest, report, sites, toolchain
 from gofixleak.source import line_starts
 from gofixleak.verify import Unit, file_options, module_root
 
-TextOf = Callable[[str, frozenset[str]], bytes]
+# A package directory's changed files (display path -> text) after the fixes of some units only.
+TextsOf = Callable[[str, frozenset[Unit]], Mapping[str, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +70,13 @@ class LeakCheck:
 def check(
     accepted: Mapping[str, Sequence[Unit]],
     results: Mapping[str, FileResult],
-    text: TextOf,
+    texts: TextsOf,
     go: str,
     options: api.Options,
 ) -> LeakCheck:
     """Prove the ``accepted`` units (package folder -> units) of ``results`` (path -> result);
-    ``text(path, rules)`` is a file with the fixes of ``rules`` only; ``options`` are those that
-    produced the results."""
+    ``texts(folder, units)`` are the folder's files with the fixes of ``units`` only;
+    ``options`` are those that produced the results."""
     if not any(accepted.values()):
         return LeakCheck()
     try:
@@ -89,7 +90,7 @@ def check(
             by_module.setdefault(root, {})[folder] = list(units)
     outcome = LeakCheck()
     for root, packages in by_module.items():
-        proving = _Module(chain, root, packages, results, text, options)
+        proving = _Module(chain, root, packages, results, texts, options)
         outcome = _merge(outcome, proving.run())
     return outcome
 
@@ -107,13 +108,13 @@ class _Module:
         root: str,
         packages: Mapping[str, Sequence[Unit]],
         results: Mapping[str, FileResult],
-        text: TextOf,
+        texts: TextsOf,
         options: api.Options,
     ) -> None:
         self.chain = chain
         self.packages = packages
         self.results = results
-        self.text = text
+        self.texts = texts
         self.options = options
         patterns = tuple(_pattern(root, folder) for folder in packages)
         self.target = gotest.Target(root, patterns)
@@ -148,10 +149,16 @@ class _Module:
         return LeakCheck(tuple(proofs), tuple(sorted(set(drops))), tuple(notes))
 
     def _overlay(self, units: Iterable[Unit]) -> dict[str, bytes]:
-        rules: dict[str, set[str]] = {}
+        """The changed files (absolute path -> text) with the fixes of ``units`` only."""
+        by_folder: dict[str, set[Unit]] = {}
         for unit in units:
-            rules.setdefault(unit.path, set()).add(unit.rule)
-        return {os.path.abspath(p): self.text(p, frozenset(r)) for p, r in rules.items()}
+            by_folder.setdefault(os.path.dirname(os.path.abspath(unit.path)), set()).add(unit)
+        return {
+            os.path.abspath(path): text
+            for folder, kept in by_folder.items()
+            for path, text in self.texts(folder, frozenset(kept)).items()
+            if text != self.results[path].original
+        }
 
     def _mapping(self, units: Iterable[Unit]) -> dict[str, list[int]]:
         """For each fixed file (absolute path): its lines' numbers in the original text."""
@@ -217,6 +224,18 @@ class _Module:
             if any(s.key in keys for s in new):
                 guilty.append(unit)
         return [(u.path, u.rule, reason) for u in guilty or candidates]
+
+
+def per_file(text: Callable[[str, frozenset[str]], bytes]) -> TextsOf:
+    """``texts`` from a function of one file and the rules whose fixes it keeps."""
+
+    def texts(folder: str, units: frozenset[Unit]) -> dict[str, bytes]:
+        rules: dict[str, set[str]] = {}
+        for unit in units:
+            rules.setdefault(unit.path, set()).add(unit.rule)
+        return {path: text(path, frozenset(kept)) for path, kept in rules.items()}
+
+    return texts
 
 
 def fixed_findings(result: FileResult, rule: str, options: api.Options) -> list[Finding]:
