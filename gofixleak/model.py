@@ -82,8 +82,9 @@ class Fix:
 class Related:
     """Another place that explains a finding (the unbuffered ``make``, the early return).
 
-    ``path`` and ``line`` name a place in another file (the test that started a leaked
-    goroutine), known only by its line: ``span`` is then empty and means nothing.
+    ``path`` names a place in another file (the test that started a leaked goroutine): ``span``
+    is then in that file's bytes, and ``line`` is its 1-based line (0: not known), which the
+    renderers need and cannot compute without that file's text.
     """
 
     span: Span

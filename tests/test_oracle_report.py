@@ -75,6 +75,8 @@ def test_a_confirmed_static_finding_and_the_runtime_leak_offering_its_fix(folder
     started, by_test = runtime.related
     assert (result.position(started.span.start)[0], started.path) == (6, None)
     assert (by_test.path, by_test.line, by_test.message) == ("p_test.go", 3, "by TestPrefetch")
+    test_file = (folder / "p_test.go").read_bytes()
+    assert test_file[by_test.span.start : by_test.span.end] == b"func TestPrefetch(t *T) {}"
     rendered = text.render([result])
     assert "p.go:5:12: abandoned-sender: result is unbuffered" in rendered
     assert rendered.splitlines()[0].endswith(" [confirmed] [*]")

@@ -282,7 +282,10 @@ def _place(
 ) -> Related:
     if file == path and 0 < line <= len(starts):
         return Related(line_span(data, starts, line), text)
-    return Related(Span(0, 0), text, display_path(file), line)
+    other = _read(file) if os.path.isabs(file) else None
+    other_starts = line_starts(other) if other is not None else ()
+    span = line_span(other, other_starts, line) if other and 0 < line <= len(other_starts) else None
+    return Related(span or Span(0, 0), text, display_path(file), line)
 
 
 def test_line(frame: Frame) -> int:
