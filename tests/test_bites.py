@@ -355,3 +355,38 @@ func pump() {
 """
     assert bite_of(tmp_path, "abandoned-sender", lib=code) is Bite.PROCESS_LIFETIME
     assert bite_of(tmp_path, "select-without-exit", lib=code) is Bite.PROCESS_LIFETIME
+
+
+def test_the_goroutine_rules_judge_where_the_goroutine_starts(tmp_path: Path) -> None:
+    # The receive runs in a loop of the goroutine, which starts once: the go statement counts.
+    code = """package lib
+
+func init() {
+	listen(3)
+	report(nil)
+}
+
+func listen(n int) {
+	ch := make(chan int)
+	go func() {
+		for i := 0; i < n; i++ {
+			<-ch
+		}
+	}()
+}
+
+func report(jobs []int) {
+	errc := make(chan error)
+	go func() {
+		if err := work(); err != nil {
+			errc <- err
+		}
+		errc <- nil
+	}()
+	<-errc
+}
+
+func work() error { return nil }
+"""
+    assert bite_of(tmp_path, "orphaned-receiver", lib=code) is Bite.PROCESS_LIFETIME
+    assert bite_of(tmp_path, "double-send", lib=code) is Bite.PROCESS_LIFETIME

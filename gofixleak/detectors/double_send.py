@@ -126,7 +126,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
 
 def finding(channel: channels.LocalChannel, found: DoubleSend, src: SourceFile) -> Finding:
     line = src.data[: found.second.start_byte].count(b"\n") + 1
-    captures = {"send": span_of(found.first)}
+    # The goroutine, for where the leak bites (bites.py).
+    captures = {"send": span_of(found.first), "goroutine": span_of(found.goroutine)}
     if is_fixable(found, src):
         captures["return_after"] = span_of(found.first)
     return Finding(

@@ -91,6 +91,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                 span=span_of(loop),
                 message="goroutine loops forever: this `for` loop has no return, break or "
                 "stop signal",
+                # The function the goroutine runs, for where it bites (bites.py).
+                captures={"goroutine": span_of(function)},
             )
 
 

@@ -62,7 +62,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.model import Finding, Related, RuleInfo
+from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
@@ -83,9 +83,18 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                     span=span_of(receive),
                     message=f"goroutine receives from {channel.name}, which nothing sends on "
                     "or closes: it blocks forever",
-                    captures={"make": span_of(channel.make)},
+                    captures=_captures(channel, receive),
                     related=(Related(span_of(channel.make), f"{channel.name} is made here"),),
                 )
+
+
+def _captures(channel: channels.LocalChannel, receive: Node) -> dict[str, Span]:
+    """The ``make``, and the ``go`` statement of the goroutine, for where it bites (bites.py)."""
+    captures = {"make": span_of(channel.make)}
+    go = channels.go_statement_of(receive, channel.function)
+    if go is not None:
+        captures["go"] = span_of(go)
+    return captures
 
 
 def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | None:
