@@ -39,6 +39,9 @@ from gofixleak.syntax import (
     top_level_in,
 )
 
+# What fails the run (exit status 1) unless --fail-on or the config says otherwise.
+DEFAULT_FAIL_ON = frozenset({Bite.LEAK})
+
 # The captures a rule leaves for the classification.
 EXIT = "exit"
 GO = "go"
@@ -56,11 +59,11 @@ _JUMPS = frozenset(
 )
 
 
-def parse(names: Iterable[str]) -> frozenset[Bite]:
-    """The classes named (``leak``, ``test-failure``, ``process-lifetime``); ValueError for
-    another name or none at all."""
+def parse(values: Iterable[str]) -> frozenset[Bite]:
+    """The classes named in ``values`` (each comma-separated: ``leak``, ``test-failure``,
+    ``process-lifetime``); ValueError for another name or none at all."""
     known = {bite.value: bite for bite in Bite}
-    chosen = [n.strip() for n in names if n.strip()]
+    chosen = [n.strip() for v in values for n in v.split(",") if n.strip()]
     unknown = [n for n in chosen if n not in known]
     if unknown:
         raise ValueError(f"unknown class {unknown[0]!r}; known classes: {', '.join(known)}")

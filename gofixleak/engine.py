@@ -82,7 +82,11 @@ def examine(
     ]
     findings.extend(screened.problems)
     findings.sort(key=lambda f: (f.span, f.rule))
-    return Analysis(findings, screened.suppressed, hidden)
+    suppressed = tuple(
+        dataclasses.replace(s, finding=bites.classified(s.finding, src))
+        for s in screened.suppressed
+    )
+    return Analysis(findings, suppressed, hidden)
 
 
 def _with_fix(finding: Finding, src: SourceFile, rule: Rule, editable: Collection[str]) -> Finding:
