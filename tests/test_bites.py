@@ -390,3 +390,84 @@ func work() error { return nil }
 """
     assert bite_of(tmp_path, "orphaned-receiver", lib=code) is Bite.PROCESS_LIFETIME
     assert bite_of(tmp_path, "double-send", lib=code) is Bite.PROCESS_LIFETIME
+
+
+def test_every_goroutine_rule_reports_once_started_goroutines_as_process_lifetime(
+    tmp_path: Path,
+) -> None:
+    code = """package lib
+
+import "fmt"
+
+func init() {
+	fmt.Println(ticks(3))
+	print([]int{1})
+}
+
+func ticks(n int) int {
+	values := make(chan int)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case values <- i:
+			case <-done:
+				return
+			}
+		}
+	}()
+	total := 0
+	for i := 0; i < n; i++ {
+		total += <-values
+	}
+	return total
+}
+
+func print(xs []int) {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			fmt.Println(v)
+		}
+	}()
+	for _, x := range xs {
+		ch <- x
+	}
+}
+"""
+    assert bite_of(tmp_path, "unclosed-quit-channel", lib=code) is Bite.PROCESS_LIFETIME
+    assert bite_of(tmp_path, "range-over-unclosed-channel", lib=code) is Bite.PROCESS_LIFETIME
+    # Called from a test as well: it runs as often as the tests do.
+    (tmp_path / "lib_test.go").write_text(
+        'package lib\n\nimport "testing"\n\nfunc TestTicks(t *testing.T) { ticks(1) }\n'
+    )
+    assert bite_of(tmp_path, "unclosed-quit-channel", lib=code) is Bite.LEAK
+
+
+def test_a_ticker_made_once_but_not_one_made_on_every_iteration(tmp_path: Path) -> None:
+    code = """package lib
+
+import "time"
+
+func init() {
+	warmUp(nil)
+}
+
+func warmUp(abort <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	select {
+	case <-t.C:
+	case <-abort:
+		return
+	}
+	for i := 0; i < 3; i++ {
+		select {
+		case <-time.Tick(time.Second):
+		case <-abort:
+			return
+		}
+	}
+}
+"""
+    assert bites(tmp_path, "unstopped-ticker", lib=code) == [("lib", 10, Bite.PROCESS_LIFETIME)]
+    assert bites(tmp_path, "leaky-time-tick", lib=code) == [("lib", 18, Bite.LEAK)]

@@ -67,7 +67,10 @@ Limitations
 - Goroutines started as named functions (`go worker(errc)`) are not followed, nor a `go`
   statement in a loop that does not also make the channel (several goroutines send).
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
-  not reported: they live as long as the program anyway.
+  not reported: they live as long as the program anyway. Goroutines started once for the
+  process elsewhere (from a function that only such code calls, in any package; from a cobra
+  command's `Run`; inside a package-level `sync.Once`) are reported as `process-lifetime`:
+  shown, marked, and not failing the run by default.
 - Error checks other than `err != nil` (`!ok`, `errors.Is`), a first send inside a `select`,
   and a second send in an enclosing block are not recognised.
 

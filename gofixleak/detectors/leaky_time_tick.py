@@ -13,6 +13,9 @@ in the loop's body) starts a new ticker on every iteration, and the finding says
 reported wherever the loop is: also in a function that never returns, in `main.main` and in
 `init`, where a single ticker would live as long as the program anyway but one per iteration
 piles up. (The range expression of `for range time.Tick(d)` runs once: not in the loop.)
+A ticker made once for the process outside a loop (in a function that only `main`, `init`, a
+cobra command's `Run` or a package-level `sync.Once` calls) is reported as `process-lifetime`:
+shown, marked, and not failing the run by default.
 
 Why it leaks
 ------------

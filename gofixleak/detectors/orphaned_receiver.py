@@ -46,7 +46,10 @@ Limitations
 - A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
   channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
-  not reported: they live as long as the program anyway.
+  not reported: they live as long as the program anyway. Goroutines started once for the
+  process elsewhere (from a function that only such code calls, in any package; from a cobra
+  command's `Run`; inside a package-level `sync.Once`) are reported as `process-lifetime`:
+  shown, marked, and not failing the run by default.
 - One finding per channel, at its first blocking receive in a goroutine.
 
 References

@@ -20,6 +20,11 @@ spelled `t` in every file of the package is read: none may be a `Stop` (`s.t.Sto
 and each must be a receive from `x.t.C`, a `x.t.Reset(d)` or another `x.t = time.NewTicker(d)`;
 a use through a value typed as another struct with its own field `t` is that struct's.
 
+A ticker or timer made once for the process outside a loop (in a function that only `main`,
+`init`, a cobra command's `Run` or a package-level `sync.Once` calls, such as a constructor of
+a singleton) is reported as `process-lifetime`: shown, marked, and not failing the run by
+default.
+
 Why it leaks
 ------------
 Before Go 1.23 the runtime holds every running ticker and every pending timer, referenced or
