@@ -4,6 +4,7 @@ and --show (and the config's fail-on and show) choose what fails the run and wha
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,67 @@ def test_a_bad_class_in_the_config_names_its_line(tree: Path) -> None:
     assert err.startswith(
         f"gofixleak: {tree / '.gofixleak.toml'}:2: fail-on: unknown class 'tests'; known classes:"
     )
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README_LIB = {
+    "poll.go": POLLER.replace("%s(refresh func()) {", "Start(refresh func()) {").replace(
+        "\nfunc Start",
+        "\n// Start refreshes every minute; nothing can stop it, and each call starts one more."
+        "\nfunc Start",
+    ),
+    "stats.go": """package lib
+
+import "time"
+
+func init() { startSyncer() }
+
+// startSyncer flushes the stats for the life of the process.
+func startSyncer() {
+	go func() {
+		for {
+			flush()
+			time.Sleep(time.Second)
+		}
+	}()
+}
+
+func flush() {}
+""",
+    "wait_test.go": """package lib
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRefresh(t *testing.T) {
+	errc := make(chan error)
+	go func() {
+		errc <- nil
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("timed out")
+	}
+}
+""",
+}
+
+
+def test_the_readme_example_is_what_gofixleak_prints(tmp_path: Path) -> None:
+    block = re.search(r"<!-- example: bites -->\n```console\n(.*?)```", README, re.DOTALL)
+    assert block is not None
+    command, *expected = block.group(1).splitlines()
+    assert command == "$ gofixleak lib/"
+    (tmp_path / "lib").mkdir()
+    for name, text in README_LIB.items():
+        (tmp_path / "lib" / name).write_text(text)
+    code, out, err = run(str(tmp_path / "lib"))
+    prefix = str(tmp_path) + "/"
+    assert code == 1
+    assert [line.removeprefix(prefix) for line in out] + err.splitlines() == expected
