@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gofixleak import api
-from gofixleak.model import Bite
+from gofixleak import bites as classes
+from gofixleak.model import Bite, Finding, Span
 
 TIMEOUT = """package p
 
@@ -471,3 +472,47 @@ func warmUp(abort <-chan struct{}) {
 """
     assert bites(tmp_path, "unstopped-ticker", lib=code) == [("lib", 10, Bite.PROCESS_LIFETIME)]
     assert bites(tmp_path, "leaky-time-tick", lib=code) == [("lib", 18, Bite.LEAK)]
+
+
+def test_an_exit_that_is_itself_a_failing_call(tmp_path: Path) -> None:
+    # A rule may name the t.Fatalf or require.NoError that leaves the collecting loop as its
+    # exit: the function stops receiving there only when the test fails.
+    code = b"""package p
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func collect(t *testing.T, errc chan error, n int) {
+	for i := 0; i < n; i++ {
+		if err := <-errc; err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		require.NoError(t, <-errc)
+		t.Logf("got one")
+	}
+}
+"""
+    path = tmp_path / "p_test.go"
+    path.write_bytes(code)
+    src = api.package_directory(str(path)).package_of(str(path), None).source(str(path))
+
+    def bite_at(text: bytes) -> Bite:
+        start = code.index(text)
+        span = Span(start, start + len(text))
+        finding = Finding("abandoned-sender", str(path), span, "x", {classes.EXIT: span})
+        return classes.classify(finding, src)
+
+    assert bite_at(b't.Fatalf("send: %v", err)') is Bite.TEST_FAILURE
+    assert bite_at(b"require.NoError(t, <-errc)") is Bite.TEST_FAILURE
+    assert bite_at(b't.Logf("got one")') is Bite.LEAK
+
+
+def test_class_names_are_checked() -> None:
+    assert classes.parse(["leak,test-failure", " process-lifetime "]) == frozenset(Bite)
+    with pytest.raises(ValueError, match="unknown class 'tests'"):
+        classes.parse(["tests"])
+    with pytest.raises(ValueError, match="no class named"):
+        classes.parse([" , "])
