@@ -8,8 +8,10 @@
   (``t.Fatal...``, ``t.FailNow``, ``require.NoError(t, err)``), comes after a statement that
   does in its own statement list (``t.Errorf(...); return``), or is a ``select`` case whose
   statements fail the test (``case <-time.After(d): t.Fatal("timed out")``). ``t`` must be
-  declared as a ``*testing.T``, ``*testing.B``, ``*testing.F`` or ``testing.TB`` parameter;
-  ``require`` and ``assert`` are testify's packages. ``t.Skip`` is not a failure.
+  declared as a parameter of type ``*testing.T``, ``*testing.B``, ``*testing.F``,
+  ``testing.TB``, testify's ``require.TestingT`` or ``assert.TestingT``, or an interface of the
+  package that embeds one of them; ``require`` and ``assert`` are testify's packages.
+  ``t.Skip`` is not a failure.
 - ``process-lifetime``: what leaks is made once for the process (facts/lifetime.py: in
   ``main``, an ``init``, a cobra command's ``Run``, a package-level ``sync.Once``, or a function
   only they call), so it is bounded and lives as long as the process anyway. Judged at the
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 
 from tree_sitter import Node
 
+from gofixleak.facts.declarations import interface_type
 from gofixleak.facts.lifetime import runs_once
 from gofixleak.model import Bite, Finding, Span
 from gofixleak.source import SourceFile, span_of
@@ -54,6 +57,7 @@ FAILING_METHODS = frozenset({"Error", "Errorf", "Fatal", "Fatalf", "Fail", "Fail
 # testify functions that fail the test whatever their arguments.
 FAILING_TESTIFY = frozenset({"Fail", "Failf", "FailNow", "FailNowf"})
 _TESTING_TYPES = ("*{}.T", "*{}.B", "*{}.F", "{}.TB")
+_MAX_EMBEDDING = 4  # how deep interfaces embedding interfaces are followed
 _JUMPS = frozenset(
     {"return_statement", "break_statement", "continue_statement", "goto_statement"}
 )
@@ -165,25 +169,41 @@ def fails_test(src: SourceFile, call: Node, *, when_it_exits: bool = False) -> b
 
 
 def is_testing_value(src: SourceFile, identifier: Node) -> bool:
-    """``identifier`` is a parameter declared as ``*testing.T``, ``*testing.B``,
-    ``*testing.F`` or ``testing.TB`` (every declaration of its name around it is one)."""
-    testing = import_name(src, "testing")
-    if testing is None:
-        return False
+    """``identifier`` is a parameter of a testing type (see :func:`is_testing_type`; every
+    declaration of its name around it is one)."""
     name = src.show(identifier)
     outer = top_level_in(src.root, identifier)
     declared = [n for n in declaring_identifiers(outer) if src.show(n) == name]
     if not declared:
         return False
-    types = {pattern.format(testing) for pattern in _TESTING_TYPES}
     for declaration in declared:
         holder = declaration.parent
         type_node = holder.child_by_field_name("type") if holder is not None else None
         if holder is None or holder.type != "parameter_declaration" or type_node is None:
             return False
-        if src.show(type_node).replace(" ", "") not in types:
+        if not is_testing_type(src, type_node):
             return False
     return _is_in_scope(identifier, declared)
+
+
+def is_testing_type(src: SourceFile, type_node: Node, depth: int = 0) -> bool:
+    """``*testing.T``, ``*testing.B``, ``*testing.F``, ``testing.TB``, testify's
+    ``require.TestingT`` and ``assert.TestingT``, or an interface of the package that embeds
+    one of them (a test helper's ``type Fataler interface { require.TestingT; ... }``)."""
+    spelled = src.show(type_node).replace(" ", "")
+    testing = import_name(src, "testing")
+    if testing is not None and spelled in {p.format(testing) for p in _TESTING_TYPES}:
+        return True
+    for path in (TESTIFY_REQUIRE, TESTIFY_ASSERT):
+        testify = import_name(src, path)
+        if testify is not None and spelled == f"{testify}.TestingT":
+            return True
+    if type_node.type != "type_identifier" or depth >= _MAX_EMBEDDING:
+        return False
+    interface = interface_type(src.pkg, spelled)
+    return interface is not None and any(
+        is_testing_type(interface.src, embedded, depth + 1) for embedded in interface.embedded()
+    )
 
 
 def _is_in_scope(identifier: Node, declared: list[Node]) -> bool:

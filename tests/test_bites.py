@@ -516,3 +516,25 @@ def test_class_names_are_checked() -> None:
         classes.parse(["tests"])
     with pytest.raises(ValueError, match="no class named"):
         classes.parse([" , "])
+
+
+@pytest.mark.parametrize(
+    ("interface", "want"),
+    [
+        # A test helper's interface that embeds testify's TestingT (or testing.TB): a test.
+        ('import "github.com/stretchr/testify/require"\n\n'
+         "type Fataler interface {\n\tFatal(args ...any)\n\trequire.TestingT\n}\n",
+         Bite.TEST_FAILURE),
+        ('import "testing"\n\ntype Fataler interface {\n\tinner\n}\n\n'
+         "type inner interface {\n\ttesting.TB\n}\n", Bite.TEST_FAILURE),
+        # Anything with a Fatal method: a logger's Fatal ends the process, not a test.
+        ("type Fataler interface {\n\tFatal(args ...any)\n}\n", Bite.LEAK),
+    ],
+)
+def test_a_helpers_interface_that_embeds_a_testing_type(
+    tmp_path: Path, interface: str, want: Bite
+) -> None:
+    code = (TIMEOUT % 't.Fatal("timed out")').replace("t *testing.T", "t Fataler")
+    code = code.replace('\t"testing"\n', "")
+    found = bite_of(tmp_path, "abandoned-sender", p=code, types=f"package p\n\n{interface}")
+    assert found is want
