@@ -97,9 +97,15 @@ def classify(finding: Finding, src: SourceFile) -> Bite:
 
 
 def _node_at(src: SourceFile, span: Span) -> Node | None:
-    """The largest node spanning exactly ``span``: the ``return`` statement, not its keyword."""
+    """The largest node spanning exactly ``span`` below the statement lists: the ``return``
+    statement, not its keyword, nor the list of a block ``{ return }`` that holds only it."""
     node = src.node_at(span)
-    while node is not None and node.parent is not None and span_of(node.parent) == span:
+    while (
+        node is not None
+        and node.parent is not None
+        and node.parent.type not in ("statement_list", "block", "source_file")
+        and span_of(node.parent) == span
+    ):
         node = node.parent
     return node
 

@@ -492,6 +492,7 @@ func collect(t *testing.T, errc chan error, n int) {
 		}
 		require.NoError(t, <-errc)
 		t.Logf("got one")
+		if err := <-errc; err != nil { t.Fatal(err) }
 	}
 }
 """
@@ -508,6 +509,8 @@ func collect(t *testing.T, errc chan error, n int) {
     assert bite_at(b't.Fatalf("send: %v", err)') is Bite.TEST_FAILURE
     assert bite_at(b"require.NoError(t, <-errc)") is Bite.TEST_FAILURE
     assert bite_at(b't.Logf("got one")') is Bite.LEAK
+    # Alone in its block, the statement spans as much as the block's statement list.
+    assert bite_at(b"t.Fatal(err)") is Bite.TEST_FAILURE
 
 
 def test_class_names_are_checked() -> None:
