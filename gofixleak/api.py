@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from gofixleak import config, discovery, engine, parallel, registry, suppression
+from gofixleak import bites, config, discovery, engine, parallel, registry, suppression
 from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, Bite, FileResult
 from gofixleak.reading import ReadError, read_go_file
@@ -34,7 +34,7 @@ class Options:
     # --unsafe-fixes / --no-unsafe-fixes; None: the config's unsafe-fixes decides.
     unsafe_fixes: bool | None = None
     # The classes of findings reported (and fixed); the others are only counted (bites.py).
-    show: frozenset[Bite] = engine.ALL_BITES
+    show: frozenset[Bite] = bites.ALL_BITES
 
     def for_file(self, path: str) -> Options | None:
         """The options for ``path`` once its config is applied; None when it is excluded."""

@@ -42,6 +42,7 @@ from gofixleak.syntax import (
     top_level_in,
 )
 
+ALL_BITES = frozenset(Bite)
 # What fails the run (exit status 1) unless --fail-on or the config says otherwise.
 DEFAULT_FAIL_ON = frozenset({Bite.LEAK})
 

@@ -248,7 +248,7 @@ def _classes(
     if failing is None:
         failing = (found.fail_on if found is not None else None) or bites.DEFAULT_FAIL_ON
     if shown is None:
-        shown = (found.show if found is not None else None) or frozenset(Bite)
+        shown = (found.show if found is not None else None) or bites.ALL_BITES
     return failing, shown | failing
 
 

@@ -26,7 +26,6 @@ from gofixleak.source import SourceFile, error_count
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
 MAX_PASSES = 50
-ALL_BITES = frozenset(Bite)
 
 
 class FixError(Exception):
@@ -56,7 +55,7 @@ def examine(
     rules: Sequence[Rule],
     report: Collection[str] = DIRECTIVE_RULE_NAMES,
     editable: Collection[str] = (),
-    shown: Collection[Bite] = ALL_BITES,
+    shown: Collection[Bite] = bites.ALL_BITES,
 ) -> Analysis:
     """:func:`analyze`, with the suppressed findings kept aside for reports.
 
@@ -75,11 +74,9 @@ def examine(
     by_name = {rule.name: rule for rule in rules}
     known = {*registry.rule_names(), *by_name} if suppression.has_directives(src.data) else ()
     screened = suppression.screen(src, found, known, by_name, report)
-    classified = [bites.classified(f, src) for f in screened.kept]
-    hidden = tuple(f for f in classified if f.bite not in shown)
-    findings = [
-        _with_fix(f, src, by_name[f.rule], editable) for f in classified if f.bite in shown
-    ]
+    kept = [bites.classified(f, src) for f in screened.kept]
+    hidden = tuple(f for f in kept if f.bite not in shown)
+    findings = [_with_fix(f, src, by_name[f.rule], editable) for f in kept if f.bite in shown]
     findings.extend(screened.problems)
     findings.sort(key=lambda f: (f.span, f.rule))
     suppressed = tuple(
@@ -142,7 +139,7 @@ class Target:
     rules: Sequence[Rule]
     required: Applicability | None
     report: Collection[str] = DIRECTIVE_RULE_NAMES
-    shown: Collection[Bite] = ALL_BITES
+    shown: Collection[Bite] = bites.ALL_BITES
 
 
 def fix_until_stable(
