@@ -541,3 +541,10 @@ def test_a_helpers_interface_that_embeds_a_testing_type(
     code = code.replace('\t"testing"\n', "")
     found = bite_of(tmp_path, "abandoned-sender", p=code, types=f"package p\n\n{interface}")
     assert found is want
+
+
+def test_a_goto_may_make_a_loop(tmp_path: Path) -> None:
+    init = "package lib\n\nfunc init() {\n\ti := 0\nagain:\n\tstartPoller(nil)\n"
+    init += "\ti++\n\tif i < 3 {\n\t\tgoto again\n\t}\n}\n"
+    found = bites(tmp_path, "endless-goroutine-loop", a=init, b=POLLER % "startPoller")
+    assert found == [("b", 7, Bite.LEAK)]

@@ -10,7 +10,9 @@ of the package whose every use is a call from once-code (or a cobra command's ``
 A goroutine started there, a ticker made there, is made once: what it strands is bounded and
 lives as long as the process (the ``process-lifetime`` findings of gofixleak/bites.py).
 
-Anything unsure is not once: a statement inside a loop (it may run any number of times), a
+Anything unsure is not once: a statement inside a ``for`` loop (it may run any number of
+times) or in a function with a ``goto`` (which may jump back), an argument literal of any other call
+(``t.Run``, ``http.HandleFunc``, ``errgroup``'s ``Go``: who calls it, how often, is not known), a
 method (which value it runs on is not followed), an exported function outside package main
 (another package may call it), a function used as a value or declared more than once, a
 ``sync.Once`` in a field or a local (once per value, not per process), recursion, and a package
@@ -67,7 +69,16 @@ def _runs_once(src: SourceFile, node: Node, visiting: _Visiting) -> bool:
     function = enclosing_function(node)
     if function is None:
         return True  # a package-level variable's initializer
+    if _has_goto(function):
+        return False  # a goto may jump back over the node: a loop that enclosing_loops misses
     return _function_runs_once(src, function, visiting)
+
+
+def _has_goto(function: Node) -> bool:
+    body = function.child_by_field_name("body")
+    return body is not None and any(
+        True for _ in descendants(body, "goto_statement", into_functions=False)
+    )
 
 
 def _function_runs_once(src: SourceFile, function: Node, visiting: _Visiting) -> bool:
