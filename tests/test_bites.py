@@ -548,3 +548,12 @@ def test_a_goto_may_make_a_loop(tmp_path: Path) -> None:
     init += "\ti++\n\tif i < 3 {\n\t\tgoto again\n\t}\n}\n"
     found = bites(tmp_path, "endless-goroutine-loop", a=init, b=POLLER % "startPoller")
     assert found == [("b", 7, Bite.LEAK)]
+
+
+def test_literals_nested_hundreds_deep_are_climbed_without_recursion(tmp_path: Path) -> None:
+    depth = 600  # more than Python's recursion limit allows frames for, three per level
+    leak = "errc := make(chan error)\ngo func() { errc <- nil }()\n"
+    leak += "select {\ncase <-errc:\ndefault:\n}\n"
+    body = "go func() {\n" * depth + leak + "}()\n" * depth
+    code = f"package lib\n\nfunc init() {{\n{body}}}\n"
+    assert bite_of(tmp_path, "abandoned-sender", lib=code) is Bite.PROCESS_LIFETIME

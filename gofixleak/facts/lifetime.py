@@ -53,25 +53,39 @@ COBRA_RUN_FIELDS = frozenset(
 SYNC_ONCE_WRAPPERS = ("OnceFunc", "OnceValue", "OnceValues")
 
 _Visiting = frozenset[tuple[str, int]]
+_MAX_CALLERS_DEPTH = 32  # how many named functions up the calls are followed (then: unsure)
 
 
 def runs_once(src: SourceFile, node: Node) -> bool:
     """``node`` (a statement, a call, a function) runs at most once in the life of the process;
     for a function: its body does."""
-    if node.type in FUNCTIONS:
-        return _function_runs_once(src, node, frozenset())
     return _runs_once(src, node, frozenset())
 
 
 def _runs_once(src: SourceFile, node: Node, visiting: _Visiting) -> bool:
-    if enclosing_loops(node):
-        return False
-    function = enclosing_function(node)
-    if function is None:
-        return True  # a package-level variable's initializer
-    if _has_goto(function):
-        return False  # a goto may jump back over the node: a loop that enclosing_loops misses
-    return _function_runs_once(src, function, visiting)
+    """Climbs out of function literals in a loop, not by recursion: literals nest hundreds deep
+    in generated code. Only the calls of a named function recurse, a bounded number of times."""
+    current = node
+    while True:
+        if current.type in FUNCTIONS:
+            function = current
+        else:
+            if enclosing_loops(current):
+                return False
+            found = enclosing_function(current)
+            if found is None:
+                return True  # a package-level variable's initializer
+            function = found
+        if _has_goto(function):
+            return False  # a goto may jump back: a loop that enclosing_loops does not see
+        if function.type == "function_declaration":
+            return _declaration_runs_once(src, function, visiting)
+        if function.type != "func_literal":
+            return False  # a method: which value it runs on is not followed
+        step = _literal_step(src, function)
+        if isinstance(step, bool):
+            return step
+        current = step
 
 
 def _has_goto(function: Node) -> bool:
@@ -81,30 +95,20 @@ def _has_goto(function: Node) -> bool:
     )
 
 
-def _function_runs_once(src: SourceFile, function: Node, visiting: _Visiting) -> bool:
-    key = (src.path, function.start_byte)
-    if key in visiting:
-        return False  # recursion: it may run any number of times
-    visiting = visiting | {key}
-    if function.type == "func_literal":
-        return _literal_runs_once(src, function, visiting)
-    if function.type == "function_declaration":
-        return _declaration_runs_once(src, function, visiting)
-    return False
-
-
-def _literal_runs_once(src: SourceFile, literal: Node, visiting: _Visiting) -> bool:
+def _literal_step(src: SourceFile, literal: Node) -> Node | bool:
+    """Where a literal's running once is decided: the call that runs it (which must run once
+    itself), or the answer."""
     parent = literal.parent
     if parent is None:
         return False
     if parent.type == "call_expression" and same_node(
         parent.child_by_field_name("function"), literal
     ):
-        return _runs_once(src, parent, visiting)  # go func() {...}(), defer ..., func() {...}()
+        return parent  # go func() {...}(), defer func() {...}(), func() {...}()
     if parent.type == "argument_list" and parent.parent is not None:
         call = parent.parent
         if is_call_to(src, call, "sync", *SYNC_ONCE_WRAPPERS):
-            return _runs_once(src, call, visiting)
+            return call
         return _is_package_once_do(src, call, literal)
     return is_cobra_run_value(src, literal)
 
@@ -157,6 +161,10 @@ def is_cobra_run_value(src: SourceFile, value: Node) -> bool:
 def _declaration_runs_once(src: SourceFile, function: Node, visiting: _Visiting) -> bool:
     if is_program_lifetime(src, function):
         return True
+    key = (src.path, function.start_byte)
+    if key in visiting or len(visiting) >= _MAX_CALLERS_DEPTH:
+        return False  # recursion (it may run any number of times), or too far to tell
+    visiting = visiting | {key}
     name = function_name(src, function)
     if name is None or (name[:1].isupper() and package_name(src) != "main"):
         return False  # another package may call it
