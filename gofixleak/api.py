@@ -13,9 +13,9 @@ import os
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from gofixleak import config, discovery, engine, parallel, registry, suppression
+from gofixleak import bites, config, discovery, engine, parallel, registry, suppression
 from gofixleak.facts.package import Directory, GoPackage
-from gofixleak.model import Applicability, FileResult
+from gofixleak.model import Applicability, Bite, FileResult
 from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -33,6 +33,8 @@ class Options:
     use_config: bool = False
     # --unsafe-fixes / --no-unsafe-fixes; None: the config's unsafe-fixes decides.
     unsafe_fixes: bool | None = None
+    # The classes of findings reported (and fixed); the others are only counted (bites.py).
+    show: frozenset[Bite] = bites.ALL_BITES
 
     def for_file(self, path: str) -> Options | None:
         """The options for ``path`` once its config is applied; None when it is excluded."""
@@ -122,7 +124,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         )
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
-            engine.Target(path, rules, options.fix, options.directives())
+            engine.Target(path, rules, options.fix, options.directives(), options.show)
         )
     for package, package_targets in packages.items():
         results.update(_check_package(package, package_targets, editable))
@@ -173,6 +175,7 @@ def _result(
         data=final if shown else None,
         linked=linked,
         skipped=skipped,
+        hidden=outcome.hidden,
     )
 
 
