@@ -34,9 +34,11 @@ from gofixleak.facts import resolve
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     FUNCTIONS,
+    ancestors,
     arguments,
     block_statements,
     call_name,
+    counted_loop,
     declaring_identifiers,
     descendants,
     has_variadic_parameter,
@@ -136,10 +138,18 @@ def _one(kind: str) -> Counts:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``)."""
+    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``).
+
+    ``declared`` is the byte offset of the identifier that declares a *local* subject in the
+    function's body (``var wg sync.WaitGroup``): the walk then follows the variable from that
+    declaration, and every use must lie after it, in its block. Without it, the subject is a
+    parameter, a receiver or a captured variable, and any declaration of the name in the body
+    makes the usage unknown.
+    """
 
     name: str
     field: str | None = None
+    declared: int | None = None
 
     def matches(self, node: Node, src: SourceFile) -> bool:
         if self.field is None:
@@ -177,6 +187,8 @@ class Usage:
     returns: Counts | None  # on the paths that return normally; None: it never returns
     exits: Counts | None = None  # on the paths that end in panic, Goexit, Fatal
     spawned: tuple[Usage, ...] = ()  # in the goroutines it starts, each run once
+    # Where each of ``spawned`` is started: its ``go`` statement, as an event of kind "go".
+    launches: tuple[Event, ...] = ()
     events: tuple[Event, ...] = ()  # every use, this function's and its callees'
     escapes: bool = False
     unknown: bool = False
@@ -349,6 +361,7 @@ class _Walk:
         self.subject = subject
         self.events: list[Event] = []
         self.spawned: list[Usage] = []
+        self.launches: list[Event] = []
         self.escapes: list[str] = []
         # Uses of the subject, and nested literals, by the innermost statement that holds them.
         self.uses: dict[tuple[int, int], list[Node]] = {}
@@ -368,6 +381,7 @@ class _Walk:
             returns=ends.end() if ends is not None else None,
             exits=flow.exits.end() if flow.exits is not None else None,
             spawned=tuple(self.spawned),
+            launches=tuple(self.launches),
             events=tuple(self.events),
             escapes=bool(self.escapes),
             unknown=False,
@@ -381,15 +395,46 @@ class _Walk:
             n
             for n in declaring_identifiers(body)
             if self.src.show(n) == self.subject.name
+            and n.start_byte != self.subject.declared
+            # A nested literal's own parameter: its uses there are its own (see _literal).
+            and not _declared_by_literal_signature(n)
         ]
         if declared:
             raise _Unknown(f"{self.subject.name} is declared again in the function")
+        scope = self._declaring_scope(body)
         kinds = ("selector_expression",) if self.subject.field else ("identifier",)
         for node in descendants(body, *kinds, "func_literal"):
             if node.type == "func_literal":
                 self.literals.setdefault(self._holder(node), []).append(node)
-            elif self.subject.matches(node, self.src) and not self._in_literal(node, body):
+                continue
+            if not self.subject.matches(node, self.src) or node.start_byte == self.subject.declared:
+                continue
+            if scope is not None and not (
+                scope[0].start_byte <= node.start_byte < scope[0].end_byte
+                and node.start_byte >= scope[1]
+            ):
+                raise _Unknown(f"{self.subject.name} is used outside its declaration's scope")
+            if not self._in_literal(node, body):
                 self.uses.setdefault(self._holder(node), []).append(node)
+
+    def _declaring_scope(self, body: Node) -> tuple[Node, int] | None:
+        """For a local subject declared in ``body``: the block its declaration scopes over and
+        the offset where the declaration ends (uses come after it). None when the subject is
+        not declared here (a parameter, or declared by an enclosing function)."""
+        offset = self.subject.declared
+        if offset is None or not body.start_byte <= offset < body.end_byte:
+            return None
+        identifier = body.descendant_for_byte_range(offset, offset)
+        statement = identifier
+        while statement is not None and statement.type not in (
+            "short_var_declaration",
+            "var_declaration",
+        ):
+            statement = statement.parent
+        block = statement.parent if statement is not None else None
+        if statement is None or block is None or block.type not in ("statement_list", "block"):
+            raise _Unknown(f"{self.subject.name} is not declared by a statement of a block")
+        return block, statement.end_byte
 
     def _holder(self, node: Node) -> tuple[int, int]:
         current = node.parent
@@ -537,7 +582,7 @@ class _Walk:
                     return None
                 return len(elements)
             return None
-        return _counted_loop(self.src, clause, loop)
+        return _counted_loop(self.src, loop)
 
     def _switch(self, statement: Node, state: _State, label: str | None) -> _Flow:
         start = state.plus(self._weight(statement))
@@ -603,7 +648,8 @@ class _Walk:
         event = Event(kind, self.src, node, gives_up and kind in ("send", "receive"))
         self.events.append(event)
         if context == "go_statement":
-            self.spawned.append(Usage(returns=_one(kind), events=(event,)))
+            go = next(a for a in ancestors(node) if a.type == "go_statement")
+            self._launch(Usage(returns=_one(kind), events=(event,)), go)
             return NONE
         return _one(kind)
 
@@ -676,22 +722,29 @@ class _Walk:
             function = call.child_by_field_name("function") or call
             self.escapes.append(f"{self.subject} is passed to {self.src.show(function)}")
             return NONE
-        return self._run(callee, launched=context == "go_statement" and self._is_launched(call))
+        launched = call.parent if context == "go_statement" and self._is_launched(call) else None
+        return self._run(callee, launched=launched)
 
-    def _run(self, callee: Usage, *, launched: bool) -> Counts:
-        """Count a run of another function (a callee, a literal) here, or as a goroutine."""
+    def _run(self, callee: Usage, *, launched: Node | None) -> Counts:
+        """Count a run of another function (a callee, a literal) here, or as a goroutine
+        started by the ``launched`` go statement."""
         if callee.unknown:
             raise _Unknown(callee.why)
         if callee.escapes:
             self.escapes.append(callee.why)
         self.events.extend(callee.events)
-        if launched:
-            self.spawned.append(callee)
+        if launched is not None:
+            self._launch(callee, launched)
             return NONE
         self.spawned.extend(callee.spawned)
+        self.launches.extend(callee.launches)
         if callee.returns is None:
             raise _Unknown("a call that never returns")
         return callee.returns
+
+    def _launch(self, run: Usage, go: Node) -> None:
+        self.spawned.append(run)
+        self.launches.append(Event("go", self.src, go))
 
     def _is_launched(self, call: Node) -> bool:
         parent = call.parent
@@ -716,7 +769,17 @@ class _Walk:
             return NONE
         holder = call.parent
         launched = holder is not None and holder.type == context == "go_statement"
-        return self._run(inner, launched=launched)
+        return self._run(inner, launched=holder if launched else None)
+
+
+def _declared_by_literal_signature(identifier: Node) -> bool:
+    """``identifier`` is a parameter or named result of a function literal."""
+    current = identifier.parent
+    while current is not None and current.type not in FUNCTIONS:
+        if current.type == "parameter_list" and current.parent is not None:
+            return current.parent.type == "func_literal"
+        current = current.parent
+    return False
 
 
 def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:
@@ -749,39 +812,12 @@ def _int(text: str) -> int | None:
         return None
 
 
-def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
+def _counted_loop(src: SourceFile, loop: Node) -> int | None:
     """The trip count of ``for i := 0; i < N; i++`` with a literal N and ``i`` not written in
     the body; None otherwise."""
-    init = clause.child_by_field_name("initializer")
-    condition = clause.child_by_field_name("condition")
-    update = clause.child_by_field_name("update")
-    if init is None or condition is None or update is None:
+    counted = counted_loop(src, loop)
+    if counted is None or counted[1].type != "int_literal":
         return None
-    if init.type != "short_var_declaration":
-        return None
-    left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
-    if left is None or right is None or len(left.named_children) != 1:
-        return None
-    index = src.show(left.named_children[0])
-    start = _int(src.show(right))
-    bound = condition.child_by_field_name("right")
-    operator = condition.child_by_field_name("operator")
-    counter = condition.child_by_field_name("left")
-    if start is None or bound is None or bound.type != "int_literal" or operator is None:
-        return None
-    if counter is None or src.show(counter) != index or operator.type != "<":
-        return None
-    if src.show(update).replace(" ", "") != f"{index}++":
-        return None
-    body = loop.child_by_field_name("body")
-    for node in descendants(body, "identifier") if body is not None else ():
-        parent = node.parent
-        if src.show(node) == index and parent is not None and parent.type in (
-            "inc_statement",
-            "dec_statement",
-            "assignment_statement",
-            "expression_list",
-        ):
-            return None
+    start, bound = counted
     end = _int(src.show(bound))
     return max(end - start, 0) if end is not None else None
