@@ -219,3 +219,45 @@ def test_what_leaves_a_field_unaccounted(tmp_path: Path, other: str) -> None:
     pkg = package(tmp_path, a=SERVER, b=STOP, c=body(other))
     (group,) = fields(pkg, tmp_path / "a.go")
     assert not group.accounted
+
+
+def test_an_add_of_a_literal_for_a_counted_loop(tmp_path: Path) -> None:
+    group = only_local(
+        tmp_path,
+        "func f(xs []int) {\n\tvar wg sync.WaitGroup\n\twg.Add(3)\n\tfor i := 0; i < 3; i++ {\n"
+        "\t\tgo func() {\n\t\t\tdefer wg.Done()\n\t\t}()\n\t}\n\twg.Add(len(xs))\n"
+        "\tfor i := range xs {\n\t\tgo work(&wg, &xs[i])\n\t}\n\twg.Wait()\n}\n\n"
+        "func work(wg *sync.WaitGroup, x *int) {\n\tdefer wg.Done()\n}\n",
+    )
+    assert group.accounted, group.why
+    assert [a.loop is not None for a in group.adds] == [True, True]
+
+
+def test_a_done_guarded_by_a_nil_check_is_not_counted(tmp_path: Path) -> None:
+    # net/rpc: `if wg != nil { defer wg.Done() }` runs Done whenever the caller passes one.
+    group = only_local(
+        tmp_path,
+        "func f() {\n\twg := new(sync.WaitGroup)\n\twg.Add(1)\n\tgo call(wg)\n\twg.Wait()\n}\n\n"
+        "func call(wg *sync.WaitGroup) {\n\tif wg != nil {\n\t\tdefer wg.Done()\n\t}\n}\n",
+    )
+    assert not group.accounted and "nil" in group.why
+
+
+@pytest.mark.parametrize(
+    "channel",
+    ["time.NewTicker(time.Second).C", "time.Tick(time.Second)", "t.C"],
+)
+def test_a_range_over_a_ticker_never_ends(tmp_path: Path, channel: str) -> None:
+    # nats-server's tests: `for range time.NewTicker(d).C { select { case <-ctx.Done():
+    # wg.Done(); return; default: } ... }` returns only through the case that calls Done.
+    group = only_local(
+        tmp_path,
+        'import "context"\nimport "time"\n\n'
+        "func f(ctx context.Context) {\n\tvar wg sync.WaitGroup\n\twg.Add(1)\n\tgo func() {\n"
+        f"\t\tt := time.NewTicker(time.Second)\n\t\t_ = t\n\t\tfor range {channel} {{\n"
+        "\t\t\tselect {\n\t\t\tcase <-ctx.Done():\n\t\t\t\twg.Done()\n\t\t\t\treturn\n"
+        "\t\t\tdefault:\n\t\t\t}\n\t\t}\n\t}()\n\twg.Wait()\n}\n",
+    )
+    assert group.accounted, group.why
+    ((goroutine,),) = [a.goroutines for a in group.adds]
+    assert goroutine.done_on_return == Interval(1, 1)

@@ -43,6 +43,7 @@ from gofixleak.syntax import (
     descendants,
     has_variadic_parameter,
     is_ending_call,
+    is_time_channel,
     is_unconditional_loop,
     parameter_names,
     same_node,
@@ -534,7 +535,14 @@ class _Walk:
         clause = next(
             (c for c in loop.named_children if c.type in ("for_clause", "range_clause")), None
         )
-        conditional = not is_unconditional_loop(loop)
+        # A range over a ticker's channel (nothing closes it) ends only by a jump, like `for {}`.
+        ranged_forever = (
+            clause is not None
+            and clause.type == "range_clause"
+            and (channel := clause.child_by_field_name("right")) is not None
+            and is_time_channel(self.src, channel)
+        )
+        conditional = not is_unconditional_loop(loop) and not ranged_forever
         body = loop.child_by_field_name("body")
         inner = self._statements(block_statements(body), _State(NONE)) if body else _Flow()
         if inner.fall is not None and inner.fall.later != NONE:

@@ -265,6 +265,9 @@ def _checked(group: WaitGroup) -> WaitGroup:
     """``group`` if each counted goroutine calls Done once at most, and on some path."""
     for add in group.adds:
         for goroutine in add.goroutines:
+            if _nil_guarded(goroutine.run):
+                why = "a counted goroutine checks the WaitGroup for nil"
+                return WaitGroup(group.name, group.adds, group.waits, False, why)
             done = (goroutine.done_on_return, goroutine.done_on_exit)
             counts = [c for c in done if c is not None]
             if any(c.hi is None or c.hi > 1 for c in counts):
@@ -274,6 +277,23 @@ def _checked(group: WaitGroup) -> WaitGroup:
                 why = "a counted goroutine never calls Done"
                 return WaitGroup(group.name, group.adds, group.waits, False, why)
     return group
+
+
+def _nil_guarded(run: Usage) -> bool:
+    """A Done in a declaration that compares the WaitGroup with nil (``if wg != nil { defer
+    wg.Done() }``): whether it runs depends on what the caller passed, which the counts do not
+    follow (they would count a path without Done)."""
+    for event in run.events:
+        if event.kind != DONE or event.node.type != "identifier":
+            continue
+        name = event.src.show(event.node)
+        outer = syntax.top_level_in(event.src.root, event.node)
+        for comparison in syntax.descendants(outer, "binary_expression"):
+            operator = comparison.child_by_field_name("operator")
+            operands = {event.src.show(c) for c in comparison.named_children}
+            if operator is not None and operator.type in ("==", "!=") and operands == {name, "nil"}:
+                return True
+    return False
 
 
 def _key(src: SourceFile, node: Node) -> tuple[str, int]:
@@ -321,7 +341,7 @@ def _paired(src: SourceFile, waitgroup: Node) -> _Pair | None:
         return None
     following = _after(statement, block)
     count = _positive_literal(src, args[0])
-    if count is not None:
+    if count is not None and not _starts_loop(src, following, waitgroup):
         gos: list[Node] = []
         for sibling in following:
             if len(gos) == count:
@@ -337,6 +357,13 @@ def _paired(src: SourceFile, waitgroup: Node) -> _Pair | None:
         return None
     go = _one_go_per_iteration(loop)
     return _Pair(src, call, (go,), loop) if go is not None else None
+
+
+def _starts_loop(src: SourceFile, following: list[Node], waitgroup: Node) -> bool:
+    """The first statement after the Add that is not simple is a loop (``Add(3)`` then
+    ``for i := 0; i < 3; i++``), not a go statement."""
+    first = next((s for s in following if not _is_simple(src, s, waitgroup)), None)
+    return first is not None and first.type == "for_statement"
 
 
 def _after(statement: Node, block: Node) -> list[Node]:
@@ -401,11 +428,13 @@ def _writes(src: SourceFile, body: Node, names: set[str]) -> bool:
             continue
         current = identifier
         parent = current.parent
+        element = False  # xs[i]: the address of an element leaves the length alone
         while parent is not None and parent.type in (
             "selector_expression",
             "index_expression",
             "parenthesized_expression",
         ):
+            element = element or parent.type == "index_expression"
             current, parent = parent, parent.parent
         if parent is None:
             continue
@@ -418,7 +447,7 @@ def _writes(src: SourceFile, body: Node, names: set[str]) -> bool:
                 return True
         if parent.type in ("inc_statement", "dec_statement"):
             return True
-        if parent.type == "unary_expression":
+        if parent.type == "unary_expression" and not element:
             operator = parent.child_by_field_name("operator")
             if operator is not None and operator.type == "&":
                 return True

@@ -77,6 +77,7 @@ from gofixleak.syntax.text import (
 from gofixleak.syntax.timers import (
     TIMERS_COLLECTED_SINCE,
     constant_duration,
+    is_time_channel,
     timer_calls,
     timer_function,
     timers_need_stop,
@@ -154,6 +155,7 @@ __all__ = [
     "is_runtime_package",
     "is_started_for_program_lifetime",
     "is_terminating",
+    "is_time_channel",
     "is_unconditional_loop",
     "label_of",
     "launched_call",
