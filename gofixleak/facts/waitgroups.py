@@ -129,7 +129,7 @@ def local_waitgroups(src: SourceFile) -> list[WaitGroup]:
 
 def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     """Every WaitGroup field of a package struct type that ``src`` calls ``Add`` on."""
-    if b"Add" not in src.data or src.pkg.incomplete:
+    if b"Add" not in src.data or src.pkg.incomplete or not _spells_waitgroup(src.pkg):
         return []
     fields: dict[tuple[str, str], WaitGroup] = {}
     for selector in syntax.descendants(src.root, "selector_expression"):
@@ -143,6 +143,16 @@ def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
             if group is not None:
                 fields[owned] = group
     return list(fields.values())
+
+
+def _spells_waitgroup(package: GoPackage) -> bool:
+    """Some file of the package holds the word ``WaitGroup`` (read, not parsed): else no field
+    is one, and no ``x.f.Add`` is worth resolving."""
+    key = ("spells-waitgroup",)
+    if key not in package.derived:
+        texts = (package.directory.text(path) for path in package.paths())
+        package.derived[key] = any(text is not None and b"WaitGroup" in text for text in texts)
+    return bool(package.derived[key])
 
 
 def runs(top: Usage) -> Iterator[tuple[Event, Usage]]:
@@ -205,7 +215,7 @@ def _local(src: SourceFile, function: Node, subject: Subject) -> WaitGroup:
     top = usage(src, function, subject)
     name = subject.name
     if not top.known:
-        return WaitGroup(name, (), (), False, top.why)
+        return WaitGroup(name, (), (), False, top.why or f"{name} is not followed")
     other = {e.kind for e in top.events} - _METHODS
     if other:
         return WaitGroup(name, (), (), False, f"{name} is used as {', '.join(sorted(other))}")

@@ -1,0 +1,77 @@
+"""waitgroup-done-skipped beyond the fixtures: how safe a fix that edits another file is (the
+fixtures' check mode cannot show it), and the test helpers that end only the goroutine."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gofixleak import api
+from gofixleak.model import Applicability
+from tests.fixture_cases import FIXTURES
+
+RULE = "waitgroup-done-skipped"
+
+
+def applied(directory: Path, mode: Applicability) -> dict[str, list[str]]:
+    """File name -> applicability of each fix applied to it (wherever its finding is)."""
+    files = sorted(str(p) for p in directory.glob("*.go"))
+    options = api.Options(select=(RULE,), fix=mode)
+    results = api.check_files(api.package_directory(files[0]), [(f, options) for f in files])
+    out: dict[str, list[str]] = {}
+    for result in results:
+        for finding in result.fixes_applied:
+            assert finding.fix is not None
+            for path in finding.fix.by_path(result.path):
+                out.setdefault(Path(path).name, []).append(finding.fix.applicability.label)
+    return out
+
+
+def test_a_fix_in_the_callee_file_is_safe_only_for_a_function_nothing_else_calls(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(FIXTURES / RULE / "callee", tmp_path, dirs_exist_ok=True)
+    assert applied(tmp_path, Applicability.SAFE) == {"workers.go": ["safe"]}
+    both = applied(tmp_path, Applicability.UNSAFE)
+    assert sorted(both["workers.go"]) == ["safe", "unsafe"]
+
+
+TESTING = """package p
+
+import (
+	"sync"
+	"testing"
+)
+
+func run(t *testing.T, bad bool, log logger) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		if bad {
+			%s
+		}
+		wg.Done()
+	}()
+	wg.Wait()
+}
+
+type logger interface{ Fatal(...any) }
+"""
+
+
+@pytest.mark.parametrize(
+    ("ending", "reported"),
+    [
+        ("t.Fatal(bad)", True),  # runtime.Goexit: the deferred calls run, Wait is stranded
+        ("t.FailNow()", True),
+        ("log.Fatal(bad)", False),  # a logger's Fatal may end the program
+    ],
+)
+def test_a_test_helpers_fatal_ends_only_the_goroutine(ending: str, reported: bool) -> None:
+    result = api.check_source("p.go", (TESTING % ending).encode(), api.Options(select=(RULE,)))
+    messages = [f.message for f in result.findings]
+    assert bool(messages) == reported, messages
+    if reported:
+        assert "can end" in messages[0]
