@@ -261,3 +261,13 @@ def test_a_range_over_a_ticker_never_ends(tmp_path: Path, channel: str) -> None:
     assert group.accounted, group.why
     ((goroutine,),) = [a.goroutines for a in group.adds]
     assert goroutine.done_on_return == Interval(1, 1)
+
+
+def test_a_nil_check_around_a_deferred_literal_counts_too(tmp_path: Path) -> None:
+    group = only_local(
+        tmp_path,
+        "func f() {\n\twg := new(sync.WaitGroup)\n\twg.Add(1)\n\tgo call(wg)\n\twg.Wait()\n}\n\n"
+        "func call(wg *sync.WaitGroup) {\n\tif wg != nil {\n\t\tdefer func() {\n"
+        "\t\t\twg.Done()\n\t\t}()\n\t}\n}\n",
+    )
+    assert not group.accounted and "nil" in group.why

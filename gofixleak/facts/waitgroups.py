@@ -35,6 +35,7 @@ Two kinds of WaitGroup are followed:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
 
@@ -121,22 +122,32 @@ def local_waitgroups(src: SourceFile) -> list[WaitGroup]:
     for identifier in _local_declarations(src, sync):
         function = next(a for a in syntax.ancestors(identifier) if a.type in syntax.FUNCTIONS)
         name = src.show(identifier)
-        if syntax.hides_import(src, identifier, "sync"):
+        group = _local(src, function, Subject(name, declared=identifier.start_byte))
+        # Checked last, for the few that matter: a local spelled like the import may hide it.
+        if group.accounted and syntax.hides_import(src, identifier, "sync"):
             continue
-        out.append(_local(src, function, Subject(name, declared=identifier.start_byte)))
+        out.append(group)
     return out
 
 
 def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     """Every WaitGroup field of a package struct type that ``src`` calls ``Add`` on."""
-    if b"Add" not in src.data or src.pkg.incomplete or not _spells_waitgroup(src.pkg):
+    if b"Add" not in src.data or src.pkg.incomplete:
         return []
+    candidates = _waitgroup_names(src.pkg)
+    if not any(f".{name}.Add".encode() in src.data for name in candidates):
+        return []  # the cheap test first: no x.f.Add( for a name a WaitGroup field can have
     fields: dict[tuple[str, str], WaitGroup] = {}
     for selector in syntax.descendants(src.root, "selector_expression"):
         method = selector.child_by_field_name("field")
         operand = selector.child_by_field_name("operand")
         if method is None or operand is None or src.show(method) != "Add":
             continue
+        field = operand.child_by_field_name("field")
+        if operand.type != "selector_expression" or field is None:
+            continue
+        if src.show(field) not in candidates:
+            continue  # x.counter.Add(1): no WaitGroup is declared under that name
         owned = _field_of(src, operand)
         if owned is not None and owned not in fields:
             group = _field(src, *owned)
@@ -145,14 +156,26 @@ def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     return list(fields.values())
 
 
-def _spells_waitgroup(package: GoPackage) -> bool:
-    """Some file of the package holds the word ``WaitGroup`` (read, not parsed): else no field
-    is one, and no ``x.f.Add`` is worth resolving."""
-    key = ("spells-waitgroup",)
+_WAITGROUP_LINE = re.compile(rb"^[^\n]*\.WaitGroup\b[^\n]*$", re.MULTILINE)
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _waitgroup_names(package: GoPackage) -> frozenset[str]:
+    """Every word on a line of the package that spells ``.WaitGroup`` (read, not parsed): the
+    names a WaitGroup field can have. Resolving ``x.f.Add`` for any other ``f`` (an atomic
+    counter, a ``big.Int``) would search the package for nothing."""
+    key = ("waitgroup-names",)
     if key not in package.derived:
-        texts = (package.directory.text(path) for path in package.paths())
-        package.derived[key] = any(text is not None and b"WaitGroup" in text for text in texts)
-    return bool(package.derived[key])
+        names: set[str] = set()
+        for path in package.paths():
+            text = package.directory.text(path)
+            if text is None or b"WaitGroup" not in text:
+                continue
+            for line in _WAITGROUP_LINE.finditer(text):
+                names.update(w.decode() for w in _WORD.findall(line.group()))
+        package.derived[key] = frozenset(names)
+    found: frozenset[str] = package.derived[key]  # type: ignore[assignment]
+    return found
 
 
 def runs(top: Usage) -> Iterator[tuple[Event, Usage]]:
@@ -275,11 +298,11 @@ def _checked(group: WaitGroup) -> WaitGroup:
     """``group`` if each counted goroutine calls Done once at most, and on some path."""
     for add in group.adds:
         for goroutine in add.goroutines:
-            if _nil_guarded(goroutine.run):
-                why = "a counted goroutine checks the WaitGroup for nil"
-                return WaitGroup(group.name, group.adds, group.waits, False, why)
             done = (goroutine.done_on_return, goroutine.done_on_exit)
             counts = [c for c in done if c is not None]
+            if any(c.lo == 0 for c in counts) and _nil_guarded(goroutine.run):
+                why = "a counted goroutine checks the WaitGroup for nil"
+                return WaitGroup(group.name, group.adds, group.waits, False, why)
             if any(c.hi is None or c.hi > 1 for c in counts):
                 why = "a counted goroutine may call Done more than once"
                 return WaitGroup(group.name, group.adds, group.waits, False, why)
@@ -297,8 +320,17 @@ def _nil_guarded(run: Usage) -> bool:
         if event.kind != DONE or event.node.type != "identifier":
             continue
         name = event.src.show(event.node)
-        outer = syntax.top_level_in(event.src.root, event.node)
-        for comparison in syntax.descendants(outer, "binary_expression"):
+        function = next(
+            (
+                f
+                for f in syntax.ancestors(event.node)
+                if f.type in syntax.FUNCTIONS and name in syntax.parameter_names(f, event.src)
+            ),
+            None,
+        )
+        if function is None:
+            continue  # a local made by new(sync.WaitGroup) or &sync.WaitGroup{} is not nil
+        for comparison in syntax.descendants(function, "binary_expression"):
             operator = comparison.child_by_field_name("operator")
             operands = {event.src.show(c) for c in comparison.named_children}
             if operator is not None and operator.type in ("==", "!=") and operands == {name, "nil"}:
