@@ -109,10 +109,16 @@ a helper method reached through the receiver), a goroutine that may call ``Done`
 loop), a WaitGroup that is passed to a function outside the package, stored, copied, captured
 by a function value, used through ``Go`` (Go 1.25), declared as a parameter or a package
 variable, embedded in a struct, or a pointer field; and for a field, any ``x.wg`` whose ``x``
-may be of another type. A goroutine that never calls ``Done`` at all is not reported (the model
-would have to be missing something). ``Add`` calls reached through a callee of another file are
+may be of another type. Silent too when a counted goroutine compares its WaitGroup with nil
+(``if wg != nil { defer wg.Done() }``: whether ``Done`` runs depends on the caller), and when it
+never calls ``Done`` at all (the model would have to be missing something). A WaitGroup whose
+only ``Wait`` is in a callee it is passed to counts as waited on; one whose ``Wait`` is in
+another package is not seen. ``Add`` calls reached through a callee of another file are
 followed but not reported. Panics from a callee or the runtime (nil dereference, index out of
-range) are not seen as paths.
+range) are not seen as paths. A ``for range`` over a channel counts as a loop that can end
+(when the channel is closed), except over the time package's channels (``time.Tick``, a
+ticker's ``C``), which nothing closes: a goroutine whose only ``Done`` is in such a loop over a
+channel that is in fact never closed would be reported wrongly.
 
 References
 ----------
