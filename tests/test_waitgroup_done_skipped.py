@@ -10,6 +10,7 @@ import pytest
 
 from gofixleak import api
 from gofixleak.model import Applicability
+from gofixleak.source import parse_go_version
 from tests.fixture_cases import FIXTURES
 
 RULE = "waitgroup-done-skipped"
@@ -75,3 +76,32 @@ def test_a_test_helpers_fatal_ends_only_the_goroutine(ending: str, reported: boo
     assert bool(messages) == reported, messages
     if reported:
         assert "can end" in messages[0]
+
+
+BY_INDEX = b"""package p
+
+import "sync"
+
+func run(xs []int, use func(int)) {
+	var wg sync.WaitGroup
+	wg.Add(len(xs))
+	for i := 0; i < len(xs); i++ {
+		go func() {
+			defer wg.Done()
+			use(xs[i])
+		}()
+		wg.Wait()
+	}
+}
+"""
+
+
+@pytest.mark.parametrize(("version", "label"), [("1.21", "unsafe"), ("1.22", "safe")])
+def test_moving_wait_after_a_loop_whose_counter_the_goroutine_reads(
+    version: str, label: str
+) -> None:
+    # Before Go 1.22 the loop has one i: once the Wait is after the loop, its i++ races with
+    # the goroutine that reads xs[i].
+    options = api.Options(select=(RULE,), go_version=parse_go_version(version))
+    (finding,) = api.check_source("p.go", BY_INDEX, options).findings
+    assert finding.fix is not None and finding.fix.applicability.label == label

@@ -10,8 +10,7 @@ somebody waits on:
 - **Done skipped.** ``wg.Add(1)`` then ``go ...`` (or ``wg.Add(len(xs))`` then a loop that starts
   one goroutine per element), where the goroutine has a path that returns without
   ``wg.Done()``: an early ``return``, a ``select`` case that returns, the end of a loop. Also a
-  path that ends the goroutine without returning while ``Done`` is a trailing call:
-  ``runtime.Goexit()``, ``t.Fatal`` / ``t.FailNow`` on a ``*testing.T`` (or ``B``, ``F``,
+  path that ends the goroutine without returning, and without ``Done``: ``runtime.Goexit()``, ``t.Fatal`` / ``t.FailNow`` on a ``*testing.T`` (or ``B``, ``F``,
   ``testing.TB``), and a ``panic`` that the goroutine's own deferred ``recover()`` stops. A path
   that ends the program (``os.Exit``, ``log.Fatal``, a panic nobody recovers) strands nobody.
   The goroutine is a literal, a function or method of the package given the WaitGroup
@@ -92,12 +91,16 @@ is the whole change when the fix is SAFE:
   with other code.
 
 The loop shape's fix moves ``wg.Wait()`` after the loop. SAFE when the ``Wait`` is the last
-statement of the loop's body and the ``Add`` before the loop is the WaitGroup's only ``Add``:
-with no element, ``Wait`` now runs on a zero counter and returns at once (before, it did not
-run); with one, the goroutine is started and waited for before the code after the loop, as
-before; with two or more, the original blocked forever in its first ``Wait``, so only inputs
-that deadlocked behave differently. UNSAFE when statements follow the ``Wait`` in the body
-(they would now run before the goroutines end) or when other ``Add`` calls share the WaitGroup.
+statement of the loop's body and the ``Add`` before the loop is the only ``Add`` of a local
+WaitGroup: with no element, ``Wait`` now runs on a zero counter and returns at once (before, it
+did not run); with one, the goroutine is started and waited for before the code after the loop,
+as before; with two or more, the original blocked forever in its first ``Wait``, so only inputs
+that deadlocked behave differently. UNSAFE when statements follow the ``Wait`` in the body (they
+would now run before the goroutines end); when other ``Add`` calls share the WaitGroup, or it is
+a field, shared by every call of its owner's methods (with no element, the ``Wait`` that now
+runs waits for the goroutines they count); and, before Go 1.22, when the loop counts
+``for i := 0; i < n; i++`` and the goroutine's literal reads ``i`` (the loop has one ``i``, and
+the ``i++`` that ends the loop now races with the goroutine).
 
 Limitations
 -----------
@@ -375,12 +378,11 @@ def _wait_inside_loop(src: SourceFile, group: WaitGroup, add: Add, loop: Node) -
     waitgroup = _spelled_receiver(src, add.call)
     count = syntax.arguments(add.call)[0]
     captures = {"wait": span_of(wait), "loop": span_of(_labeled(loop))}
+    review = _wait_review(src, group, add, loop, statements, wait)
     if not _alone_on_its_lines(src, wait):
         captures = {}
-    elif not syntax.same_node(wait, statements[-1]):
-        captures["review"] = span_of(statements[-1])
-    elif len(group.adds) > 1:
-        captures["review"] = span_of(add.call)
+    elif review is not None:
+        captures["review"] = span_of(review)
     return Finding(
         rule=RULE.name,
         path=src.path,
@@ -392,6 +394,33 @@ def _wait_inside_loop(src: SourceFile, group: WaitGroup, add: Add, loop: Node) -
         captures=captures,
         related=(Related(span_of(add.call), "counts every goroutine of the loop"),),
     )
+
+
+def _wait_review(
+    src: SourceFile, group: WaitGroup, add: Add, loop: Node, statements: list[Node], wait: Node
+) -> Node | None:
+    """What makes moving the Wait after the loop need a review (see Fix safety), or None."""
+    if not syntax.same_node(wait, statements[-1]):
+        return statements[-1]  # it would now run before the goroutines end
+    if len(group.adds) > 1 or group.owner is not None:
+        # Other goroutines may be counted when the loop has no element: the Wait that now runs
+        # would wait for them (a field is shared by every call of the owner's methods).
+        return add.call
+    counted = syntax.counted_loop(src, loop)
+    (goroutine,) = add.goroutines
+    literal = goroutine.function if goroutine.function_src is src else None
+    if counted is not None and literal is not None and literal.type == "func_literal":
+        clause = next(c for c in loop.named_children if c.type == "for_clause")
+        init = clause.child_by_field_name("initializer")
+        counter = init.child_by_field_name("left") if init is not None else None
+        names = syntax.identifier_names(counter, src) if counter is not None else set()
+        shared = src.go_version is None or src.go_version < (1, 22)
+        body = literal.child_by_field_name("body")
+        if shared and body is not None and names & syntax.identifier_names(body, src):
+            # Before Go 1.22 the counter is one variable: the i++ that now runs as the loop
+            # ends races with the goroutine that reads it.
+            return literal
+    return None
 
 
 def _labeled(loop: Node) -> Node:

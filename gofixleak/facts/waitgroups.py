@@ -35,6 +35,7 @@ Two kinds of WaitGroup are followed:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
@@ -104,13 +105,15 @@ class WaitGroup:
     """One WaitGroup (``name``: ``wg``, or ``T.wg`` for a field), its Adds and Waits.
 
     ``accounted`` says whether the counter is accounted for (see the module docstring); when it
-    is not, ``why`` says what stands in the way and ``adds`` may be incomplete."""
+    is not, ``why`` says what stands in the way and ``adds`` may be incomplete. ``owner`` is the
+    struct type of a field (shared by every caller of its methods); None for a local."""
 
     name: str
     adds: tuple[Add, ...]
     waits: tuple[Event, ...]
     accounted: bool
     why: str = ""
+    owner: str | None = None
 
 
 def local_waitgroups(src: SourceFile) -> list[WaitGroup]:
@@ -300,15 +303,15 @@ def _checked(group: WaitGroup) -> WaitGroup:
         for goroutine in add.goroutines:
             done = (goroutine.done_on_return, goroutine.done_on_exit)
             counts = [c for c in done if c is not None]
+            why = ""
             if any(c.lo == 0 for c in counts) and _nil_guarded(goroutine.run):
                 why = "a counted goroutine checks the WaitGroup for nil"
-                return WaitGroup(group.name, group.adds, group.waits, False, why)
-            if any(c.hi is None or c.hi > 1 for c in counts):
+            elif any(c.hi is None or c.hi > 1 for c in counts):
                 why = "a counted goroutine may call Done more than once"
-                return WaitGroup(group.name, group.adds, group.waits, False, why)
-            if not any(c.hi == 1 for c in counts):
+            elif not any(c.hi == 1 for c in counts):
                 why = "a counted goroutine never calls Done"
-                return WaitGroup(group.name, group.adds, group.waits, False, why)
+            if why:
+                return dataclasses.replace(group, accounted=False, why=why)
     return group
 
 
@@ -565,35 +568,39 @@ def _field_group(src: SourceFile, owner: str, name: str) -> WaitGroup:
     label = f"{owner}.{name}"
     sites = _field_sites(src, owner, name)
     if isinstance(sites, str):
-        return WaitGroup(label, (), (), False, sites)
+        return WaitGroup(label, (), (), False, sites, owner)
     waits = tuple(Event(s.kind, s.src, s.node) for s in sites if s.kind == "method:Wait")
     odd = next((s for s in sites if s.kind not in {*_METHODS, "pass"}), None)
     if odd is not None:
         why = f"{odd.src.show(odd.node.parent or odd.node)!r} uses {label} otherwise"
-        return WaitGroup(label, (), waits, False, why)
+        return _unaccounted_field(label, waits, owner, why)
     adds: list[Add] = []
     passes_counted: set[tuple[str, int]] = set()
     for site in (s for s in sites if s.kind == "method:Add"):
         paired = _paired(site.src, site.node)
         if paired is None:
             why = _unpaired(Event(site.kind, site.src, site.node))
-            return WaitGroup(label, (), waits, False, why)
+            return _unaccounted_field(label, waits, owner, why)
         goroutines = []
         for go in paired.gos:
             goroutine = _field_goroutine(site.src, go, site.node, owner, name)
             if isinstance(goroutine, str):
-                return WaitGroup(label, (), waits, False, goroutine)
+                return _unaccounted_field(label, waits, owner, goroutine)
             goroutines.append(goroutine)
             passes_counted.update(_passes_in(site.src, go))
         adds.append(Add(site.src, paired.call, tuple(goroutines), paired.loop))
     done = {_key(e.src, e.node) for a in adds for g in a.goroutines for e in g.run.events}
     for site in sites:
         if site.kind == DONE and _key(site.src, site.node) not in done:
-            shown = site.src.show(site.node)
-            return WaitGroup(label, (), waits, False, f"{shown}.Done is called outside a goroutine")
+            why = f"{site.src.show(site.node)}.Done is called outside a goroutine"
+            return _unaccounted_field(label, waits, owner, why)
         if site.kind == "pass" and _key(site.src, site.node) not in passes_counted:
-            return WaitGroup(label, (), waits, False, f"{label} is passed on")
-    return _checked(WaitGroup(label, tuple(adds), waits, True))
+            return _unaccounted_field(label, waits, owner, f"{label} is passed on")
+    return _checked(WaitGroup(label, tuple(adds), waits, True, owner=owner))
+
+
+def _unaccounted_field(label: str, waits: tuple[Event, ...], owner: str, why: str) -> WaitGroup:
+    return WaitGroup(label, (), waits, False, why, owner)
 
 
 def _field_sites(src: SourceFile, owner: str, name: str) -> list[_Site] | str:
