@@ -105,3 +105,42 @@ def test_moving_wait_after_a_loop_whose_counter_the_goroutine_reads(
     options = api.Options(select=(RULE,), go_version=parse_go_version(version))
     (finding,) = api.check_source("p.go", BY_INDEX, options).findings
     assert finding.fix is not None and finding.fix.applicability.label == label
+
+
+REASSIGNED = b"""package p
+
+import "sync"
+
+type node struct {
+	wg   sync.WaitGroup
+	quit chan struct{}
+	next *node
+}
+
+func (n *node) Start() {
+	n.wg.Add(1)
+	go n.run()
+}
+
+func (n *node) run() {
+	select {
+	case <-n.quit:
+		return
+	default:
+	}
+	if n.next != nil {
+		n = n.next
+	}
+	n.wg.Done()
+}
+
+func (n *node) Stop() {
+	n.wg.Wait()
+}
+"""
+
+
+def test_a_deferred_done_on_a_field_whose_owner_is_reassigned_needs_review() -> None:
+    # `defer n.wg.Done()` would read n at the start; the trailing call reads it at the end.
+    (finding,) = api.check_source("p.go", REASSIGNED, api.Options(select=(RULE,))).findings
+    assert finding.fix is not None and finding.fix.applicability.label == "unsafe"

@@ -10,9 +10,10 @@ somebody waits on:
 - **Done skipped.** ``wg.Add(1)`` then ``go ...`` (or ``wg.Add(len(xs))`` then a loop that starts
   one goroutine per element), where the goroutine has a path that returns without
   ``wg.Done()``: an early ``return``, a ``select`` case that returns, the end of a loop. Also a
-  path that ends the goroutine without returning, and without ``Done``: ``runtime.Goexit()``, ``t.Fatal`` / ``t.FailNow`` on a ``*testing.T`` (or ``B``, ``F``,
-  ``testing.TB``), and a ``panic`` that the goroutine's own deferred ``recover()`` stops. A path
-  that ends the program (``os.Exit``, ``log.Fatal``, a panic nobody recovers) strands nobody.
+  path that ends the goroutine without returning, and without ``Done``: ``runtime.Goexit()``,
+  ``t.Fatal`` / ``t.FailNow`` on a ``*testing.T`` (or ``B``, ``F``, ``testing.TB``), and a
+  ``panic`` that the goroutine's own deferred ``recover()`` stops. A path that ends the program
+  (``os.Exit``, ``log.Fatal``, a panic nobody recovers) strands nobody.
   The goroutine is a literal, a function or method of the package given the WaitGroup
   (``go worker(&wg, x)``, ``go s.work(wg)``), or, for a WaitGroup field ``s.wg``, a method of the
   owner (``go s.run()``) or a literal. The finding is at the ``go`` statement.
@@ -78,13 +79,15 @@ is the whole change when the fix is SAFE:
 
 - SAFE when the goroutine's body defers nothing else, calls no ``panic`` itself, and is a
   literal, or a function or method that nothing else in the package names and that is not
-  exported (so the edit reaches no other caller).
+  exported (so the edit reaches no other caller). A panic that no syntax sees (in a callee, a
+  nil dereference) now runs ``Done`` as it unwinds; the program dies all the same.
 - UNSAFE (review) when the body defers other calls: those used to run after ``Done`` and now
   run before it, so the waiter is released later, and a deferred call that waits for the
   waiter would now deadlock. UNSAFE when the body calls ``panic``: ``Done`` now runs while the
   panic unwinds, and the waiter may run on before the program dies. UNSAFE when the function is
   exported or named elsewhere in the package (another call, a method value, an interface):
-  its other callers see the change too.
+  its other callers see the change too. UNSAFE when the WaitGroup is a field ``s.wg`` and the
+  body assigns ``s``: the deferred call reads ``s`` at the start, not at the end.
 - No fix when ``Done`` is not the body's last statement (a ``Done`` that signals "started" and
   lets the goroutine run on would then wait for its end), when it is made in a callee or a
   nested literal, when there are several ``Done`` calls, or when the statement shares its line
@@ -312,13 +315,13 @@ def _defer_plan(goroutine: Goroutine) -> dict[str, Span]:
     if not _opens_a_line(src, body):
         return {}
     plan = {"done": span_of(last), "body": span_of(body)}
-    review = _review(goroutine, body)
+    review = _review(goroutine, body, done.node)
     if review is not None:
         plan["review"] = span_of(review)
     return plan
 
 
-def _review(goroutine: Goroutine, body: Node) -> Node | None:
+def _review(goroutine: Goroutine, body: Node, waitgroup: Node) -> Node | None:
     """What makes ``defer Done`` need a review (see Fix safety), or None when it is SAFE."""
     src = goroutine.function_src
     deferred = next(syntax.descendants(body, "defer_statement", into_functions=False), None)
@@ -327,6 +330,11 @@ def _review(goroutine: Goroutine, body: Node) -> Node | None:
     for call in syntax.descendants(body, "call_expression", into_functions=False):
         if syntax.call_name(src, call) == "panic":
             return call
+    owner = waitgroup.child_by_field_name("operand")
+    if waitgroup.type == "selector_expression" and owner is not None:
+        written = _assigned(src, body, src.show(owner))
+        if written is not None:
+            return written  # the deferred s.wg.Done() reads s at the start, not at the end
     function = goroutine.function
     if function is None or function.type == "func_literal":
         return None
@@ -334,6 +342,15 @@ def _review(goroutine: Goroutine, body: Node) -> Node | None:
     name = src.show(name_node) if name_node is not None else ""
     if name[:1].isupper() or not waitgroups.only_started_here(goroutine.src, name, goroutine.go):
         return function
+    return None
+
+
+def _assigned(src: SourceFile, body: Node, name: str) -> Node | None:
+    """An assignment (``=``, ``:=``) to ``name`` in ``body``, nested literals included."""
+    for statement in syntax.descendants(body, "assignment_statement", "short_var_declaration"):
+        left = statement.child_by_field_name("left")
+        if left is not None and name in syntax.identifier_names(left, src):
+            return statement
     return None
 
 
