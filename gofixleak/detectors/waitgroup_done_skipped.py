@@ -156,7 +156,7 @@ _TESTING_TYPES = ("*{0}.T", "*{0}.B", "*{0}.F", "{0}.TB")
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
-    for group in [*waitgroups.local_waitgroups(src), *waitgroups.field_waitgroups(src)]:
+    for group in [*_local_waitgroups(src), *waitgroups.field_waitgroups(src)]:
         if not group.accounted or not group.waits:
             continue
         for add in group.adds:
@@ -170,6 +170,66 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                 finding = _wait_inside_loop(src, group, add, add.loop)
                 if finding is not None:
                     yield finding
+
+
+def _local_waitgroups(src: SourceFile) -> Iterator[WaitGroup]:
+    """The local WaitGroups of ``src`` that may hold a finding: following one costs walks of
+    its function and every goroutine, and most never can (see :func:`_may_strand`)."""
+    for local in waitgroups.local_declarations(src):
+        if _may_strand(src, local):
+            group = waitgroups.local_waitgroup(src, local)
+            if group is not None:
+                yield group
+
+
+def _may_strand(src: SourceFile, local: waitgroups.Local) -> bool:
+    """False only when no finding is possible, by one look at the syntax: every ``Add`` of the
+    WaitGroup is paired with goroutine literals that start with ``defer wg.Done()`` (so ``Done``
+    runs on every path), no ``Wait`` is in a spawning loop, and the WaitGroup is handed to no
+    call (whose Adds and goroutines would be followed too)."""
+    adds = []
+    declared = local.identifier.start_byte
+    for identifier in syntax.descendants(local.function, "identifier"):
+        if src.show(identifier) != local.name or identifier.start_byte == declared:
+            continue
+        parent = identifier.parent
+        if parent is None or parent.type in ("argument_list", "unary_expression"):
+            return True  # handed to a call, or its address taken
+        if parent.type != "selector_expression":
+            continue
+        field = parent.child_by_field_name("field")
+        if field is not None and src.show(field) == "Add":
+            adds.append(identifier)
+    for identifier in adds:
+        found = waitgroups.paired(src, identifier)
+        if found is None:
+            return False  # an Add that is not paired: the counter is not accounted for
+        gos, loop = found
+        if not all(_defers_done_first(src, go, local.name) for go in gos):
+            return True
+        if loop is not None and any(_is_wait_of(src, s, local.name) for s in _body_of(loop)):
+            return True
+    return False
+
+
+def _defers_done_first(src: SourceFile, go: Node, name: str) -> bool:
+    literal = syntax.launched_literal(go)
+    if literal is None or name in syntax.parameter_names(literal, src):
+        return False
+    statements = syntax.block_statements(literal.child_by_field_name("body"))
+    return bool(statements) and _spelled(src, statements[0]) == f"defer{name}.Done()"
+
+
+def _is_wait_of(src: SourceFile, statement: Node, name: str) -> bool:
+    return _spelled(src, statement) == f"{name}.Wait()"
+
+
+def _body_of(loop: Node) -> list[Node]:
+    return syntax.block_statements(loop.child_by_field_name("body"))
+
+
+def _spelled(src: SourceFile, node: Node) -> str:
+    return "".join(src.show(node).split())
 
 
 # --- Done skipped ---------------------------------------------------------------------------

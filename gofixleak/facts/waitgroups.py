@@ -116,29 +116,52 @@ class WaitGroup:
     owner: str | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Local:
+    """A local WaitGroup's declaration: its name, where it is declared, the function that does."""
+
+    name: str
+    identifier: Node
+    function: Node
+
+
 def local_waitgroups(src: SourceFile) -> list[WaitGroup]:
     """Every WaitGroup that a function of ``src`` declares as a local."""
+    found = (local_waitgroup(src, local) for local in local_declarations(src))
+    return [group for group in found if group is not None]
+
+
+def local_declarations(src: SourceFile) -> list[Local]:
+    """The WaitGroups that functions of ``src`` declare (nothing is followed yet)."""
+    if b"WaitGroup" not in src.data:
+        return []
     sync = syntax.import_name(src, "sync")
-    if sync is None or b"WaitGroup" not in src.data:
+    if sync is None:
         return []
     out = []
     for identifier in _local_declarations(src, sync):
         function = next(a for a in syntax.ancestors(identifier) if a.type in syntax.FUNCTIONS)
-        name = src.show(identifier)
-        group = _local(src, function, Subject(name, declared=identifier.start_byte))
-        # Checked last, for the few that matter: a local spelled like the import may hide it.
-        if group.accounted and syntax.hides_import(src, identifier, "sync"):
-            continue
-        out.append(group)
+        out.append(Local(src.show(identifier), identifier, function))
     return out
+
+
+def local_waitgroup(src: SourceFile, local: Local) -> WaitGroup | None:
+    """The local WaitGroup followed from its declaration; None when ``sync`` is not the import
+    there (a local spelled like it hides it)."""
+    group = _local(src, local.function, Subject(local.name, declared=local.identifier.start_byte))
+    # Checked last, for the few that matter.
+    if group.accounted and syntax.hides_import(src, local.identifier, "sync"):
+        return None
+    return group
 
 
 def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     """Every WaitGroup field of a package struct type that ``src`` calls ``Add`` on."""
-    if b"Add" not in src.data or src.pkg.incomplete:
+    added = {m.decode() for m in _FIELD_ADD.findall(src.data)}
+    if not added or src.pkg.incomplete:
         return []
-    candidates = _waitgroup_names(src.pkg)
-    if not any(f".{name}.Add".encode() in src.data for name in candidates):
+    candidates = added & _waitgroup_names(src.pkg)
+    if not candidates:
         return []  # the cheap test first: no x.f.Add( for a name a WaitGroup field can have
     fields: dict[tuple[str, str], WaitGroup] = {}
     for selector in syntax.descendants(src.root, "selector_expression"):
@@ -159,7 +182,7 @@ def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     return list(fields.values())
 
 
-_WAITGROUP_LINE = re.compile(rb"^[^\n]*\.WaitGroup\b[^\n]*$", re.MULTILINE)
+_FIELD_ADD = re.compile(rb"\.([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*Add\s*\(")
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -174,8 +197,13 @@ def _waitgroup_names(package: GoPackage) -> frozenset[str]:
             text = package.directory.text(path)
             if text is None or b"WaitGroup" not in text:
                 continue
-            for line in _WAITGROUP_LINE.finditer(text):
-                names.update(w.decode() for w in _WORD.findall(line.group()))
+            at = text.find(b".WaitGroup")
+            while at != -1:
+                start = text.rfind(b"\n", 0, at) + 1
+                end = text.find(b"\n", at)
+                line = text[start : end if end != -1 else len(text)]
+                names.update(w.decode() for w in _WORD.findall(line))
+                at = text.find(b".WaitGroup", end) if end != -1 else -1
         package.derived[key] = frozenset(names)
     found: frozenset[str] = package.derived[key]  # type: ignore[assignment]
     return found
@@ -371,9 +399,15 @@ class _Pair:
     loop: Node | None  # the loop that runs the one go statement n times
 
 
+def paired(src: SourceFile, waitgroup: Node) -> tuple[tuple[Node, ...], Node | None] | None:
+    """For ``waitgroup.Add(...)`` (``waitgroup`` is ``wg`` or ``s.wg`` there): the go statements
+    it counts and the loop that runs them, or None when the Add is not paired with them (see
+    the module docstring). Read from the syntax alone: nothing is followed."""
+    pair = _paired(src, waitgroup)
+    return (pair.gos, pair.loop) if pair is not None else None
+
+
 def _paired(src: SourceFile, waitgroup: Node) -> _Pair | None:
-    """For ``waitgroup.Add(...)``: the go statements it counts, or None when the Add is not
-    paired with them (see the module docstring)."""
     call = _add_call(waitgroup)
     statement = call.parent if call is not None else None
     block = statement.parent if statement is not None else None
