@@ -144,3 +144,34 @@ def test_a_deferred_done_on_a_field_whose_owner_is_reassigned_needs_review() -> 
     # `defer n.wg.Done()` would read n at the start; the trailing call reads it at the end.
     (finding,) = api.check_source("p.go", REASSIGNED, api.Options(select=(RULE,))).findings
     assert finding.fix is not None and finding.fix.applicability.label == "unsafe"
+
+
+def test_the_pre_screen_loses_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the WaitGroups that cannot strand a Wait changes nothing on the fixtures (their
+    originals and goldens), the kernel cases above included."""
+    from gofixleak.detectors import waitgroup_done_skipped as detector
+    from gofixleak.facts.package import Directory
+
+    def findings() -> list[tuple[str, int, str]]:
+        out = []
+        for folder in sorted({p.parent for p in (FIXTURES / RULE).rglob("*.go")}):
+            for golden in (False, True):
+                overrides = {
+                    str(p.with_suffix("")): p.read_bytes()
+                    for p in folder.glob("*.go.golden")
+                    if golden
+                }
+                directory = Directory(str(folder), overrides=overrides)
+                for path in directory.files():
+                    package = directory.package_of(path, None)
+                    for found in detector.detect(package.source(path)):
+                        out.append((path, found.span.start, found.message))
+        for data in (BY_INDEX, REASSIGNED, (TESTING % "t.Fatal(bad)").encode()):
+            result = api.check_source("p.go", data, api.Options(select=(RULE,)))
+            out.extend(("p.go", f.span.start, f.message) for f in result.findings)
+        return out
+
+    screened = findings()
+    assert screened
+    monkeypatch.setattr(detector, "_may_strand", lambda src, local: True)
+    assert findings() == screened
