@@ -89,3 +89,26 @@ import's ``Tick``, a method value ``f := time.Tick``)."""
 
 NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
+
+
+class AllOf:
+    """Matches when each of ``prefilters`` matches (tried in order: the cheapest first)."""
+
+    def __init__(self, *prefilters: Prefilter) -> None:
+        self.prefilters = prefilters
+
+    def search(self, data: bytes, /) -> object | None:
+        found: object | None = None
+        for each in self.prefilters:
+            found = each.search(data)
+            if found is None:
+                return None
+        return found
+
+    def __repr__(self) -> str:
+        return f"AllOf{self.prefilters!r}"
+
+
+WAITGROUP_ADD: Prefilter = AllOf(Word(b"Add"), GO_STATEMENT)
+"""A ``wg.Add`` and a ``go`` statement: the WaitGroup rule reports at a goroutine that an Add
+counts, or at a Wait in the loop that follows an Add, and both stand in the Add's block."""

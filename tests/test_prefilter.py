@@ -158,3 +158,9 @@ def test_rules_sharing_a_prefilter_search_once() -> None:
     rules = [dataclasses.replace(rule, prefilter=shared) for _ in range(3)]
     assert registry.applicable(rules, b"package p\n") == ()
     assert len(calls) == 1
+
+
+def test_waitgroup_prefilter_needs_add_and_a_go_statement() -> None:
+    assert prefilter.WAITGROUP_ADD.search(b"\twg.Add(1)\n\tgo f()\n") is not None
+    assert prefilter.WAITGROUP_ADD.search(b"\twg.Add(1)\n\tf()\n") is None
+    assert prefilter.WAITGROUP_ADD.search(b"\tx.AddInt(1) // go on\n\tgo f()\n") is None

@@ -43,6 +43,7 @@ from gofixleak.syntax import (
     identifiers_named,
     is_declaring,
     is_ending_call,
+    is_time_channel,
     is_unconditional_loop,
     parameter_names,
     same_node,
@@ -140,14 +141,17 @@ def _one(kind: str) -> Counts:
 class Subject:
     """The value followed: the variable ``name``, or its field ``field`` (``s.quit``).
 
-    ``declared`` is the byte offset of the identifier that declares the variable when the
-    function's own body declares it (``ch := make(chan T)``); any other declaration of the
-    name in the body makes the usage unknown (the name would mean two things).
+    ``declared`` is the byte offset of the identifier that declares a *local* subject in the
+    function's body (``ch := make(chan T)``, ``var wg sync.WaitGroup``): the walk then follows
+    the variable from that declaration, and every use must lie after it, in its block. Without
+    it, the subject is a parameter, a receiver or a captured variable. Any other declaration of
+    the name in the body (but a nested literal's own parameter) makes the usage unknown: the
+    name would mean two things.
     """
 
     name: str
     field: str | None = None
-    declared: int = -1
+    declared: int | None = None
 
     def matches(self, node: Node, src: SourceFile) -> bool:
         if self.field is None:
@@ -174,8 +178,9 @@ class Event:
 
     kind: str
     src: SourceFile
-    node: Node
+    node: Node  # the operation: the send statement, the receive, the range loop, the call
     gives_up: bool = False  # a send or receive that is a select case with other cases
+    use: Node | None = None  # the subject's own node in it (``wg`` in ``wg.Done()``)
 
 
 @dataclass(frozen=True)
@@ -407,21 +412,49 @@ class _Walk:
     def _index(self, body: Node) -> None:
         src, subject = self.src, self.subject
         names = identifiers_named(src, subject.name, body)
-        if any(is_declaring(n) and n.start_byte != subject.declared for n in names):
+        if any(
+            is_declaring(n)
+            and n.start_byte != subject.declared
+            # A nested literal's own parameter: its uses there are its own (see _literal).
+            and not _declared_by_literal_signature(n)
+            for n in names
+        ):
             raise _Unknown(f"{subject.name} is declared again in the function")
         if subject.field is not None:
             fields = identifiers_named(src, subject.field, body, "field_identifier")
             names = [f.parent for f in fields if f.parent is not None]
+        scope = self._declaring_scope(body)
         for node in names:
-            if (
-                subject.matches(node, src)
-                and node.start_byte != subject.declared
-                and not self._in_literal(node, body)
+            if not subject.matches(node, src) or node.start_byte == subject.declared:
+                continue
+            if scope is not None and not (
+                scope[0].start_byte <= node.start_byte < scope[0].end_byte
+                and node.start_byte >= scope[1]
             ):
+                raise _Unknown(f"{subject.name} is used outside its declaration's scope")
+            if not self._in_literal(node, body):
                 self.uses.setdefault(self._holder(node), []).append(node)
         for literal in descendants(body, "func_literal"):
             if not self._in_literal(literal, body):
                 self.literals.setdefault(self._holder(literal), []).append(literal)
+
+    def _declaring_scope(self, body: Node) -> tuple[Node, int] | None:
+        """For a local subject declared in ``body``: the block its declaration scopes over and
+        the offset where the declaration ends (uses come after it). None when the subject is
+        not declared here (a parameter, or declared by an enclosing function)."""
+        offset = self.subject.declared
+        if offset is None or not body.start_byte <= offset < body.end_byte:
+            return None
+        statement = body.descendant_for_byte_range(offset, offset)
+        while statement is not None and statement.type not in (
+            "short_var_declaration",
+            "var_declaration",
+        ):
+            statement = statement.parent
+        block = statement.parent if statement is not None else None
+        if statement is None or block is None or block.type not in ("statement_list", "block"):
+            raise _Unknown(f"{self.subject.name} is not declared by a statement of a block")
+        return block, statement.end_byte
 
     def _holder(self, node: Node) -> tuple[int, int]:
         """The statement the walk visits that holds ``node``: a header's parts (an ``if``'s
@@ -523,7 +556,14 @@ class _Walk:
         clause = next(
             (c for c in loop.named_children if c.type in ("for_clause", "range_clause")), None
         )
-        conditional = not is_unconditional_loop(loop)
+        # A range over a ticker's channel (nothing closes it) ends only by a jump, like `for {}`.
+        ranged_forever = (
+            clause is not None
+            and clause.type == "range_clause"
+            and (channel := clause.child_by_field_name("right")) is not None
+            and is_time_channel(self.src, channel)
+        )
+        conditional = not is_unconditional_loop(loop) and not ranged_forever
         body = loop.child_by_field_name("body")
         inner = self._statements(block_statements(body), _State(NONE)) if body else _Flow()
         if inner.fall is not None and inner.fall.later != NONE:
@@ -636,7 +676,7 @@ class _Walk:
         if kind == "pass":
             assert argument is not None
             return self._pass(operation, argument, context)
-        event = Event(kind, self.src, operation, gives_up and kind in ("send", "receive"))
+        event = Event(kind, self.src, operation, gives_up and kind in ("send", "receive"), node)
         self.events.append(event)
         if context == "go_statement":
             go = self._statement_at(node, "go_statement")
@@ -771,6 +811,16 @@ class _Walk:
         holder = call.parent
         launched = context == "go_statement" and holder is not None and holder.type == context
         return self._run(inner, holder if launched else None)
+
+
+def _declared_by_literal_signature(identifier: Node) -> bool:
+    """``identifier`` is a parameter or named result of a function literal."""
+    current = identifier.parent
+    while current is not None and current.type not in FUNCTIONS:
+        if current.type == "parameter_list" and current.parent is not None:
+            return current.parent.type == "func_literal"
+        current = current.parent
+    return False
 
 
 def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:

@@ -88,6 +88,7 @@ from gofixleak.syntax.text import (
 )
 from gofixleak.syntax.timers import (
     TIMERS_COLLECTED_SINCE,
+    is_time_channel,
     timer_calls,
     timer_function,
     timers_need_stop,
@@ -96,6 +97,7 @@ from gofixleak.syntax.tree import (
     FUNCTIONS,
     ancestors,
     block_statements,
+    counted_loop,
     descendants,
     enclosing_function,
     enclosing_loops,
@@ -133,6 +135,7 @@ __all__ = [
     "can_return",
     "constant_duration",
     "constant_value",
+    "counted_loop",
     "declaration_statement",
     "declarations_named",
     "declares_name",
@@ -173,6 +176,7 @@ __all__ = [
     "is_runtime_package",
     "is_started_for_program_lifetime",
     "is_terminating",
+    "is_time_channel",
     "is_unconditional_loop",
     "label_of",
     "launched_call",

@@ -28,7 +28,12 @@ def imports(src: SourceFile) -> Mapping[str, str]:
     Cached for the file at hand: rules ask for every call they look at (``is_call_to``).
     """
     out: dict[str, str] = {}
-    for spec in descendants(src.root, "import_spec", into_functions=False):
+    # Imports stand outside function bodies: those are not walked (they are most of a file).
+    outside = (
+        c for c in src.root.children if c.type not in ("function_declaration", "method_declaration")
+    )
+    specs = (s for c in outside for s in descendants(c, "import_spec", into_functions=False))
+    for spec in specs:
         path_node = spec.child_by_field_name("path")
         if path_node is None:
             continue

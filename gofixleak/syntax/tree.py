@@ -405,3 +405,51 @@ def is_case_communication(node: Node) -> bool:
         current = current.parent
     parent = current.parent
     return parent is not None and parent.type == "communication_case"
+
+
+def counted_loop(src: SourceFile, loop: Node) -> tuple[int, Node] | None:
+    """``(S, N)`` for ``for i := S; i < N; i++`` with an integer literal ``S`` and a counter
+    that the body never writes (assigned, incremented, declared again): the loop runs
+    ``N - S`` times if ``N`` keeps its value. None for any other loop."""
+    clause = next((c for c in loop.named_children if c.type == "for_clause"), None)
+    if clause is None:
+        return None
+    init = clause.child_by_field_name("initializer")
+    condition = clause.child_by_field_name("condition")
+    update = clause.child_by_field_name("update")
+    if init is None or condition is None or update is None:
+        return None
+    if init.type != "short_var_declaration":
+        return None
+    left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
+    if left is None or right is None or len(left.named_children) != 1:
+        return None
+    index = src.show(left.named_children[0])
+    start = _int_literal(src.show(right))
+    bound = condition.child_by_field_name("right")
+    operator = condition.child_by_field_name("operator")
+    counter = condition.child_by_field_name("left")
+    if start is None or bound is None or operator is None or operator.type != "<":
+        return None
+    if counter is None or src.show(counter) != index:
+        return None
+    if src.show(update).replace(" ", "") != f"{index}++":
+        return None
+    body = loop.child_by_field_name("body")
+    for node in descendants(body, "identifier") if body is not None else ():
+        parent = node.parent
+        if src.show(node) == index and parent is not None and parent.type in (
+            "inc_statement",
+            "dec_statement",
+            "assignment_statement",
+            "expression_list",
+        ):
+            return None
+    return start, bound
+
+
+def _int_literal(text: str) -> int | None:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        return None
