@@ -164,6 +164,9 @@ class GoPackage:
     incomplete: bool = False
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
+    # Each file's ASCII words, with the bytes they were read from: asking which files mention
+    # a word is then a set lookup per file, not a search through every file's bytes.
+    _words: dict[str, tuple[bytes, frozenset[bytes]]] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         """The package's files, sorted. A package without a clause (a broken file) holds only
@@ -214,14 +217,28 @@ class GoPackage:
     def mentioning(self, word: str) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
         cannot declare or use a name spelled so."""
-        pattern = _word_pattern(word)
+        pattern = None if word.isascii() else _word_pattern(word)
         out = []
         for path in self.paths():
             src = self._sources.get(path)
             data = src.data if src is not None else self.directory.text(path)
-            if data is not None and pattern.search(data):
+            if data is None:
+                continue
+            if self._holds_word(path, data, word) if pattern is None else pattern.search(data):
                 out.append(self.source(path))
         return out
+
+    def _holds_word(self, path: str, data: bytes, word: str) -> bool:
+        """``word`` (ASCII) is one of the runs of ASCII letters, digits and ``_`` in ``data``:
+        exactly where :func:`_word_pattern` would find it."""
+        cached = self._words.get(path)
+        if cached is None or cached[0] is not data:
+            cached = (data, frozenset(_ASCII_WORD.findall(data)))
+            self._words[path] = cached
+        return word.encode() in cached[1]
+
+
+_ASCII_WORD = re.compile(rb"[A-Za-z0-9_]+")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -53,7 +53,7 @@ def enclosing_method(src: SourceFile, node: Node) -> Function | None:
     name = outer.child_by_field_name("name")
     if outer.type not in ("function_declaration", "method_declaration") or name is None:
         return None
-    return next((f for f in declarations.functions_in(src) if f.node == outer), None)
+    return declarations.function_at(src, outer)
 
 
 def type_of(src: SourceFile, expression: Node, depth: int = 0) -> str | None:
@@ -215,7 +215,17 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
     outer = top_level_in(src.root, at)
-    return [n for n in declaring_identifiers(outer) if src.show(n) == name]
+    # Indexed once per declaration: rules ask this of every call and name of long functions.
+    key = ("declaring", src.path, outer.start_byte, outer.end_byte)
+    cached = src.pkg.derived.get(key)
+    if isinstance(cached, tuple) and cached[0] is src:
+        index: dict[str, list[Node]] = cached[1]
+    else:
+        index = {}
+        for node in declaring_identifiers(outer):
+            index.setdefault(src.show(node), []).append(node)
+        src.pkg.derived[key] = (src, index)
+    return list(index.get(name, ()))
 
 
 def _is_declared_locally(src: SourceFile, at: Node, name: str) -> bool:
@@ -226,7 +236,15 @@ def _declares_local_type(src: SourceFile, at: Node, name: str) -> bool:
     outer = top_level_in(src.root, at)
     if outer.type not in ("function_declaration", "method_declaration"):
         return False
-    return any(
-        (n := spec.child_by_field_name("name")) is not None and src.show(n) == name
-        for spec in descendants(outer, "type_spec", "type_alias")
-    )
+    key = ("local-types", src.path, outer.start_byte, outer.end_byte)
+    cached = src.pkg.derived.get(key)
+    if isinstance(cached, tuple) and cached[0] is src:
+        names: set[str] = cached[1]
+    else:
+        names = {
+            src.show(n)
+            for spec in descendants(outer, "type_spec", "type_alias")
+            if (n := spec.child_by_field_name("name")) is not None
+        }
+        src.pkg.derived[key] = (src, names)
+    return name in names
