@@ -116,6 +116,26 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     return answer
 
 
+def struct_types_declaring(package: GoPackage, field_name: str) -> list[StructType]:
+    """The package's struct types that declare a field ``field_name`` (embedded ones by their
+    type's name), in every file."""
+    key = ("declaring", field_name)
+    if key not in package.derived:
+        package.derived[key] = [
+            t
+            for src in package.mentioning(field_name)
+            for t in _struct_types_in(src)
+            if t.field(field_name) is not None
+        ]
+    found: list[StructType] = package.derived[key]  # type: ignore[assignment]
+    return found
+
+
+def declares_function(package: GoPackage, name: str) -> bool:
+    """Some file of the package declares a function or a method called ``name``."""
+    return bool(_declared(package, name))
+
+
 def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
     key = ("declares", name)

@@ -212,6 +212,63 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
     return _package_type(declared.src, declared.type_node, struct.node if struct else selector)
 
 
+def declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
+    """The identifiers that declare ``name`` in the top-level declaration around ``at`` (its
+    parameters, receiver and locals, in any scope); [] for a package-level name."""
+    return _declarations_of(src, at, name)
+
+
+def declared_type(src: SourceFile, identifier: Node) -> Node | None:
+    """The type written for the variable ``identifier`` names, from any package: a parameter's
+    or ``var``'s type, the type of the composite literal, ``&T{}`` or ``new(T)`` it is declared
+    with, or a package-level ``var``'s type; None when the syntax does not say (declared more
+    than once, from a call)."""
+    name = src.show(identifier)
+    found = _declarations_of(src, identifier, name)
+    if not found:
+        types = declarations.package_var_types(src.pkg, name)
+        return types[0] if len(types) == 1 else None
+    holder = found[0].parent
+    if holder is not None and holder.type == "expression_list":
+        holder = holder.parent
+    if len(found) != 1 or holder is None:
+        return None
+    written = holder.child_by_field_name("type")
+    if holder.type in ("parameter_declaration", "var_spec") and written is not None:
+        return written
+    if holder.type not in ("short_var_declaration", "var_spec"):
+        return None
+    if holder.type == "short_var_declaration":
+        left = holder.child_by_field_name("left")
+        names = list(left.named_children) if left is not None else []
+    else:
+        names = list(holder.children_by_field_name("name"))
+    short = holder.type == "short_var_declaration"
+    right = holder.child_by_field_name("right" if short else "value")
+    values = list(right.named_children) if right is not None else []
+    position = next((i for i, n in enumerate(names) if same_node(n, found[0])), None)
+    if position is None or len(values) != len(names):
+        return None
+    return _constructed_type(src, values[position])
+
+
+def _constructed_type(src: SourceFile, value: Node) -> Node | None:
+    """``T`` for ``T{...}``, ``&T{...}`` and ``new(T)``."""
+    if value.type == "unary_expression":
+        operator = value.child_by_field_name("operator")
+        operand = value.child_by_field_name("operand")
+        if operator is None or operator.type != "&" or operand is None:
+            return None
+        return _constructed_type(src, operand)
+    if value.type == "composite_literal":
+        return value.child_by_field_name("type")
+    function = value.child_by_field_name("function") if value.type == "call_expression" else None
+    if function is not None and src.show(function) == "new":
+        args = value.child_by_field_name("arguments")
+        return args.named_children[0] if args is not None and args.named_children else None
+    return None
+
+
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
     outer = top_level_in(src.root, at)
