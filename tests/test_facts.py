@@ -329,3 +329,31 @@ def test_named_constants_count_loop_trips(tmp_path: Path) -> None:
     assert values["size+2"] == 8 and values["twice"] == 12 and values["second"] is None
     assert values["i < size+2"] is None
     assert sends(pkg, "loops", "out") == Interval(20, None)
+
+
+def test_types_of_names_declared_from_each_other_are_unknown(tmp_path: Path) -> None:
+    """Names are not scoped: two declared in other blocks from each other's calls must not
+    send the resolver round in circles."""
+    pkg = package(
+        tmp_path,
+        a="""package p
+
+type T struct{}
+
+func (t *T) next() *T { return t }
+
+func f() {
+	{
+		a := b.next()
+		_ = a
+	}
+	{
+		b := a.next()
+		_ = b
+	}
+}
+""",
+    )
+    src, node = function(pkg, "f")
+    call = next(c for c in syntax.descendants(node, "call_expression"))
+    assert resolve.callee(src, call) is None

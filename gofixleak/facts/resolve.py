@@ -23,6 +23,12 @@ _MAX_DEPTH = 8  # how far a type is followed through values, fields and construc
 
 def callee(src: SourceFile, call: Node) -> Function | None:
     """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs."""
+    return _callee(src, call, 0)
+
+
+def _callee(src: SourceFile, call: Node, depth: int) -> Function | None:
+    # ``depth`` counts on from the type being worked out: names are found without scopes, so
+    # ``a := b.f()`` and ``b := a.f()`` in two blocks would otherwise go round forever.
     function = call.child_by_field_name("function")
     while function is not None and function.type == "parenthesized_expression":
         function = function.named_children[0] if function.named_children else None
@@ -39,7 +45,7 @@ def callee(src: SourceFile, call: Node) -> Function | None:
         field = function.child_by_field_name("field")
         if operand is None or field is None:
             return None
-        type_name = type_of(src, operand)
+        type_name = type_of(src, operand, depth)
         if type_name is None:
             return None
         found = declarations.methods_named(src.pkg, type_name, src.show(field))
@@ -100,7 +106,7 @@ def _call_result_type(src: SourceFile, call: Node, depth: int, index: int = 0) -
         first = args.named_children[0] if args is not None and args.named_children else None
         if first is not None and not _is_declared_locally(src, function, "new"):
             return _package_type(src, first, call)
-    target = callee(src, call)
+    target = _callee(src, call, depth + 1)
     if target is None:
         return None
     result = target.node.child_by_field_name("result")
