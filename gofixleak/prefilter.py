@@ -89,3 +89,40 @@ import's ``Tick``, a method value ``f := time.Tick``)."""
 
 NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
+
+
+class AllOf:
+    """Matches when each of ``prefilters`` matches (each a necessary condition of its own)."""
+
+    def __init__(self, *prefilters: Prefilter) -> None:
+        self.prefilters = prefilters
+
+    def search(self, data: bytes, /) -> object | None:
+        found: object | None = None
+        for prefilter in self.prefilters:
+            found = prefilter.search(data)
+            if found is None:
+                return None
+        return found
+
+    def __repr__(self) -> str:
+        return f"AllOf{self.prefilters!r}"
+
+
+class Bytes:
+    """Matches where one of ``needles`` occurs, as bytes (``<-`` is no word)."""
+
+    def __init__(self, *needles: bytes) -> None:
+        self.needles = needles
+
+    def search(self, data: bytes, /) -> int | None:
+        return next((data.find(n) for n in self.needles if n in data), None)
+
+    def __repr__(self) -> str:
+        return f"Bytes{self.needles!r}"
+
+
+LOCKED_CHANNEL_WAIT: Prefilter = AllOf(Bytes(b"ock("), Bytes(b"<-", b"range"))
+"""A call that may take a lock (``mu.Lock()``, ``c.RLock()``, a same-package helper ``s.lock()``
+declared in another file) and a channel operation (``<-``, or a ``range`` over a channel) in one
+file: where ``lock-held-channel-wait`` looks."""
