@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
@@ -193,14 +193,37 @@ def check_unwritten(result: FileResult, options: Options, error: str) -> FileRes
     positions of the text as it was read, as a check reports them, and ``error``; no fix made."""
     if result.original is None:
         return dataclasses.replace(result, error=error)
-    try:
-        file_options = options.for_file(result.path) or options
-    except config.ConfigError:
-        file_options = dataclasses.replace(options, use_config=False)
-    unfixed = dataclasses.replace(file_options, fix=None)
+    unfixed = dataclasses.replace(options_for(options, result.path), fix=None)
     directory = package_directory(result.path, {result.path: result.original})
     report = check_files(directory, [(result.path, unfixed)])[0]
     return dataclasses.replace(report, error=error)
+
+
+def fix_subset(
+    originals: Mapping[str, bytes], rules: Mapping[str, Collection[str]], options: Options
+) -> dict[str, FileResult]:
+    """The files of one directory (``originals``: path -> the text as read) fixed again with
+    only some rules' fixes: ``rules[path]`` are the rules whose fixes may land for findings in
+    that file (a fix that edits other files of the package lands in them too). ``options`` as
+    for the first run (each file's config is folded in). Used to take fixes out again (verify,
+    the pull-request bot) without losing what the package model saw."""
+    paths = sorted(originals)
+    targets = [(p, _selecting(options_for(options, p), rules.get(p, ()))) for p in paths]
+    directory = package_directory(paths[0], overrides=originals)
+    return {r.path: r for r in check_files(directory, targets)}
+
+
+def _selecting(options: Options, rules: Collection[str]) -> Options:
+    return dataclasses.replace(options, select=tuple(sorted(rules)))
+
+
+def options_for(options: Options, path: str) -> Options:
+    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
+    of the pipeline selects, fixes and assumes the Go version as the first run did."""
+    try:
+        return options.for_file(path) or options
+    except config.ConfigError:
+        return dataclasses.replace(options, use_config=False)
 
 
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:

@@ -24,16 +24,17 @@ from gofixleak import (
     registry,
     suppression,
 )
-from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
+from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
-from gofixleak.output import github, json_report, sarif, skipped, text
+from gofixleak.output import skipped, text
 from gofixleak.output.quoting import escape_controls
 from gofixleak.reading import ReadError, read_go_file
+from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
-from gofixleak.writer import write_fixed
+from gofixleak.writer import can_write, write_fixed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -230,6 +231,8 @@ def _verified(
 ) -> list[FileResult]:
     """Only the fixes whose packages still build and vet (and test); the others are reported,
     then one line of what was verified (unless ``quiet``)."""
+    from gofixleak import verify as verifier  # only --verify runs go: a check does not load it
+
     try:
         shown = not quiet and sys.stderr.isatty()
         with progress.verification(enabled=shown) as report:
@@ -260,11 +263,14 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
     done = 0
     failed = False
     current: FileResult | None = None
+    blocked = _blocked_groups(results)
     try:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 current = result
-                error = write_fixed(result.path, result.original, result.fixed)
+                error = blocked.get(result.path) or write_fixed(
+                    result.path, result.original, result.fixed
+                )
                 current = None
                 if error is None:
                     done += 1
@@ -284,6 +290,48 @@ def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileRe
     return written, failed
 
 
+def _blocked_groups(results: list[FileResult]) -> dict[str, str]:
+    """Files that a fix edits together are written all or none: for each file of a group in
+    which some file cannot be written, the reason it is not written."""
+    by_path = {r.path: r for r in results}
+    blocked: dict[str, str] = {}
+    for result in results:
+        if not result.linked or result.path in blocked:
+            continue
+        group = _group(result.path, by_path)
+        problems = {
+            path: problem
+            for path in group
+            if (r := by_path.get(path)) is not None
+            and r.original is not None
+            and r.fixed is not None
+            and (problem := can_write(path, r.original, r.fixed)) is not None
+        }
+        missing = [path for path in group if path not in by_path]
+        if not problems and not missing:
+            continue
+        first = min([*problems, *missing])
+        reason = problems.get(first) or f"{first}: not among the files fixed"
+        for path in group:
+            blocked[path] = problems.get(path) or (
+                f"{path}: fixes not written: a fix edits it together with {first}, "
+                f"which cannot be written ({reason})"
+            )
+    return blocked
+
+
+def _group(path: str, by_path: dict[str, FileResult]) -> set[str]:
+    """``path`` and every file linked to it, directly or through others."""
+    group, pending = {path}, [path]
+    while pending:
+        result = by_path.get(pending.pop())
+        for other in result.linked if result is not None else ():
+            if other not in group:
+                group.add(other)
+                pending.append(other)
+    return group
+
+
 def _holds_fixed_text(result: FileResult) -> bool:
     """Whether the file whose write was interrupted got its new text after all."""
     try:
@@ -295,16 +343,23 @@ def _holds_fixed_text(result: FileResult) -> bool:
 def _render(
     results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
 ) -> None:
+    # The machine formats are imported when asked for: a plain check starts without them.
     out = sys.stdout.buffer
     if diff:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 out.write(diff_output.unified(result.path, result.original, result.fixed))
     elif output_format is OutputFormat.json:
+        from gofixleak.output import json_report
+
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
+        from gofixleak.output import sarif
+
         out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
+        from gofixleak.output import github
+
         out.write(github.render(results).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
@@ -331,22 +386,20 @@ def explain(
     rule: Annotated[str, typer.Argument(help="A rule name, as `gofixleak rules` lists them.")],
 ) -> None:
     """Print a rule's documentation: what it finds, why it leaks, its fix and its limits."""
-    infos = {info.name: info for info in _all_rule_infos()}
-    if rule not in infos:
-        raise _fail(f"unknown rule {rule!r}; known rules: {', '.join(infos)}")
-    fixable = any(r.name == rule and r.fixable for r in registry.all_rules())
-    kind = "fixable" if fixable else "report only"
-    if rule in suppression.DIRECTIVE_RULE_NAMES:
-        kind = "directive rule, report only"
-    typer.echo(f"{rule} ({kind})\n\n{infos[rule].doc.strip()}")
+    doc = explanation(rule)
+    if doc is None:
+        known = ", ".join(info.name for info in _all_rule_infos())
+        raise _fail(f"unknown rule {rule!r}; known rules: {known}")
+    typer.echo(doc, nl=False)
 
 
 def _all_rule_infos() -> list[RuleInfo]:
     """Every rule that can be reported: the detectors, then the directive rules."""
-    return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
+    return rule_infos()
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
+server_command.register(app)  # `gofixleak server`: the language server (gofixleak/server)
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from gofixleak import api
 from gofixleak.discovery import display_path
-from gofixleak.model import FileResult, Finding
+from gofixleak.model import FileResult
 from gofixleak.source import line_starts
 
 GO_TIMEOUT_SECONDS = 900
@@ -276,7 +276,8 @@ class _Verifier:
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
-        self._texts: dict[tuple[str, frozenset[str]], bytes] = {}
+        # The fix pipeline re-run on a package directory with only some units' fixes.
+        self._runs: dict[tuple[str, frozenset[Unit]], dict[str, FileResult]] = {}
 
     def run(self) -> None:
         for root, packages in _modules(self.absolute).items():
@@ -369,67 +370,93 @@ class _Verifier:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
-        rules: dict[str, set[str]] = {}
-        for unit in units:
-            rules.setdefault(unit.path, set()).add(unit.rule)
         files = {}
-        for path, selected in rules.items():
-            text = self.text(path, frozenset(selected))
-            if text != self.by_path[path].original:
-                files[os.path.abspath(path)] = text
-        names = {os.path.abspath(p): p for p in rules}
+        for folder in {_folder(u.path) for u in units}:
+            kept = frozenset(u for u in units if _folder(u.path) == folder)
+            for path, text in self.texts(folder, kept).items():
+                if text != self.by_path[path].original:
+                    files[os.path.abspath(path)] = text
+        names = {os.path.abspath(p): p for p in self.by_path}
         return self.go.check(root, packages, files, names)
 
-    def text(self, path: str, rules: frozenset[str]) -> bytes:
-        """The file after the fixes of ``rules`` only (the pipeline re-run without the others)."""
-        result = self.by_path[path]
-        assert result.original is not None and result.fixed is not None
-        if rules == frozenset(u.rule for u in self._units_of(path)):
-            return result.fixed
-        if not rules:
-            return result.original
-        key = (path, rules)
-        if key not in self._texts:
-            options = dataclasses.replace(
-                file_options(self.options, path), select=tuple(sorted(rules))
-            )
-            subset = api.check_source(path, result.original, options)
-            self._texts[key] = subset.fixed if subset.changed and subset.fixed else result.original
-        return self._texts[key]
+    def _changed_in(self, folder: str) -> list[str]:
+        """The changed files of the package directory ``folder`` (display paths)."""
+        return sorted(d for a, d in self.absolute.items() if os.path.dirname(a) == folder)
+
+    def texts(self, folder: str, units: frozenset[Unit]) -> dict[str, bytes]:
+        """Each changed file of ``folder`` after the fixes of ``units`` only: the pipeline re-run
+        on the package without the others (a fix that edits several files lands in all of
+        them or none, with its unit)."""
+        paths = self._changed_in(folder)
+        if units == frozenset(u for p in paths for u in self._units_of(p)):
+            return {p: self._fixed(self.by_path[p]) for p in paths}
+        if not units:
+            return {p: self._original(self.by_path[p]) for p in paths}
+        runs = self._run(folder, units)
+        return {p: _text(runs[p], self._original(self.by_path[p])) for p in paths}
+
+    def _run(self, folder: str, units: frozenset[Unit]) -> dict[str, FileResult]:
+        key = (folder, units)
+        if key not in self._runs:
+            paths = self._changed_in(folder)
+            originals = {p: self._original(self.by_path[p]) for p in paths}
+            rules = {p: {u.rule for u in units if u.path == p} for p in paths}
+            self._runs[key] = api.fix_subset(originals, rules, self.options)
+        return self._runs[key]
 
     def rebuild(self, result: FileResult) -> FileResult:
-        """``result`` with the dropped rules' fixes left out and their findings kept, unfixed."""
-        dropped = {d.rule for d in self.dropped if d.path == result.path}
-        if not dropped:
+        """``result`` with the dropped units' fixes left out (also those of other files whose
+        fixes edit this one) and their findings kept, unfixed."""
+        folder = _folder(result.path)
+        everything = frozenset(u for p in self._changed_in(folder) for u in self._units_of(p))
+        dropped = {Unit(d.path, d.rule) for d in self.dropped}
+        kept = frozenset(everything - dropped)
+        if kept == everything:
             return result
-        assert result.original is not None
-        kept = frozenset(u.rule for u in self._units_of(result.path)) - dropped
-        fixed = self.text(result.path, kept)
+        original = self._original(result)
+        fixed = self.texts(folder, kept)[result.path]
+        applied = self._run(folder, kept)[result.path].fixes_applied if kept else ()
         options = file_options(self.options, result.path)
-        applied: tuple[Finding, ...] = ()
-        if kept:
-            subset = dataclasses.replace(options, select=tuple(sorted(kept)))
-            applied = api.check_source(result.path, result.original, subset).fixes_applied
-        report = api.check_source(result.path, fixed, dataclasses.replace(options, fix=None))
+        directory = api.package_directory(result.path, overrides=self.texts(folder, kept))
+        unfixed = dataclasses.replace(options, fix=None)
+        report = api.check_files(directory, [(result.path, unfixed)])[0]
         findings = tuple(
-            dataclasses.replace(f, fix=None) if f.rule in dropped else f for f in report.findings
+            dataclasses.replace(f, fix=None) if Unit(result.path, f.rule) in dropped else f
+            for f in report.findings
         )
-        changed = fixed != result.original
+        changed = fixed != original
         # Built from the report on the fixed text, so that whatever else it carries stays true.
         return dataclasses.replace(
             report,
             findings=findings,
             fixes_applied=applied,
-            original=result.original if changed else None,
+            original=original if changed else None,
             fixed=fixed if changed else None,
             line_starts=line_starts(fixed),
         )
 
+    @staticmethod
+    def _original(result: FileResult) -> bytes:
+        assert result.original is not None
+        return result.original
+
+    @staticmethod
+    def _fixed(result: FileResult) -> bytes:
+        assert result.fixed is not None
+        return result.fixed
+
+
+def _text(run: FileResult, original: bytes) -> bytes:
+    return run.fixed if run.fixed is not None else original
+
+
+def _folder(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
 
 def file_options(options: api.Options, path: str) -> api.Options:
-    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
-    of the pipeline on it selects, fixes and assumes the Go version as the first run did."""
-    return options.for_file(path) or options
+    """``options`` as they applied to ``path`` (see :func:`api.options_for`)."""
+    return api.options_for(options, path)
 
 
 def module_root(folder: str) -> str | None:

@@ -28,16 +28,10 @@ def write_fixed(path: str, original: bytes, fixed: bytes) -> str | None:
     """
     target = os.path.realpath(path)  # write through a symlink, never replace the link itself
     try:
+        problem = _problem(path, target, original, fixed)
+        if problem is not None:
+            return problem or None
         info = os.stat(target)
-        current = read_go_file(path)
-        if current == fixed:
-            return None  # nothing left to write: not an error, and nothing to say
-        # Read-only means what the system lets this user do, as for `gofmt -w`: the rename below
-        # could replace a file the user may not write, so ask first. (root may write any file.)
-        if not os.access(target, os.W_OK):
-            return f"{path}: read-only; fixes not written"
-        if current != original:
-            return f"{path}: changed while gofixleak ran; fixes not written"
         if info.st_nlink > 1 or not _keeps_owner(info):
             _write_in_place(target, original, fixed, info)
         else:
@@ -48,6 +42,32 @@ def write_fixed(path: str, original: bytes, fixed: bytes) -> str | None:
         return f"{path}: cannot write: {error}"
     except OSError as error:
         return f"{path}: cannot write: {reason(error)}"
+    return None
+
+
+def can_write(path: str, original: bytes, fixed: bytes) -> str | None:
+    """Why ``path`` could not be written now (read-only, changed since it was read, unreadable),
+    or None: for files that a fix edits together, all of which must be writable first."""
+    try:
+        return _problem(path, os.path.realpath(path), original, fixed) or None
+    except ReadError as error:
+        return f"{error}; fixes not written"
+    except OSError as error:
+        return f"{path}: cannot write: {reason(error)}"
+
+
+def _problem(path: str, target: str, original: bytes, fixed: bytes) -> str | None:
+    """What stops the write: an error line; "" when the file already holds ``fixed`` (nothing
+    to do, and nothing to say); None when it can be written."""
+    current = read_go_file(path)
+    if current == fixed:
+        return ""
+    # Read-only means what the system lets this user do, as for `gofmt -w`: the rename could
+    # replace a file the user may not write, so ask first. (root may write any file.)
+    if not os.access(target, os.W_OK):
+        return f"{path}: read-only; fixes not written"
+    if current != original:
+        return f"{path}: changed while gofixleak ran; fixes not written"
     return None
 
 

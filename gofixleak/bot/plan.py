@@ -10,21 +10,20 @@ recognised in any later set and left out of it.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 import json
 import os
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import __version__, api, registry
 from gofixleak.bot import markdown
 from gofixleak.model import FileResult, RuleInfo
 from gofixleak.source import line_starts
-from gofixleak.verify import Verification, file_options
+from gofixleak.verify import Verification
 
 BRANCH_PREFIX = "gofixleak/"
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
@@ -114,21 +113,55 @@ def rejected(units: Sequence[Unit], marks: frozenset[str]) -> list[Unit]:
 def leave_out(
     results: Sequence[FileResult], units: Sequence[Unit], options: api.Options, root: str
 ) -> list[FileResult]:
-    """``results`` with the fixes of ``units`` left out (the pipeline re-run without them)."""
+    """``results`` with the fixes of ``units`` left out (the pipeline re-run without them, on
+    each package directory that holds one: a fix that edits several files goes as a whole)."""
     out = {(u.path, u.rule) for u in units}
-    kept_results = []
-    for result in results:
-        path = relative(result.path, root)
-        own = {f.rule for f in result.fixes_applied}
-        if not result.changed or not {(path, rule) for rule in own} & out:
-            kept_results.append(result)
+    changed = [r for r in results if r.changed and r.original is not None]
+    touched = {
+        _folder(r.path)
+        for r in changed
+        if {(relative(r.path, root), f.rule) for f in r.fixes_applied} & out
+    }
+    redone: dict[str, FileResult] = {}
+    for folder in touched:
+        group = [r for r in changed if _folder(r.path) == folder]
+        kept = {
+            r.path: {f.rule for f in r.fixes_applied if (relative(r.path, root), f.rule) not in out}
+            for r in group
+        }
+        originals = {r.path: r.original for r in group if r.original is not None}
+        redone.update(api.fix_subset(originals, kept, options))
+    return [redone.get(r.path, r) if r.path in redone else r for r in results]
+
+
+def _folder(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _texts_after(
+    files: Mapping[str, FileResult], done: Mapping[str, set[str]], options: api.Options
+) -> dict[str, bytes]:
+    """Each file's text after the fixes of the rules ``done[path]`` only, for the findings in
+    it (a fix that also edits other files of the package lands in them too)."""
+    out: dict[str, bytes] = {}
+    folders: dict[str, dict[str, FileResult]] = {}
+    for path, result in files.items():
+        folders.setdefault(_folder(result.path), {})[path] = result
+    for group in folders.values():
+        owns = {path: {f.rule for f in r.fixes_applied} for path, r in group.items()}
+        if all(owns[path] <= done.get(path, set()) for path in group):
+            out.update((path, r.fixed or r.original or b"") for path, r in group.items())
             continue
-        kept = {rule for rule in own if (path, rule) not in out}
-        assert result.original is not None
-        subset = dataclasses.replace(file_options(options, result.path), select=tuple(sorted(kept)))
-        fixed = api.check_source(result.path, result.original, subset) if kept else None
-        kept_results.append(fixed if fixed is not None else FileResult(result.path))
-    return kept_results
+        if not any(done.get(path) for path in group):
+            out.update((path, r.original or b"") for path, r in group.items())
+            continue
+        originals = {r.path: r.original or b"" for r in group.values()}
+        rules = {r.path: done.get(path, set()) for path, r in group.items()}
+        runs = api.fix_subset(originals, rules, options)
+        for path, r in group.items():
+            run = runs[r.path]
+            out[path] = run.fixed if run.fixed is not None else r.original or b""
+    return out
 
 
 def build(verification: Verification, options: api.Options, root: str) -> Plan | None:
@@ -146,14 +179,11 @@ def build(verification: Verification, options: api.Options, root: str) -> Plan |
     units: list[Unit] = []
     for index, rule in enumerate(rules):
         after: dict[str, bytes] = {}
-        for path, result in files.items():
-            own = {f.rule for f in result.fixes_applied}
-            if rule not in own:
-                continue
-            done = own & set(rules[: index + 1])
-            text = (
-                result.fixed if done == own and result.fixed else _fixed_with(result, done, options)
-            )
+        so_far = set(rules[: index + 1])
+        done = {path: {f.rule for f in r.fixes_applied} & so_far for path, r in files.items()}
+        texts = _texts_after(files, done, options)
+        for path in files:
+            text = texts[path]
             if text != state[path]:
                 entries.append((path, rule, _changed_lines_hash(state[path], text)))
                 units.append(Unit(path, rule, _hunks(state[path], text)))
@@ -176,14 +206,6 @@ def _inside(result: FileResult, root: str) -> bool:
 def relative(path: str, root: str) -> str:
     """``path`` relative to ``root``, with /."""
     return os.path.relpath(os.path.realpath(path), os.path.realpath(root)).replace(os.sep, "/")
-
-
-def _fixed_with(result: FileResult, rules: set[str], options: api.Options) -> bytes:
-    """The file after the fixes of ``rules`` alone: the pipeline re-run with only them."""
-    assert result.original is not None
-    subset = dataclasses.replace(file_options(options, result.path), select=tuple(sorted(rules)))
-    fixed = api.check_source(result.path, result.original, subset)
-    return fixed.fixed if fixed.changed and fixed.fixed is not None else result.original
 
 
 def _record(units: Sequence[Unit]) -> str:

@@ -2,23 +2,37 @@
 
 What it finds
 -------------
-A function makes a channel (``ch := make(chan T)``, or with a constant capacity), starts
-goroutines that each send on it, and receives from it itself, but can stop receiving before every
-value is taken:
+A function makes a channel (``ch := make(chan T)``, or with a constant capacity, a named
+constant included), starts goroutines that send on it, and receives from it itself, but can stop
+receiving before every value is taken. The senders are goroutine literals, named functions and
+methods of the package (``go validate(addr, errc)``, ``go s.handle(req, out)``), or the helpers
+a literal calls (``go func() { report(out, load()) }()``), in any file of the package: the
+package model follows the channel into them and counts their sends.
 
 - fan-out with an early exit: one goroutine per element (``for _, x := range xs``,
-  ``for i := 0; i < n; i++``, ``for range n``) and a collecting loop that returns or breaks out on
-  the first error (``if err := <-ch; err != nil { return err }``, ``err := <-ch`` then ``if``, or a
-  ``select`` whose ``ctx.Done()`` case returns);
+  ``for i := 0; i < n; i++``, ``for range n``, a range over a slice literal) and a collecting loop
+  that returns, breaks out or fails the test on the first error (``if err := <-ch; err != nil
+  { return err }``, ``t.Fatalf``, testify's ``require.NoError(t, <-ch)``, or a ``select`` whose
+  ``ctx.Done()`` case returns);
 - first result wins: several senders, a single ``<-ch`` (``return <-ch``);
-- timeout or cancellation: the only receive is a ``select`` case beside ``time.After(d)``, a
-  timer, ``ctx.Done()`` or ``default``;
-- premature return: the function returns after starting its goroutines and before it has
-  received every value (``go func() { ch <- load() }(); if err != nil { return err }; <-ch``);
+- timeout or cancellation: every receive is in one ``select`` that has a case taking none of them
+  (``time.After(d)``, a timer, ``ctx.Done()``, ``default``, a stop channel);
+- a ``for v := range ch`` left early while its producer, which closes the channel once it is
+  done sending, still has values to send (CockroachDB's issue 18101);
+- premature return: the function returns (or fails the test) after starting its goroutines and
+  before it has received every value (``go func() { ch <- load() }(); if err != nil { return
+  err }; <-ch``);
 - a buffered channel whose constant capacity is smaller than the number of sends;
 - a send by the function itself on its new unbuffered channel before the channel is mentioned
   anywhere else (``errc <- err; return errc``): nobody can hold the channel yet, so nobody can
-  ever receive, and the function itself blocks forever.
+  ever receive, and the function itself blocks forever;
+- a producer whose channel is dropped: a named function makes an unbuffered channel, starts the
+  one goroutine that sends on it exactly once, returns it, and a call somewhere in the package
+  throws the result away (``Go(f)`` as a statement; Moby's issue 4395). The finding is at the
+  producer's ``make``, with the calls that drop the channel as related locations.
+
+A sender may close the channel when it is done: as the last statement of its run, after sending
+exactly once (Moby's issue 33781), or with a ``defer close(ch)`` of its function.
 
 Why it leaks
 ------------
@@ -54,9 +68,12 @@ Fix safety
 ----------
 The fix gives the channel room for every value that can be sent: ``len(xs)`` when the spawning
 loop ranges over ``xs`` (a slice, array, map or string), ``n`` for ``i < n`` or ``range n`` over
-an integer, the number of ``go`` statements when there is no loop. It is SAFE when every goroutine
-sends exactly once (one unconditional send, or one send on each path, each followed by its
-``return``), each goroutine is started unconditionally (no ``if``, ``break`` or ``continue``
+an integer, the number of elements of a slice literal it ranges over, the number of ``go``
+statements when there is no loop, or the exact number of values a goroutine sends on every path
+(a callee's ``for i := 0; i < size+2; i++`` with a constant bound). It is SAFE when every goroutine
+sends exactly once on every path that returns (counted through its callees; a send inside a
+loop, such as a retry loop, counts as "may not send"), or the same constant number of values on
+every path, each goroutine is started unconditionally (no ``if``, ``break`` or ``continue``
 around the ``go`` in the loop), the size is a literal or a local name that cannot be negative
 (a collection's ``len``, an unsigned integer, ``n := len(...)``), it is declared before the
 ``make`` and not touched between the ``make`` and the loop (nor, for ``i < n``, in the loop), and
@@ -76,32 +93,39 @@ For the send by the function itself the fix is ``make(chan T, 1)``: SAFE when ea
 is followed by ``return`` (and not in a loop) and no goroutine sends on the channel; UNSAFE when
 goroutines send on it too (their sends stop waiting for the receiver).
 
-There is no fix when the number of sends is unknown: a goroutine that sends in a loop or more
-than once, nested spawning loops, a range over something whose kind the syntax does not tell
-(a call result, a field, a channel, a function), a counted loop other than
-``for i := 0; i < n; i++``, or several spawning statements of which one is a loop.
+There is no fix when the number of sends is unknown: a goroutine that sends in a loop of unknown
+trip count or a varying number of times, nested spawning loops, a range over something whose
+kind the syntax does not tell (a call result, a field, a channel, a function), a counted loop
+other than ``for i := 0; i < n; i++``, or several spawning statements of which one is a loop.
+
+For a dropped producer the fix is ``make(chan T, 1)`` in the producer: SAFE, since its one
+goroutine sends exactly once; callers that do receive get the same value as before.
 
 Limitations
 -----------
-Only channels made with ``make(chan ...)`` in the function's own body, sent on only by goroutine
-literals that this function starts (``go func() {...}()``), received only in the function itself.
-It stays silent when the channel escapes (returned, assigned, stored, passed to any function,
-including ``go worker(ch)`` and a literal taking it as a parameter), is closed or ranged over,
-when a sender ``select``s (it can give up), when a goroutine or deferred literal receives, and when
-the loop that collects also spawns. A premature return is reported only when the syntax
-settles it: a ``return`` of the function itself (not of a nested literal) after the last ``go``
-statement, every ``go`` statement an earlier statement of a list that holds the ``return``, each
-goroutine started once (no loop) and sending exactly once, no ``goto``, and no receive in a loop
-or a ``select``; the receives that count as taken before the ``return`` are those in an earlier
-statement of a list that holds it (or inside the ``return`` itself). A receive in a branch beside
-the ``return`` (``if ok { <-ch }`` before it), a ``break`` or ``continue`` that skips the receive,
-a collecting loop after an early return, and a ``return`` between two ``go`` statements stay
-silent. It does not report several receives outside loops after a spawning loop, nor a
-non-constant capacity that may be too small. A send by the function itself
-is reported only when it is the first mention of the channel after the ``make``, outside loops,
-in a function without ``goto``. Types are not known: a range over a name is sized only when the
-name's one declaration in the enclosing function shows its kind (a parameter's or ``var``'s
-type, a composite literal, ``make``, ``len``); package-level names are not sized.
+Only channels made with ``make(chan ...)`` in the function's own body, received only by the
+function itself. A call into the package counts only when it is settled by syntax (see the
+package model: interfaces, function values and other packages are unknown), and then the rule
+stays silent: the channel passed to an unknown function, stored, assigned or captured by a
+literal kept for later (a returned channel counts only for a dropped producer), a sender that
+``select``s (it can give up), a goroutine, literal or callee that receives, a recursive callee,
+a collecting loop that also spawns. A channel closed by anyone but its one sender is not
+reported. A premature return is reported only when the syntax
+settles it: a ``return`` (or a failing call) of the function itself (not of a nested literal)
+after the last ``go`` statement, every ``go`` statement an earlier statement of a list that
+holds it, each goroutine started once (no loop) and sending exactly once, no ``goto``, and no
+receive in a loop or a ``select``; the receives that count as taken before the exit are those in
+an earlier statement of a list that holds it (or inside the ``return`` itself). A receive in a
+branch beside the ``return`` (``if ok { <-ch }`` before it), a ``break`` or ``continue`` that
+skips the receive, a collecting loop after an early return, and a ``return`` between two ``go``
+statements stay silent. It does not report several receives outside loops after a spawning
+loop, nor a non-constant capacity that may be too small. A goroutine that may send more than once
+counts for one value, unless it sends the same constant number on every path. A send by the
+function itself is reported only when it is the first mention of the channel after the
+``make``, outside loops, in a function without ``goto``. Types are not known: a range over a
+name is sized only when the name's one declaration in the enclosing function shows its kind (a
+parameter's or ``var``'s type, a composite literal, ``make``, ``len``); package-level names are
+not sized (package-level constants are).
 
 References
 ----------
@@ -162,6 +186,8 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     self_send = first_self_send(channel, body, src)
     if self_send is not None:
         return _self_send_finding(channel, self_send, body, src)
+    if not _may_strand_senders(channel, body, src):
+        return None
     use = usage(src, channel.function, channel.subject)
     if use.escapes:
         dropped = dropped_producer(channel, use, src)
@@ -180,6 +206,30 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     if exit_ is None:
         return None
     return _finding(channel, senders, exit_, src)
+
+
+def _may_strand_senders(channel: LocalChannel, body: Node, src: SourceFile) -> bool:
+    """Quick necessary conditions, before the channel's usage is worked out: the function
+    starts a goroutine, and receives from the channel itself or returns it (a producer)."""
+    if src.data.find(b"go", body.start_byte, body.end_byte) == -1:
+        return False
+    if not any(syntax.descendants(body, "go_statement")):
+        return False
+    return any(
+        syntax.is_received(use) or _is_returned(use)
+        for use in syntax.identifiers_named(src, channel.name, body)
+    )
+
+
+def _is_returned(identifier: Node) -> bool:
+    values = identifier.parent
+    statement = values.parent if values is not None else None
+    return (
+        values is not None
+        and statement is not None
+        and values.type == "expression_list"
+        and statement.type == "return_statement"
+    )
 
 
 def _self_send_finding(channel: LocalChannel, send: Node, body: Node, src: SourceFile) -> Finding:
@@ -250,6 +300,8 @@ def _finding(
     total = weighted_total(channel, senders, src)
     if total is not None and total <= capacity:
         return None  # room for one value per goroutine; more sends are not assumed
+    if total is None and channel.capacity is not None and channel.capacity.type != "int_literal":
+        return None  # a capacity written as a name may well be the number of senders
     captures: dict[str, Span] = {
         "make": span_of(channel.make),
         "type": span_of(channel.channel_type),
@@ -296,7 +348,10 @@ def _plan(
             captures["review:conditional-send"] = _where_it_sends(senders[go], src)
     if looped:
         count = counts[looped[0]]
-        assert count is not None and count.size is not None
+        assert count is not None
+        if count.size is None:  # a constant number of goroutines: a range over a literal
+            captures[f"sender:1*{count.constant}"] = span_of(looped[0])
+            return count.text
         captures["size_len" if count.wrap_len else "size"] = span_of(count.size)
         return count.text
     for index, (go, sender) in enumerate(senders.items(), start=1):

@@ -16,7 +16,7 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declaring_identifiers, descendants, same_node, top_level_in
+from gofixleak.syntax import declarations_named, descendants, same_node, top_level_in
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
@@ -277,18 +277,7 @@ def _constructed_type(src: SourceFile, value: Node) -> Node | None:
 
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
-    outer = top_level_in(src.root, at)
-    # Indexed once per declaration: rules ask this of every call and name of long functions.
-    key = ("declaring", src.path, outer.start_byte, outer.end_byte)
-    cached = src.pkg.derived.get(key)
-    if isinstance(cached, tuple) and cached[0] is src:
-        index: dict[str, list[Node]] = cached[1]
-    else:
-        index = {}
-        for node in declaring_identifiers(outer):
-            index.setdefault(src.show(node), []).append(node)
-        src.pkg.derived[key] = (src, index)
-    return list(index.get(name, ()))
+    return declarations_named(src, name, top_level_in(src.root, at))
 
 
 def _is_declared_locally(src: SourceFile, at: Node, name: str) -> bool:

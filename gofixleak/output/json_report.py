@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from gofixleak.model import FileResult, Finding, Fix
+from gofixleak.model import Edit, FileResult, Finding, Fix
 from gofixleak.output import skipped
 
 VERSION = 1
@@ -30,18 +30,27 @@ def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
 
 
 def fix_dict(fix: Fix) -> dict[str, Any]:
-    return {
+    """The fix; ``elsewhere`` (only when the fix edits other files of the package) lists those
+    files' edits, each with its path."""
+    out: dict[str, Any] = {
         "message": fix.message,
         "applicability": fix.applicability.label,
-        "edits": [
-            {
-                "start_byte": e.span.start,
-                "end_byte": e.span.end,
-                "new_text": e.new_text.decode("utf-8", "replace"),
-            }
-            for e in fix.edits
-        ],
+        "edits": _edits(fix.edits),
     }
+    if fix.elsewhere:
+        out["elsewhere"] = [{"path": path, "edits": _edits(edits)} for path, edits in fix.elsewhere]
+    return out
+
+
+def _edits(edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start_byte": e.span.start,
+            "end_byte": e.span.end,
+            "new_text": e.new_text.decode("utf-8", "replace"),
+        }
+        for e in edits
+    ]
 
 
 def render(results: Iterable[FileResult]) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gofixleak import __version__
-from gofixleak.model import FileResult, Finding, Fix, RuleInfo, Span, Suppressed
+from gofixleak.model import Edit, FileResult, Finding, Fix, Related, RuleInfo, Span, Suppressed
 from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 
@@ -91,7 +91,7 @@ def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json
         entry["ruleIndex"] = index[finding.rule]
     if finding.related:
         entry["relatedLocations"] = [
-            {"id": i, **_location(result, r.span), "message": {"text": r.message}}
+            {"id": i, **_related_location(result, r), "message": {"text": r.message}}
             for i, r in enumerate(finding.related, start=1)
         ]
     if finding.fix is not None:
@@ -112,21 +112,43 @@ def _suppressed(result: FileResult, suppressed: Suppressed, index: dict[str, int
 
 
 def _fix(result: FileResult, fix: Fix) -> Json:
+    changes = []
+    if fix.edits:
+        changes.append(_changes(result.path, [(region(result, e.span), e) for e in fix.edits]))
+    changes += [
+        _changes(path, [(_byte_region(e.span), e) for e in edits]) for path, edits in fix.elsewhere
+    ]
     return {
         "description": {"text": fix.message},
-        "artifactChanges": [
-            {
-                "artifactLocation": artifact_location(result.path),
-                "replacements": [
-                    {
-                        "deletedRegion": region(result, e.span),
-                        "insertedContent": _content(e.new_text),
-                    }
-                    for e in fix.edits
-                ],
-            }
-        ],
+        "artifactChanges": changes,
         "properties": {"applicability": fix.applicability.label},
+    }
+
+
+def _changes(path: str, replacements: list[tuple[Json, Edit]]) -> Json:
+    return {
+        "artifactLocation": artifact_location(path),
+        "replacements": [
+            {"deletedRegion": where, "insertedContent": _content(e.new_text)}
+            for where, e in replacements
+        ],
+    }
+
+
+def _byte_region(span: Span) -> Json:
+    """A region of another file of the package, whose text the report does not hold: its bytes
+    (SARIF allows a region given by byteOffset and byteLength alone)."""
+    return {"byteOffset": span.start, "byteLength": span.end - span.start}
+
+
+def _related_location(result: FileResult, related: Related) -> Json:
+    if related.path is None or related.path == result.path:
+        return _location(result, related.span)
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(related.path),
+            "region": _byte_region(related.span),
+        }
     }
 
 

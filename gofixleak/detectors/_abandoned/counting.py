@@ -99,6 +99,8 @@ def loop_count(loop: Node, channel: LocalChannel, src: SourceFile) -> Count | No
 def range_count(operand: Node, loop: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
     if operand.type == "int_literal":
         return integer_count(operand, loop, channel, src)
+    if operand.type == "composite_literal":
+        return literal_count(operand)
     if operand.type != "identifier":
         return None
     kind = kind_of(operand, channel, src)
@@ -108,6 +110,19 @@ def range_count(operand: Node, loop: Node, channel: LocalChannel, src: SourceFil
     if kind is not None:
         return integer_count(operand, loop, channel, src)
     return None
+
+
+def literal_count(literal: Node) -> Count | None:
+    """A range over ``[]T{a, b, c}`` runs once per element (keyed elements, ``[...]`` sizes and
+    maps are not counted: their length is not the number of elements written)."""
+    type_node = literal.child_by_field_name("type")
+    body = literal.child_by_field_name("body")
+    if type_node is None or body is None or type_node.type != "slice_type":
+        return None
+    elements = [c for c in body.named_children if c.type != "comment"]
+    if any(c.type == "keyed_element" for c in elements):
+        return None
+    return Count(str(len(elements)), constant=len(elements))
 
 
 def integer_count(size: Node, loop: Node, channel: LocalChannel, src: SourceFile) -> Count | None:
@@ -123,7 +138,11 @@ def integer_count(size: Node, loop: Node, channel: LocalChannel, src: SourceFile
             return None
         return with_untouched(Count(text, size=size), args[0], loop, channel, src)
     if size.type != "identifier":
-        return None
+        named = constants.integer(src, size)  # size+2, 2*workers: constant expressions
+        return Count(text, constant=named, size=size) if named is not None else None
+    named = constants.integer(src, size)  # const workers = 16
+    if named is not None:
+        return Count(text, constant=named, size=size)
     value = local_constant(size, channel, src)
     if value is not None:
         return with_untouched(Count(text, constant=value, size=size), size, loop, channel, src)

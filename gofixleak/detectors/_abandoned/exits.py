@@ -46,7 +46,7 @@ def early_exit(
             looped = True
             exits = [
                 e
-                for e in syntax.loop_exits(loop, src)
+                for e in _ways_out(loop, src)
                 if not (one_left and any(is_after_receive(e, r, src) for r in receives))
                 and not any(is_countdown_exit(e, r, src) for r in receives)
             ]
@@ -74,6 +74,14 @@ def case_without_receive(receives: list[Node]) -> Node | None:
     return next((c for c in cases if not any(syntax.is_inside(r, c) for r in receives)), None)
 
 
+def _ways_out(loop: Node, src: SourceFile) -> list[Node]:
+    """The statements that end ``loop`` for good: its exits, and the calls that fail a test
+    (``t.Fatalf``, ``require.NoError``), in the order they are written."""
+    body = loop.child_by_field_name("body")
+    failing = syntax.failing_statements(body, src) if body is not None else []
+    return sorted([*syntax.loop_exits(loop, src), *failing], key=lambda n: n.start_byte)
+
+
 def range_exit(
     channel: LocalChannel, loop: Node, senders: dict[Node, Sender], one_left: bool, src: SourceFile
 ) -> Exit | None:
@@ -83,7 +91,7 @@ def range_exit(
         return None
     if any(syntax.is_inside(go, loop) for go in senders):
         return None
-    exits = syntax.loop_exits(loop, src)
+    exits = _ways_out(loop, src)
     return Exit(exits[0], exit_words(exits[0]), received=1) if exits else None
 
 
@@ -117,7 +125,11 @@ def early_return(
     if any(loops_after_make(go, channel) for go in gos):
         return None
     last_go = max(gos, key=lambda go: go.start_byte)
-    for exit_ in syntax.descendants(body, "return_statement", into_functions=False):
+    leaving = [
+        *syntax.descendants(body, "return_statement", into_functions=False),
+        *syntax.failing_statements(body, src),
+    ]
+    for exit_ in sorted(leaving, key=lambda n: n.start_byte):
         if exit_.start_byte < last_go.end_byte:
             continue
         if not all(runs_before(go, exit_) for go in gos):
@@ -127,7 +139,7 @@ def early_return(
         if len(taken) < len(before):
             return None  # a receive in a branch beside the return: paths not followed
         if len(taken) + capacity < total:
-            return Exit(exit_, "after the early return", received=len(taken))
+            return Exit(exit_, exit_words(exit_), received=len(taken))
     return None
 
 
@@ -204,4 +216,6 @@ def is_decrement_of(statement: Node, name: str, src: SourceFile) -> bool:
 def exit_words(node: Node) -> str:
     if node.type == "return_statement":
         return "after the early return"
+    if node.type == "expression_statement":
+        return "once the test fails"  # t.Fatalf, require.NoError: the goroutine stops here
     return "after the loop is left early"
