@@ -57,6 +57,23 @@ def test_only_files_that_mention_a_name_are_parsed(tmp_path: Path) -> None:
     assert not pkg.has_source(str(tmp_path / "b.go"))
 
 
+def test_files_that_may_declare_a_name_are_found_on_any_line_of_it(tmp_path: Path) -> None:
+    """The declaration comes after many uses of the name, or ends the file."""
+    uses = "".join(f"func use{i}() {{ _ = limit; _ = unlimited }}\n" for i in range(50))
+    pkg = package(
+        tmp_path,
+        a=f"package p\n\n{uses}\nvar (\n\tother = 1\n\tlimit = 2\n)\n",
+        b=f"package p\n\n{uses}",
+        c="package p\n\nfunc (s *S) limit() {}\n\ntype limit int",
+    )
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "var")] == ["a.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "func")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "type")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("S", "method")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit")] == ["a.go", "b.go", "c.go"]
+    assert pkg.mentioning("limi") == []
+
+
 CALLEES = """package p
 
 func validate(x int, out chan error) {
