@@ -112,3 +112,22 @@ class AllOf:
 WAITGROUP_ADD: Prefilter = AllOf(Word(b"Add"), GO_STATEMENT)
 """A ``wg.Add`` and a ``go`` statement: the WaitGroup rule reports at a goroutine that an Add
 counts, or at a Wait in the loop that follows an Add, and both stand in the Add's block."""
+
+
+class Bytes:
+    """Matches where one of ``needles`` occurs, as bytes (``<-`` is no word)."""
+
+    def __init__(self, *needles: bytes) -> None:
+        self.needles = needles
+
+    def search(self, data: bytes, /) -> int | None:
+        return next((data.find(n) for n in self.needles if n in data), None)
+
+    def __repr__(self) -> str:
+        return f"Bytes{self.needles!r}"
+
+
+LOCKED_CHANNEL_WAIT: Prefilter = AllOf(Bytes(b"ock("), Bytes(b"<-", b"range"))
+"""A call that may take a lock (``mu.Lock()``, ``c.RLock()``, a same-package helper ``s.lock()``
+declared in another file) and a channel operation (``<-``, or a ``range`` over a channel) in one
+file: where ``lock-held-channel-wait`` looks."""

@@ -57,6 +57,23 @@ def test_only_files_that_mention_a_name_are_parsed(tmp_path: Path) -> None:
     assert not pkg.has_source(str(tmp_path / "b.go"))
 
 
+def test_files_that_may_declare_a_name_are_found_on_any_line_of_it(tmp_path: Path) -> None:
+    """The declaration comes after many uses of the name, or ends the file."""
+    uses = "".join(f"func use{i}() {{ _ = limit; _ = unlimited }}\n" for i in range(50))
+    pkg = package(
+        tmp_path,
+        a=f"package p\n\n{uses}\nvar (\n\tother = 1\n\tlimit = 2\n)\n",
+        b=f"package p\n\n{uses}",
+        c="package p\n\nfunc (s *S) limit() {}\n\ntype limit int",
+    )
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "var")] == ["a.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "func")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit", "type")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("S", "method")] == ["c.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("limit")] == ["a.go", "b.go", "c.go"]
+    assert pkg.mentioning("limi") == []
+
+
 CALLEES = """package p
 
 func validate(x int, out chan error) {
@@ -329,3 +346,31 @@ def test_named_constants_count_loop_trips(tmp_path: Path) -> None:
     assert values["size+2"] == 8 and values["twice"] == 12 and values["second"] is None
     assert values["i < size+2"] is None
     assert sends(pkg, "loops", "out") == Interval(20, None)
+
+
+def test_types_of_names_declared_from_each_other_are_unknown(tmp_path: Path) -> None:
+    """Names are not scoped: two declared in other blocks from each other's calls must not
+    send the resolver round in circles."""
+    pkg = package(
+        tmp_path,
+        a="""package p
+
+type T struct{}
+
+func (t *T) next() *T { return t }
+
+func f() {
+	{
+		a := b.next()
+		_ = a
+	}
+	{
+		b := a.next()
+		_ = b
+	}
+}
+""",
+    )
+    src, node = function(pkg, "f")
+    call = next(c for c in syntax.descendants(node, "call_expression"))
+    assert resolve.callee(src, call) is None

@@ -145,6 +145,16 @@ def test_timer_prefilters() -> None:
     assert prefilter.NEW_TICKER_OR_TIMER.search(b"c := time.Tick(d)") is None
 
 
+def test_locked_channel_wait_prefilter() -> None:
+    """A lock call (a helper's too: the file may never spell Lock) and a channel operation."""
+    wait = prefilter.LOCKED_CHANNEL_WAIT
+    assert wait.search(b"s.mu.Lock()\n<-s.done") is not None
+    assert wait.search(b"g.lock()\ndefer g.unlock()\ng.samples <- v") is not None
+    assert wait.search(b"c.mu.RLock()\nfor v := range c.items {}") is not None
+    assert wait.search(b"s.mu.Lock()\ns.n++") is None
+    assert wait.search(b"v := <-s.done") is None
+
+
 def test_rules_sharing_a_prefilter_search_once() -> None:
     calls: list[bytes] = []
 

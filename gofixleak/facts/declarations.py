@@ -119,12 +119,35 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     return answer
 
 
+def struct_types_declaring(package: GoPackage, field_name: str) -> list[StructType]:
+    """The package's struct types that declare a field ``field_name`` (embedded ones by their
+    type's name), in every file."""
+    key = ("declaring", field_name)
+    if key not in package.derived:
+        package.derived[key] = [
+            t
+            for src in package.mentioning(field_name)
+            for t in _struct_types_in(src)
+            if t.field(field_name) is not None
+        ]
+    found: list[StructType] = package.derived[key]  # type: ignore[assignment]
+    return found
+
+
+def declares_function(package: GoPackage, name: str) -> bool:
+    """Some file of the package declares a function or a method called ``name``."""
+    return bool(_declared(package, name))
+
+
 def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
-    kinds = ("func", "type", "const")
-    return any(
-        _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
-    ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))
+    key = ("declares", name)
+    if key not in package.derived:
+        kinds = ("func", "type", "const")
+        package.derived[key] = any(
+            _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
+        ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))
+    return bool(package.derived[key])
 
 
 def _var_candidates(package: GoPackage, name: str) -> list[SourceFile]:
@@ -135,6 +158,14 @@ def _var_candidates(package: GoPackage, name: str) -> list[SourceFile]:
 def package_var_types(package: GoPackage, name: str) -> list[Node]:
     """The declared types of package-level ``var name T`` declarations (one per file that
     declares it; none for ``var name = value``)."""
+    key = ("var-types", name)
+    if key not in package.derived:
+        package.derived[key] = _package_var_types(package, name)
+    types: list[Node] = package.derived[key]  # type: ignore[assignment]
+    return types
+
+
+def _package_var_types(package: GoPackage, name: str) -> list[Node]:
     out = []
     for src in _var_candidates(package, name):
         for spec in _top_level_var_specs(src):
@@ -151,11 +182,42 @@ def _declared(package: GoPackage, name: str) -> list[Function]:
         package.derived[key] = [
             f
             for src in package.mentioning(name, "func")
-            for f in functions_in(src)
-            if f.name == name
+            for f in _file_functions(src).named(name)
         ]
     functions: list[Function] = package.derived[key]  # type: ignore[assignment]
     return functions
+
+
+def function_at(src: SourceFile, node: Node) -> Function | None:
+    """The top-level function or method whose declaration is ``node``."""
+    return _file_functions(src).by_span.get((node.start_byte, node.end_byte))
+
+
+@dataclass(frozen=True, eq=False)
+class _FileFunctions:
+    """A file's :func:`functions_in`, found once, by name and by position."""
+
+    src: SourceFile
+    by_name: dict[str, list[Function]]
+    by_span: dict[tuple[int, int], Function]
+
+    def named(self, name: str) -> list[Function]:
+        return self.by_name.get(name, [])
+
+
+def _file_functions(src: SourceFile) -> _FileFunctions:
+    key = ("functions-in", src.path)
+    cached = src.pkg.derived.get(key)
+    if isinstance(cached, _FileFunctions) and cached.src is src:
+        return cached
+    by_name: dict[str, list[Function]] = {}
+    by_span = {}
+    for function in functions_in(src):
+        by_name.setdefault(function.name, []).append(function)
+        by_span[(function.node.start_byte, function.node.end_byte)] = function
+    found = _FileFunctions(src, by_name, by_span)
+    src.pkg.derived[key] = found
+    return found
 
 
 def functions_in(src: SourceFile) -> Iterator[Function]:

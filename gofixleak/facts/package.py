@@ -234,7 +234,7 @@ class GoPackage:
                     data is not None
                     and spelled in data
                     and keyword in data
-                    and pattern.search(data)
+                    and _on_a_line_of(pattern, data, spelled)
                 ):
                     found.append(path)
             self._mentions[key] = found
@@ -263,12 +263,40 @@ _KEYWORDS = {"func": b"func", "method": b"func", "type": b"type", "const": b"con
 
 @functools.lru_cache(maxsize=4096)
 def _declaring(word: str, kind: str) -> re.Pattern[bytes]:
-    return re.compile(DECLARATIONS[kind] % re.escape(word.encode()))
+    return _from_a_line_start(DECLARATIONS[kind] % re.escape(word.encode()))
 
 
 @functools.lru_cache(maxsize=1024)
 def _word_pattern(word: str) -> re.Pattern[bytes]:
-    return re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])")
+    word_pattern = rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])"
+    return _from_a_line_start(word_pattern)
+
+
+def _from_a_line_start(pattern: bytes) -> re.Pattern[bytes]:
+    """``pattern``, matched from the start of the line its match starts on."""
+    flags = 0
+    if pattern.startswith(b"(?m)"):
+        pattern, flags = pattern.removeprefix(b"(?m)"), re.MULTILINE
+    return re.compile(rb"[^\n]*?(?:" + pattern + rb")", flags)
+
+
+def _on_a_line_of(pattern: re.Pattern[bytes], data: bytes, spelled: bytes) -> bool:
+    """``pattern`` (from :func:`_from_a_line_start`) matches on a line where ``spelled`` occurs.
+
+    In a word's pattern and in each of :data:`DECLARATIONS`, what a match holds before the word
+    never crosses a newline: a match starts on the line of one of the word's occurrences. Only
+    those lines are tried (searching each whole file for each name cost minutes on
+    nats-server's 143 large files)."""
+    at = data.find(spelled)
+    while at >= 0:
+        line = data.rfind(b"\n", 0, at) + 1
+        if pattern.match(data, line):
+            return True
+        end = data.find(b"\n", at)
+        if end < 0:
+            return False
+        at = data.find(spelled, end)
+    return False
 
 
 def single_file_package(src_path: str, go_version: GoVersion | None) -> GoPackage:

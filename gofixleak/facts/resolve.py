@@ -23,6 +23,12 @@ _MAX_DEPTH = 8  # how far a type is followed through values, fields and construc
 
 def callee(src: SourceFile, call: Node) -> Function | None:
     """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs."""
+    return _callee(src, call, 0)
+
+
+def _callee(src: SourceFile, call: Node, depth: int) -> Function | None:
+    # ``depth`` counts on from the type being worked out: names are found without scopes, so
+    # ``a := b.f()`` and ``b := a.f()`` in two blocks would otherwise go round forever.
     function = call.child_by_field_name("function")
     while function is not None and function.type == "parenthesized_expression":
         function = function.named_children[0] if function.named_children else None
@@ -39,7 +45,7 @@ def callee(src: SourceFile, call: Node) -> Function | None:
         field = function.child_by_field_name("field")
         if operand is None or field is None:
             return None
-        type_name = type_of(src, operand)
+        type_name = type_of(src, operand, depth)
         if type_name is None:
             return None
         found = declarations.methods_named(src.pkg, type_name, src.show(field))
@@ -53,7 +59,7 @@ def enclosing_method(src: SourceFile, node: Node) -> Function | None:
     name = outer.child_by_field_name("name")
     if outer.type not in ("function_declaration", "method_declaration") or name is None:
         return None
-    return next((f for f in declarations.functions_in(src) if f.node == outer), None)
+    return declarations.function_at(src, outer)
 
 
 def type_of(src: SourceFile, expression: Node, depth: int = 0) -> str | None:
@@ -100,7 +106,7 @@ def _call_result_type(src: SourceFile, call: Node, depth: int, index: int = 0) -
         first = args.named_children[0] if args is not None and args.named_children else None
         if first is not None and not _is_declared_locally(src, function, "new"):
             return _package_type(src, first, call)
-    target = callee(src, call)
+    target = _callee(src, call, depth + 1)
     if target is None:
         return None
     result = target.node.child_by_field_name("result")
@@ -212,6 +218,63 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
     return _package_type(declared.src, declared.type_node, struct.node if struct else selector)
 
 
+def declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
+    """The identifiers that declare ``name`` in the top-level declaration around ``at`` (its
+    parameters, receiver and locals, in any scope); [] for a package-level name."""
+    return _declarations_of(src, at, name)
+
+
+def declared_type(src: SourceFile, identifier: Node) -> Node | None:
+    """The type written for the variable ``identifier`` names, from any package: a parameter's
+    or ``var``'s type, the type of the composite literal, ``&T{}`` or ``new(T)`` it is declared
+    with, or a package-level ``var``'s type; None when the syntax does not say (declared more
+    than once, from a call)."""
+    name = src.show(identifier)
+    found = _declarations_of(src, identifier, name)
+    if not found:
+        types = declarations.package_var_types(src.pkg, name)
+        return types[0] if len(types) == 1 else None
+    holder = found[0].parent
+    if holder is not None and holder.type == "expression_list":
+        holder = holder.parent
+    if len(found) != 1 or holder is None:
+        return None
+    written = holder.child_by_field_name("type")
+    if holder.type in ("parameter_declaration", "var_spec") and written is not None:
+        return written
+    if holder.type not in ("short_var_declaration", "var_spec"):
+        return None
+    if holder.type == "short_var_declaration":
+        left = holder.child_by_field_name("left")
+        names = list(left.named_children) if left is not None else []
+    else:
+        names = list(holder.children_by_field_name("name"))
+    short = holder.type == "short_var_declaration"
+    right = holder.child_by_field_name("right" if short else "value")
+    values = list(right.named_children) if right is not None else []
+    position = next((i for i, n in enumerate(names) if same_node(n, found[0])), None)
+    if position is None or len(values) != len(names):
+        return None
+    return _constructed_type(src, values[position])
+
+
+def _constructed_type(src: SourceFile, value: Node) -> Node | None:
+    """``T`` for ``T{...}``, ``&T{...}`` and ``new(T)``."""
+    if value.type == "unary_expression":
+        operator = value.child_by_field_name("operator")
+        operand = value.child_by_field_name("operand")
+        if operator is None or operator.type != "&" or operand is None:
+            return None
+        return _constructed_type(src, operand)
+    if value.type == "composite_literal":
+        return value.child_by_field_name("type")
+    function = value.child_by_field_name("function") if value.type == "call_expression" else None
+    if function is not None and src.show(function) == "new":
+        args = value.child_by_field_name("arguments")
+        return args.named_children[0] if args is not None and args.named_children else None
+    return None
+
+
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
     return declarations_named(src, name, top_level_in(src.root, at))
@@ -225,7 +288,15 @@ def _declares_local_type(src: SourceFile, at: Node, name: str) -> bool:
     outer = top_level_in(src.root, at)
     if outer.type not in ("function_declaration", "method_declaration"):
         return False
-    return any(
-        (n := spec.child_by_field_name("name")) is not None and src.show(n) == name
-        for spec in descendants(outer, "type_spec", "type_alias")
-    )
+    key = ("local-types", src.path, outer.start_byte, outer.end_byte)
+    cached = src.pkg.derived.get(key)
+    if isinstance(cached, tuple) and cached[0] is src:
+        names: set[str] = cached[1]
+    else:
+        names = {
+            src.show(n)
+            for spec in descendants(outer, "type_spec", "type_alias")
+            if (n := spec.child_by_field_name("name")) is not None
+        }
+        src.pkg.derived[key] = (src, names)
+    return name in names

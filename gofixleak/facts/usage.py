@@ -272,6 +272,15 @@ def usage_of_call(src: SourceFile, call: Node, argument: Node) -> Usage | None:
     return usage(target_src, target, Subject(name))
 
 
+def classify_use(src: SourceFile, node: Node) -> tuple[str, Node, Node | None]:
+    """The kind of use ``node`` (a mention of a value) is, as the walk counts it: ``send``,
+    ``receive``, ``range``, ``close``, ``call``, ``method:NAME``, ``pass`` (an argument of
+    another call), ``harmless`` (``len``, ``cap``, a comparison with nil) or ``escape``; the
+    operation (the send statement, the receive, the ``for ... range``, the call); for a pass,
+    the argument handed over."""
+    return _Walk(src, src.root, Subject(""))._classify(node)
+
+
 def _parameter_for(src: SourceFile, function: Node, call: Node, argument: Node) -> str | None:
     args = arguments(call)
     names = parameter_names(function, src)
