@@ -129,33 +129,11 @@ def _check(src: SourceFile, g: syntax.Goroutine) -> Finding | None:
 
 def _only_quit_channel(src: SourceFile, loop: Node) -> str | None:
     """The one channel name whose receive cases hold every exit of ``loop``, or None."""
-    exits = syntax.loop_exits(loop, src)
-    names = {_quit_case_channel(src, loop, e) for e in exits}
+    operands = syntax.exit_case_operands(loop, src)
+    names = {src.show(o) if o.type == "identifier" else None for o in operands}
     if len(names) != 1:
         return None
     return names.pop()
-
-
-def _quit_case_channel(src: SourceFile, loop: Node, exit_node: Node) -> str | None:
-    """The channel of the ``case <-name:`` of a select in ``loop`` that holds ``exit_node``."""
-    case = next((a for a in syntax.ancestors(exit_node) if a.type == "communication_case"), None)
-    if case is None or not syntax.is_inside(case, loop) or case.parent is None:
-        return None
-    if not syntax.same_node(_innermost_loop(case.parent), loop):
-        return None
-    receive = case.child_by_field_name("communication")
-    if receive is None or receive.type != "receive_statement":
-        return None
-    right = receive.child_by_field_name("right")
-    operand = right.child_by_field_name("operand") if right is not None else None
-    if operand is None or operand.type != "identifier":
-        return None
-    return src.show(operand)
-
-
-def _innermost_loop(node: Node) -> Node | None:
-    loops = syntax.enclosing_loops(node)
-    return loops[0] if loops else None
 
 
 def _finding(src: SourceFile, g: syntax.Goroutine, loop: Node, quit_name: str) -> Finding | None:

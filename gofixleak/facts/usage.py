@@ -591,7 +591,7 @@ class _Walk:
         return total
 
     def _use(self, node: Node, context: str, gives_up: bool) -> Counts:
-        kind, call, argument = self._classify(node)
+        kind, call, argument = classify_use(self.src, node)
         if kind == "harmless":
             return NONE
         if kind == "escape":
@@ -606,67 +606,6 @@ class _Walk:
             self.spawned.append(Usage(returns=_one(kind), events=(event,)))
             return NONE
         return _one(kind)
-
-    def _classify(self, node: Node) -> tuple[str, Node | None, Node | None]:
-        """The kind of use ``node`` (the subject) is, and for a pass the call and argument."""
-        current = node
-        parent = current.parent
-        while parent is not None and parent.type == "parenthesized_expression":
-            current, parent = parent, parent.parent
-        if parent is None:
-            return "escape", None, None
-        kind = parent.type
-        if kind == "send_statement":
-            if same_node(parent.child_by_field_name("channel"), current):
-                return "send", None, None
-            return "escape", None, None  # sent as a value on another channel
-        if kind == "unary_expression":
-            operator = parent.child_by_field_name("operator")
-            if operator is not None and operator.type == "<-":
-                return "receive", None, None
-            if operator is not None and operator.type == "&":
-                holder = parent.parent
-                if holder is not None and holder.type == "argument_list" and holder.parent:
-                    return self._argument(holder.parent, parent)
-            return "escape", None, None
-        if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
-            return "range", None, None
-        if kind == "argument_list" and parent.parent is not None:
-            return self._argument(parent.parent, current)
-        if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
-            return "call", None, None
-        if kind == "selector_expression" and same_node(
-            parent.child_by_field_name("operand"), current
-        ):
-            selected = parent.child_by_field_name("field")
-            holder = parent.parent
-            if (
-                selected is not None
-                and holder is not None
-                and holder.type == "call_expression"
-                and same_node(holder.child_by_field_name("function"), parent)
-            ):
-                return f"method:{self.src.show(selected)}", None, None
-            return "escape", None, None
-        if kind == "binary_expression":
-            operator = parent.child_by_field_name("operator")
-            others = [c for c in parent.named_children if not same_node(c, current)]
-            if (
-                operator is not None
-                and operator.type in ("==", "!=")
-                and others
-                and others[0].type == "nil"
-            ):
-                return "harmless", None, None
-        return "escape", None, None
-
-    def _argument(self, call: Node, argument: Node) -> tuple[str, Node | None, Node | None]:
-        name = call_name(self.src, call)
-        if name == "close" and len(arguments(call)) == 1:
-            return "close", None, None
-        if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
-            return "harmless", None, None
-        return "pass", call, argument
 
     def _pass(self, call: Node, argument: Node, context: str) -> Counts:
         """The subject handed to a call: the callee's usage of its parameter, counted here (or
@@ -717,6 +656,72 @@ class _Walk:
         holder = call.parent
         launched = holder is not None and holder.type == context == "go_statement"
         return self._run(inner, launched=launched)
+
+
+def classify_use(src: SourceFile, node: Node) -> tuple[str, Node | None, Node | None]:
+    """The kind of use that ``node`` (an expression denoting the value followed) is: ``send``,
+    ``receive``, ``range``, ``close``, ``call``, ``method:NAME``, ``harmless`` (compared with
+    nil, ``len``, ``cap``), ``pass`` (an argument: then also the call and the argument), or
+    ``escape``; what the parent syntax says, nothing more."""
+    current = node
+    parent = current.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        current, parent = parent, parent.parent
+    if parent is None:
+        return "escape", None, None
+    kind = parent.type
+    if kind == "send_statement":
+        if same_node(parent.child_by_field_name("channel"), current):
+            return "send", None, None
+        return "escape", None, None  # sent as a value on another channel
+    if kind == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        if operator is not None and operator.type == "<-":
+            return "receive", None, None
+        if operator is not None and operator.type == "&":
+            holder = parent.parent
+            if holder is not None and holder.type == "argument_list" and holder.parent:
+                return _argument(src, holder.parent, parent)
+        return "escape", None, None
+    if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
+        return "range", None, None
+    if kind == "argument_list" and parent.parent is not None:
+        return _argument(src, parent.parent, current)
+    if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
+        return "call", None, None
+    if kind == "selector_expression" and same_node(
+        parent.child_by_field_name("operand"), current
+    ):
+        selected = parent.child_by_field_name("field")
+        holder = parent.parent
+        if (
+            selected is not None
+            and holder is not None
+            and holder.type == "call_expression"
+            and same_node(holder.child_by_field_name("function"), parent)
+        ):
+            return f"method:{src.show(selected)}", None, None
+        return "escape", None, None
+    if kind == "binary_expression":
+        operator = parent.child_by_field_name("operator")
+        others = [c for c in parent.named_children if not same_node(c, current)]
+        if (
+            operator is not None
+            and operator.type in ("==", "!=")
+            and others
+            and others[0].type == "nil"
+        ):
+            return "harmless", None, None
+    return "escape", None, None
+
+
+def _argument(src: SourceFile, call: Node, argument: Node) -> tuple[str, Node | None, Node | None]:
+    name = call_name(src, call)
+    if name == "close" and len(arguments(call)) == 1:
+        return "close", None, None
+    if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
+        return "harmless", None, None
+    return "pass", call, argument
 
 
 def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:
