@@ -7,13 +7,16 @@ Each question is answered from the files that mention the name asked about (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tree_sitter import Node
 
 from gofixleak.facts.package import GoPackage
 from gofixleak.source import SourceFile
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +112,10 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     key = ("struct", name)
     if key not in package.derived:
         found = [
-            t for src in package.mentioning(name) for t in _struct_types_in(src) if t.name == name
+            t
+            for src in package.mentioning(name)
+            for t in _per_file(src, "struct-types", _struct_types_in)
+            if t.name == name
         ]
         package.derived[key] = found[0] if len(found) == 1 else None
     answer: StructType | None = package.derived[key]  # type: ignore[assignment]
@@ -118,20 +124,36 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
 
 def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
-    return any(_top_level_names(src, name) for src in package.mentioning(name))
+    key = ("declares", name)
+    if key not in package.derived:
+        package.derived[key] = any(_top_level_names(src, name) for src in package.mentioning(name))
+    return package.derived[key] is True
 
 
 def package_var_types(package: GoPackage, name: str) -> list[Node]:
     """The declared types of package-level ``var name T`` declarations (one per file that
     declares it; none for ``var name = value``)."""
-    out = []
-    for src in package.mentioning(name):
+    return [
+        type_node
+        for src in package.mentioning(name)
+        for type_node in _var_types(src).get(name, [])
+    ]
+
+
+def _var_types(src: SourceFile) -> dict[str, list[Node]]:
+    """The declared types of the file's package-level ``var`` specs, by name."""
+    key = ("var-types", src.path)
+    if key not in src.pkg.derived:
+        found: dict[str, list[Node]] = {}
         for spec in _top_level_var_specs(src):
-            names = [src.show(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
-            if name in names and type_node is not None:
-                out.append(type_node)
-    return out
+            if type_node is None:
+                continue
+            for name in {src.show(n) for n in spec.children_by_field_name("name")}:
+                found.setdefault(name, []).append(type_node)
+        src.pkg.derived[key] = found
+    types: dict[str, list[Node]] = src.pkg.derived[key]  # type: ignore[assignment]
+    return types
 
 
 def _declared(package: GoPackage, name: str) -> list[Function]:
@@ -144,8 +166,23 @@ def _declared(package: GoPackage, name: str) -> list[Function]:
     return functions
 
 
-def functions_in(src: SourceFile) -> Iterator[Function]:
+def functions_in(src: SourceFile) -> list[Function]:
     """The file's top-level functions and methods (those with a syntax error left out)."""
+    return _per_file(src, "functions-in", _functions_in)
+
+
+def _per_file(src: SourceFile, what: str, find: Callable[[SourceFile], Iterator[_T]]) -> list[_T]:
+    """What ``find`` finds in ``src``, found once while the package's files stay as they are:
+    rules ask about many names, and each question reads the files that mention it."""
+    key = (what, src.path)
+    derived = src.pkg.derived
+    if key not in derived:
+        derived[key] = list(find(src))
+    found: list[_T] = derived[key]  # type: ignore[assignment]
+    return found
+
+
+def _functions_in(src: SourceFile) -> Iterator[Function]:
     for node in src.root.named_children:
         if node.type not in ("function_declaration", "method_declaration"):
             continue

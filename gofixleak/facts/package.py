@@ -15,7 +15,6 @@ a question about "every use in the package" then has no sure answer, and the rul
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -173,6 +172,7 @@ class GoPackage:
     incomplete: bool = False
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
+    _words: dict[str, frozenset[bytes]] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         """The package's files, sorted. A package without a clause (a broken file) holds only
@@ -206,6 +206,7 @@ class GoPackage:
     def adopt(self, src: SourceFile) -> None:
         """Use ``src`` (already parsed, with this package) as the text of its path."""
         self._sources[src.path] = src
+        self._words.pop(src.path, None)
 
     def update(self, path: str, data: bytes) -> SourceFile:
         """Replace a file's text (a fix was applied): parse it, forget everything derived."""
@@ -213,6 +214,7 @@ class GoPackage:
         self._sources[path] = src
         self.directory._texts[path] = data
         self.derived.clear()
+        self._words.pop(path, None)
         return src
 
     def sources(self) -> Iterator[SourceFile]:
@@ -223,19 +225,23 @@ class GoPackage:
     def mentioning(self, word: str) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
         cannot declare or use a name spelled so."""
-        pattern = _word_pattern(word)
+        wanted = word.encode()
         out = []
         for path in self.paths():
-            src = self._sources.get(path)
-            data = src.data if src is not None else self.directory.text(path)
-            if data is not None and pattern.search(data):
+            if wanted in self._words_of(path):
                 out.append(self.source(path))
         return out
 
-
-@functools.lru_cache(maxsize=1024)
-def _word_pattern(word: str) -> re.Pattern[bytes]:
-    return re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])")
+    def _words_of(self, path: str) -> frozenset[bytes]:
+        """Every identifier-like word of a file's bytes (comments and strings too), found once:
+        rules ask for many names, and a package may have many files."""
+        words = self._words.get(path)
+        if words is None:
+            src = self._sources.get(path)
+            data = src.data if src is not None else self.directory.text(path)
+            words = frozenset(_IDENTIFIER.findall(data)) if data is not None else frozenset()
+            self._words[path] = words
+        return words
 
 
 def single_file_package(src_path: str, go_version: GoVersion | None) -> GoPackage:

@@ -184,7 +184,14 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
     outer = top_level_in(src.root, at)
-    return [n for n in declaring_identifiers(outer) if src.show(n) == name]
+    key = ("declaring", src.path, outer.start_byte)
+    names: dict[str, list[Node]] | None = src.pkg.derived.get(key)  # type: ignore[assignment]
+    if names is None:
+        names = {}
+        for node in declaring_identifiers(outer):
+            names.setdefault(src.show(node), []).append(node)
+        src.pkg.derived[key] = names
+    return names.get(name, [])
 
 
 def _is_declared_locally(src: SourceFile, at: Node, name: str) -> bool:
@@ -195,7 +202,13 @@ def _declares_local_type(src: SourceFile, at: Node, name: str) -> bool:
     outer = top_level_in(src.root, at)
     if outer.type not in ("function_declaration", "method_declaration"):
         return False
-    return any(
-        (n := spec.child_by_field_name("name")) is not None and src.show(n) == name
-        for spec in descendants(outer, "type_spec", "type_alias")
-    )
+    key = ("local-types", src.path, outer.start_byte)
+    names: set[str] | None = src.pkg.derived.get(key)  # type: ignore[assignment]
+    if names is None:
+        names = {
+            src.show(n)
+            for spec in descendants(outer, "type_spec", "type_alias")
+            if (n := spec.child_by_field_name("name")) is not None
+        }
+        src.pkg.derived[key] = names
+    return name in names

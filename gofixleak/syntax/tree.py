@@ -100,15 +100,22 @@ def _depth(node: Node) -> int:
     return sum(1 for _ in ancestors(node))
 
 
-_last_index: list[_TreeIndex] = []
+# The indexes of the trees used last, the most recent at the end. A few are kept: rules that
+# read a whole package go from file to file, and memory stays bounded.
+_last_indexes: list[_TreeIndex] = []
+_KEPT_INDEXES = 16
 
 
 def _index_of(root: Node) -> _TreeIndex:
-    """The index of ``root``'s tree. Only the last tree's is kept: files are checked one after
-    the other, and memory stays flat."""
-    if not _last_index or _last_index[0].root != root:
-        _last_index[:] = [_TreeIndex(root)]
-    return _last_index[0]
+    """The index of ``root``'s tree."""
+    for position, index in enumerate(_last_indexes):
+        if index.root == root:
+            if position != len(_last_indexes) - 1:
+                _last_indexes.append(_last_indexes.pop(position))
+            return index
+    _last_indexes.append(_TreeIndex(root))
+    del _last_indexes[:-_KEPT_INDEXES]
+    return _last_indexes[-1]
 
 
 def ancestors(node: Node) -> Iterator[Node]:
