@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gofixleak import syntax
-from gofixleak.facts import callers, declarations
+from gofixleak.facts import callers, declarations, resolve
 from gofixleak.facts.fields import FieldRef, FieldUses, denoted_field, field_uses
 from gofixleak.facts.package import Directory, GoPackage
 
@@ -243,3 +243,27 @@ def test_a_file_mentions_a_name_only_as_a_whole_identifier(tmp_path: Path) -> No
     )
     assert [Path(s.path).name for s in pkg.mentioning("quit")] == ["b.go"]
     assert [Path(s.path).name for s in pkg.mentioning("équit")] == ["a.go"]
+
+
+SHADOW = """package p
+
+import "example.com/peer"
+
+type T struct{ quit chan int }
+
+func f(ctx context) {
+	if peer, ok := peer.FromContext(ctx); ok {
+		_ = peer.Addr()
+	}
+}
+"""
+
+
+def test_a_local_spelled_like_the_package_it_is_read_from_is_not_its_own_type(
+    tmp_path: Path,
+) -> None:
+    # `peer, ok := peer.FromContext(ctx)`: on the right, `peer` is still the package.
+    pkg = package(tmp_path, a=SHADOW)
+    src = next(iter(pkg.sources()))
+    calls = list(syntax.descendants(src.root, "call_expression"))
+    assert [resolve.callee(src, c) for c in calls] == [None, None]

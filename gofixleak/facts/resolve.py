@@ -16,13 +16,14 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declaring_identifiers, descendants, top_level_in
+from gofixleak.syntax import declaring_identifiers, descendants, is_inside, top_level_in
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
 
-def callee(src: SourceFile, call: Node) -> Function | None:
-    """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs."""
+def callee(src: SourceFile, call: Node, depth: int = 0) -> Function | None:
+    """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs.
+    ``depth``: how deep in a type's resolution the call is (see :func:`type_of`)."""
     function = call.child_by_field_name("function")
     while function is not None and function.type == "parenthesized_expression":
         function = function.named_children[0] if function.named_children else None
@@ -39,7 +40,7 @@ def callee(src: SourceFile, call: Node) -> Function | None:
         field = function.child_by_field_name("field")
         if operand is None or field is None:
             return None
-        type_name = type_of(src, operand)
+        type_name = type_of(src, operand, depth)
         if type_name is None:
             return None
         found = declarations.methods_named(src.pkg, type_name, src.show(field))
@@ -100,7 +101,7 @@ def _call_result_type(src: SourceFile, call: Node, depth: int, index: int = 0) -
         first = args.named_children[0] if args is not None and args.named_children else None
         if first is not None and not _is_declared_locally(src, function, "new"):
             return _package_type(src, first, call)
-    target = callee(src, call)
+    target = callee(src, call, depth + 1)
     if target is None:
         return None
     result = target.node.child_by_field_name("result")
@@ -138,6 +139,9 @@ def _variable_type(src: SourceFile, identifier: Node, depth: int) -> str | None:
     if holder.type == "var_spec" and holder.child_by_field_name("type") is not None:
         return _package_type(src, holder.child_by_field_name("type"), identifier)
     if holder.type in ("short_var_declaration", "var_spec"):
+        value = holder.child_by_field_name("right" if holder.type != "var_spec" else "value")
+        if value is not None and is_inside(identifier, value):
+            return None  # `peer, ok := peer.From(ctx)`: on the right, the name is not yet this
         return _assigned_type(src, holder, declared, depth)
     return None
 
