@@ -9,7 +9,7 @@ import pytest
 
 from gofixleak import syntax
 from gofixleak.facts import callers, declarations, resolve
-from gofixleak.facts.fields import FieldRef, FieldUses, denoted_field, field_uses
+from gofixleak.facts.fields import FieldRef, FieldUses, denoted_field, field_uses, uncancelled
 from gofixleak.facts.package import Directory, GoPackage
 
 
@@ -243,6 +243,89 @@ def test_a_file_mentions_a_name_only_as_a_whole_identifier(tmp_path: Path) -> No
     )
     assert [Path(s.path).name for s in pkg.mentioning("quit")] == ["b.go"]
     assert [Path(s.path).name for s in pkg.mentioning("équit")] == ["a.go"]
+
+
+CONTEXTS = """package p
+
+import (
+	"context"
+	"time"
+)
+
+type derived struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newDerived() *derived {
+	d := &derived{}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d
+}
+
+type keyed struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newKeyed() *keyed {
+	ctx, cancel := context.WithCancel(context.TODO())
+	return &keyed{ctx: ctx, cancel: cancel}
+}
+
+type called struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newCalled() *called {
+	c := &called{}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c
+}
+
+func (c *called) Close() { c.cancel() }
+
+type timed struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newTimed() *timed {
+	t := &timed{}
+	t.ctx, t.cancel = context.WithTimeout(context.Background(), time.Second)
+	return t
+}
+
+type child struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newChild(parent context.Context) *child {
+	c := &child{}
+	c.ctx, c.cancel = context.WithCancel(parent)
+	return c
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("type_name", "cancel"),
+    [
+        ("derived", "cancel"),
+        ("keyed", "cancel"),
+        ("called", None),  # Close calls it
+        ("timed", None),  # a timeout ends it
+        ("child", None),  # the parent may be cancelled
+    ],
+)
+def test_a_context_field_that_is_never_done(
+    tmp_path: Path, type_name: str, cancel: str | None
+) -> None:
+    pkg = package(tmp_path, a=CONTEXTS)
+    found = uncancelled(pkg, FieldRef(type_name, "ctx"))
+    assert found == (FieldRef(type_name, cancel) if cancel else None)
 
 
 SHADOW = """package p

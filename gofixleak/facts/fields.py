@@ -530,3 +530,133 @@ def _is_assigned(src: SourceFile, body: Node, name: str) -> bool:
         if left is not None and any(src.show(n) == name for n in left.named_children):
             return True
     return False
+
+
+# --- contexts kept in fields ------------------------------------------------------------------
+
+
+def uncancelled(package: GoPackage, context: FieldRef) -> FieldRef | None:
+    """The cancel field of ``context``'s type when the context field is only ever set, with that
+    cancel field, from ``context.WithCancel(context.Background())`` (or ``TODO()``), and
+    nothing in the package calls the cancel field or lets it out: the context is never done.
+    None when that is not sure (a context from elsewhere, a parent that may be cancelled, a
+    timeout or deadline, a cancel that is called, passed on, or may be through an unknown
+    owner)."""
+    uses = field_uses(package, context)
+    if uses is None or uses.unknown is not None or uses.field.kind != "context":
+        return None
+    made = [u for u in uses.uses if u.kind in _ASSIGNED]
+    if not made or any(not u.owner_known for u in made):
+        return None
+    calls = {_maker_key(u) for u in made}
+    if None in calls:
+        return None
+    cancels = {_cancel_field_of(package, context, u) for u in made}
+    if len(cancels) != 1 or None in cancels:
+        return None
+    cancel = cancels.pop()
+    assert cancel is not None
+    cancel_uses = field_uses(package, cancel)
+    if cancel_uses is None or cancel_uses.unknown is not None:
+        return None
+    for use in cancel_uses.uses:
+        if use.kind not in _ASSIGNED or _maker_key(use) not in calls:
+            return None  # called, passed on, or set from elsewhere
+    return cancel
+
+
+_ASSIGNED = frozenset({"make", "nil", "derive", "assign"})
+
+
+def _maker_key(use: FieldUse) -> tuple[str, int, int] | None:
+    """Where the use's ``WithCancel`` call is (file and range), to match it across fields."""
+    call = _cancel_maker_of(use)
+    return None if call is None else (use.src.path, call.start_byte, call.end_byte)
+
+
+def _cancel_maker_of(use: FieldUse) -> Node | None:
+    """The ``context.WithCancel(context.Background())`` call that an assignment of a context or
+    cancel field takes its value from (directly, or through the locals ``ctx, cancel :=`` that
+    a composite literal's keys take, used nowhere else for the cancel), or None."""
+    src, value = use.src, use.value
+    if value is None:
+        return None
+    if use.kind == "derive":
+        return value if _is_uncancellable_root(src, value) else None
+    if use.kind != "assign" or value.type != "identifier":
+        return None
+    call, position = _declared_from_call(src, value)
+    if call is None or not _is_uncancellable_root(src, call):
+        return None
+    if position == 1 and not _used_once(src, value):
+        return None  # the local cancel may be called, or kept elsewhere
+    return call
+
+
+def _is_uncancellable_root(src: SourceFile, call: Node) -> bool:
+    """``context.WithCancel(context.Background())`` or ``(context.TODO())``: done only when
+    its cancel is called."""
+    if not is_call_to(src, call, "context", "WithCancel"):
+        return False
+    args = arguments(call)
+    return len(args) == 1 and is_call_to(src, args[0], "context", "Background", "TODO")
+
+
+def _declared_from_call(src: SourceFile, identifier: Node) -> tuple[Node | None, int]:
+    """The call that ``a, b := call()`` assigns the local ``identifier`` names, and its position
+    among the names; (None, -1) when it is declared otherwise or more than once."""
+    name = src.show(identifier)
+    function = next((a for a in ancestors(identifier) if a.type in FUNCTIONS), None)
+    body = function.child_by_field_name("body") if function is not None else None
+    declared = [n for n in declaring_identifiers(body) if src.show(n) == name] if body else []
+    if len(declared) != 1 or body is None or _is_assigned(src, body, name):
+        return None, -1
+    left = declared[0].parent
+    holder = left.parent if left is not None else None
+    if holder is None or holder.type != "short_var_declaration" or left is None:
+        return None, -1
+    right = holder.child_by_field_name("right")
+    values = right.named_children if right is not None else []
+    if len(values) != 1 or values[0].type != "call_expression":
+        return None, -1
+    position = next(i for i, n in enumerate(left.named_children) if same_node(n, declared[0]))
+    return values[0], position
+
+
+def _used_once(src: SourceFile, identifier: Node) -> bool:
+    """The local is used once (a composite literal's keys spelled alike are no uses)."""
+    function = next((a for a in ancestors(identifier) if a.type in FUNCTIONS), None)
+    body = function.child_by_field_name("body") if function is not None else None
+    if body is None:
+        return False
+    uses = [r for r in references(body, src.show(identifier), src) if not _is_key(r)]
+    return len(uses) == 1
+
+
+def _is_key(identifier: Node) -> bool:
+    element = identifier.parent
+    keyed = element.parent if element is not None else None
+    return (
+        element is not None
+        and keyed is not None
+        and element.type == "literal_element"
+        and keyed.type == "keyed_element"
+        and same_node(keyed.named_children[0], element)
+    )
+
+
+def _cancel_field_of(package: GoPackage, context: FieldRef, use: FieldUse) -> FieldRef | None:
+    """The cancel-typed field of the context's type that the same call sets: the other target
+    of ``x.ctx, x.cancel = context.WithCancel(...)`` or the key whose value is the local
+    ``cancel`` of ``ctx, cancel := context.WithCancel(...)``."""
+    struct = declarations.struct_type(package, context.type_name)
+    if struct is None:
+        return None
+    cancels = [f for f in struct.fields if f.kind == "cancel" and not f.embedded]
+    call = _maker_key(use)
+    for field in cancels:
+        ref = FieldRef(context.type_name, field.name)
+        uses = field_uses(package, ref)
+        if uses is not None and any(_maker_key(u) == call for u in uses.uses):
+            return ref
+    return None
