@@ -101,6 +101,8 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     Go package: one result per target, in order."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
+    # Files no rule needs to read, which a fix found in another file of their package may edit.
+    unread: dict[GoPackage, list[engine.Target]] = {}
     for path, options in targets:
         try:
             data = directory.read(path)
@@ -108,25 +110,32 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             results[path] = FileResult(path, error=str(error))
             continue
         rules = options.rules()
-        if not registry.applicable(rules, data) and not suppression.has_directives(data):
-            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
-            continue
         version = options.go_version or module_go_version(
             os.path.dirname(os.path.abspath(path))
         )
         package = directory.package_of(path, version)
-        packages.setdefault(package, []).append(
-            engine.Target(path, rules, options.fix, options.directives())
-        )
+        target = engine.Target(path, rules, options.fix, options.directives())
+        if not registry.applicable(rules, data) and not suppression.has_directives(data):
+            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
+            unread.setdefault(package, []).append(target)
+            continue
+        packages.setdefault(package, []).append(target)
     for package, package_targets in packages.items():
-        results.update(_check_package(package, package_targets))
+        results.update(_check_package(package, package_targets, unread.get(package, [])))
     return [results[path] for path, _ in targets]
 
 
-def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str, FileResult]:
+def _check_package(
+    package: GoPackage, targets: list[engine.Target], unread: Sequence[engine.Target] = ()
+) -> dict[str, FileResult]:
     originals = {t.path: package.directory.read(t.path) for t in targets}
+    fixing = any(t.required is not None for t in targets)
+    # In a check, fixes that would edit them are shown; when fixing, those may edit them that
+    # may be fixed themselves.
+    others = [t.path for t in unread if t.required is not None or not fixing]
+    before = {path: package.directory.read(path) for path in others}
     try:
-        outcomes = engine.fix_package(package, targets)
+        outcomes = engine.fix_package(package, targets, others)
     except engine.FixError as error:
         if all(t.required is None for t in targets):
             raise
@@ -138,10 +147,31 @@ def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str
         results[first] = FileResult(first, error=f"{first}: internal error: {error}")
         return results
     linked = _linked(outcomes)
-    return {
+    results = {
         path: _result(path, originals[path], outcome, linked.get(path, ()))
         for path, outcome in outcomes.items()
     }
+    results.update(_edited_elsewhere(package, before, linked))
+    return results
+
+
+def _edited_elsewhere(
+    package: GoPackage, originals: Mapping[str, bytes], linked: Mapping[str, tuple[str, ...]]
+) -> dict[str, FileResult]:
+    """The results of the files that only fixes found in other files edited."""
+    out = {}
+    for path, original in originals.items():
+        if path not in linked or not package.has_source(path):
+            continue
+        fixed = package.source(path).data
+        out[path] = FileResult(
+            path,
+            original=original,
+            fixed=fixed,
+            line_starts=line_starts(fixed),
+            linked=linked[path],
+        )
+    return out
 
 
 def _result(

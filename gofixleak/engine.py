@@ -142,10 +142,18 @@ def fix_until_stable(
     return fix_package(src.pkg, [Target(src.path, rules, required, report)])[src.path]
 
 
-def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outcome]:
+def fix_package(
+    package: GoPackage, targets: Sequence[Target], others: Collection[str] = ()
+) -> dict[str, Outcome]:
     """Report on every target of ``package`` and apply the fixes each may take, pass after
-    pass, until none is left; one :class:`Outcome` per target."""
-    editable = [t.path for t in targets if t.required is not None]
+    pass, until none is left; one :class:`Outcome` per target.
+
+    A fix may edit the targets that are fixed, and ``others``: files of the package that no
+    rule reads (the caller reads their text in the package afterwards). In a check, where no
+    target is fixed, a fix may edit any target: a finding shows the fix that fixing would apply.
+    """
+    fixed = [t.path for t in targets if t.required is not None]
+    editable = [*(fixed or [t.path for t in targets]), *others]
     by_path = {t.path: t for t in targets}
     applied: dict[str, list[Finding]] = {t.path: [] for t in targets}
     for _ in range(MAX_PASSES):

@@ -76,7 +76,19 @@ it observes it only once the function has returned. What each receive then does 
   function returns), shares its line with other code, or when the file declares its own
   ``close``.
 
-For a struct field, no fix is offered.
+For a struct field, the fix is UNSAFE, and offered only when the type has exactly one stop-like
+method (with a named receiver): at its start (after a leading ``mu.Lock()`` and its deferred
+``Unlock``, so that racing callers are serialised), ``close(s.quit)`` guarded by
+``if s.quit != nil`` and a ``select`` that skips the close when the channel is closed already,
+so that calling the method twice, or on a value whose channel was never made, does not panic
+(two calls racing without a lock still can); for a cancel field, ``s.cancel()`` guarded by
+``if s.cancel != nil`` (a cancel may be called again). At the start, not in a ``defer``: the
+method may wait for the goroutine after it (``s.wg.Wait()``), which must see the close first.
+UNSAFE because the goroutine now ends when the method is called, maybe with work left (values
+still in its other channels), and code after the method's call that still talks to the
+goroutine would now block; and because the method must be what ends the goroutine, which only
+its name says. The edit may be in another file of the package (the finding stays where the
+goroutine is started); it lands with the finding's file or not at all.
 
 Limitations
 -----------
