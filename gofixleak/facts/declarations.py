@@ -7,6 +7,7 @@ Each question is answered from the files that mention the name asked about (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -88,7 +89,18 @@ def functions_named(package: GoPackage, name: str) -> list[Function]:
 
 def methods_named(package: GoPackage, type_name: str, name: str) -> list[Function]:
     """Methods ``name`` of ``type_name`` (pointer or value receiver)."""
-    return [f for f in _declared(package, name) if f.receiver_type == type_name]
+    key = ("methods-named", type_name, name)
+    if key not in package.derived:
+        package.derived[key] = [
+            f
+            for src in package.mentioning(
+                name, lambda path: _may_declare(package, path, name, type_name)
+            )
+            for f in functions_in(src)
+            if f.name == name and f.receiver_type == type_name
+        ]
+    methods: list[Function] = package.derived[key]  # type: ignore[assignment]
+    return methods
 
 
 def methods_of(package: GoPackage, type_name: str) -> list[Function]:
@@ -113,7 +125,7 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     if key not in package.derived:
         found = [
             t
-            for src in package.mentioning(name)
+            for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
             for t in _per_file(src, "struct-types", _struct_types_in)
             if t.name == name
         ]
@@ -126,7 +138,10 @@ def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
     key = ("declares", name)
     if key not in package.derived:
-        package.derived[key] = any(_top_level_names(src, name) for src in package.mentioning(name))
+        package.derived[key] = any(
+            _top_level_names(src, name)
+            for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
+        )
     return package.derived[key] is True
 
 
@@ -135,7 +150,7 @@ def package_var_types(package: GoPackage, name: str) -> list[Node]:
     declares it; none for ``var name = value``)."""
     return [
         type_node
-        for src in package.mentioning(name)
+        for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
         for type_node in _var_types(src).get(name, [])
     ]
 
@@ -160,10 +175,91 @@ def _declared(package: GoPackage, name: str) -> list[Function]:
     key = ("functions", name)
     if key not in package.derived:
         package.derived[key] = [
-            f for src in package.mentioning(name) for f in functions_in(src) if f.name == name
+            f
+            for src in package.mentioning(name, lambda path: _may_declare(package, path, name))
+            for f in functions_in(src)
+            if f.name == name
         ]
     functions: list[Function] = package.derived[key]  # type: ignore[assignment]
     return functions
+
+
+# A top-level function's header, as gofmt lays it out: `func name`, `func (r *T[K]) name`; the
+# receiver's type and the name are captured.
+_NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
+_FUNCTION_HEADER = re.compile(
+    rb"^func[ \t]*(?:\([^)\n]*?\b(" + _NAME + rb")[ \t]*(?:\[[^\]\n]*\])?[ \t]*\)[ \t]*)?"
+    rb"(" + _NAME + rb")",
+    re.M,
+)
+
+
+# The lines where gofmt puts the names a file declares at top level: `type T`, `var a, b`,
+# `const c` at the start of a line, and the specs of a `type (`/`var (`/`const (` group at one
+# tab (statements of function bodies start there too: a superset).
+_TOP_LEVEL_LINE = re.compile(
+    rb"^(?:(?:type|var|const)[ \t]+|\t)(" + _NAME + rb"(?:[ \t]*,[ \t]*" + _NAME + rb")*)", re.M
+)
+
+
+def _may_declare_top(package: GoPackage, path: str, name: str) -> bool:
+    """The file's bytes may declare ``name`` at top level (function, type, var, const), as a
+    gofmt-formatted file would lay it out; found once per file, so that the other files are not
+    parsed to look for it."""
+    key = ("top-level-lines", path)
+    if key not in package.derived:
+        data = package.data(path)
+        found = {n.strip() for line in _TOP_LEVEL_LINE.findall(data) for n in line.split(b",")}
+        found.update(f for receiver, f in _FUNCTION_HEADER.findall(data) if not receiver)
+        package.derived[key] = frozenset(found)
+    names: frozenset[bytes] = package.derived[key]  # type: ignore[assignment]
+    return name.encode() in names
+
+
+def _may_declare(package: GoPackage, path: str, name: str, receiver: str | None = None) -> bool:
+    """The file's bytes hold a function header for ``name`` (of methods of ``receiver``, when
+    given), found once per file: only such files are parsed to find the function. A header
+    that does not start its line is missed."""
+    headers = _function_headers(package, path)
+    wanted = name.encode()
+    if receiver is None:
+        return any(function == wanted for _, function in headers)
+    return (receiver.encode(), wanted) in headers
+
+
+def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:
+    """(receiver type or b"", name) of each function header of the file, and whether the text
+    from it to the next header spells a receive or a range (``<-``, ``range``)."""
+    key = ("function-headers", path)
+    if key not in package.derived:
+        data = package.data(path)
+        starts = list(_FUNCTION_HEADER.finditer(data))
+        found: dict[tuple[bytes, bytes], bool] = {}
+        for index, match in enumerate(starts):
+            end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
+            chunk = data[match.start() : end]
+            waits = b"<-" in chunk or b"range" in chunk
+            header = (match.group(1) or b"", match.group(2))
+            found[header] = found.get(header, False) or waits
+        package.derived[key] = found
+    headers: dict[tuple[bytes, bytes], bool] = package.derived[key]  # type: ignore[assignment]
+    return headers
+
+
+def may_receive(package: GoPackage, name: str) -> bool:
+    """Some function or method ``name`` of the package may receive from a channel in its own
+    body, by its bytes (``<-`` or ``range`` between its header and the next): a cheap test
+    before resolving a call to it. False only when none can."""
+    key = ("receiving-functions",)
+    if key not in package.derived:
+        package.derived[key] = frozenset(
+            function.decode("utf-8", "replace")
+            for path in package.paths()
+            for (_, function), waits in _function_headers(package, path).items()
+            if waits
+        )
+    names: frozenset[str] = package.derived[key]  # type: ignore[assignment]
+    return name in names
 
 
 def functions_in(src: SourceFile) -> list[Function]:

@@ -222,24 +222,35 @@ class GoPackage:
         for path in self.paths():
             yield self.source(path)
 
-    def mentioning(self, word: str) -> list[SourceFile]:
+    def mentioning(
+        self, word: str, where: Callable[[str], bool] | None = None
+    ) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
-        cannot declare or use a name spelled so."""
+        cannot declare or use a name spelled so. With ``where``, only the paths it accepts (a
+        test on the bytes: the files that may declare the name), so that the others are not
+        parsed."""
         wanted = word.encode()
         out = []
         for path in self.paths():
-            if wanted in self._words_of(path):
-                out.append(self.source(path))
+            if wanted not in self.words_of(path):
+                continue
+            if where is not None and not where(path):
+                continue
+            out.append(self.source(path))
         return out
 
-    def _words_of(self, path: str) -> frozenset[bytes]:
+    def data(self, path: str) -> bytes:
+        """A file's bytes as the package sees them (b"" when it cannot be read); not parsed."""
+        src = self._sources.get(path)
+        data = src.data if src is not None else self.directory.text(path)
+        return data if data is not None else b""
+
+    def words_of(self, path: str) -> frozenset[bytes]:
         """Every identifier-like word of a file's bytes (comments and strings too), found once:
         rules ask for many names, and a package may have many files."""
         words = self._words.get(path)
         if words is None:
-            src = self._sources.get(path)
-            data = src.data if src is not None else self.directory.text(path)
-            words = frozenset(_IDENTIFIER.findall(data)) if data is not None else frozenset()
+            words = frozenset(_IDENTIFIER.findall(self.data(path)))
             self._words[path] = words
         return words
 

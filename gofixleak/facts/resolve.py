@@ -16,7 +16,7 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declaring_identifiers, descendants, is_inside, top_level_in
+from gofixleak.syntax import declaring_identifiers, descendants, imports, is_inside, top_level_in
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
@@ -125,7 +125,9 @@ def _variable_type(src: SourceFile, identifier: Node, depth: int) -> str | None:
     name = src.show(identifier)
     found = _declarations_of(src, identifier, name)  # a method's receiver included
     if len(found) != 1:
-        return _package_var_type(src, identifier, name) if not found else None
+        if found or name in imports(src).values():
+            return None  # declared twice, or an imported package (no package var may share it)
+        return _package_var_type(src, identifier, name)
     declared = found[0]
     holder = declared.parent
     if holder is not None and holder.type == "expression_list":

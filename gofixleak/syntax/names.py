@@ -14,11 +14,12 @@ from gofixleak.source import SourceFile
 from gofixleak.syntax.tree import descendants, same_node, statement_of, top_level_in, walk
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=64)
 def imports(src: SourceFile) -> Mapping[str, str]:
     """Import path -> the name it is used by: its package name guess, alias, "." or "_".
 
-    Cached for the file at hand: rules ask for every call they look at (``is_call_to``).
+    Cached for the files at hand (those of a package): rules ask for every call they look at
+    (``is_call_to``), and the package model for every name it resolves.
     """
     out: dict[str, str] = {}
     for spec in descendants(src.root, "import_spec", into_functions=False):
