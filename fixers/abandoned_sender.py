@@ -2,7 +2,8 @@
 
 The detector records the size in ``finding.captures``: ``size`` (an expression used as is),
 ``size_len`` (a collection whose ``len`` is the size) or ``sender:N`` (one per ``go`` statement,
-when there is no spawning loop). Captures named ``review:*`` mark what makes the fix UNSAFE.
+when there is no spawning loop; ``sender:N*K`` for a goroutine that sends exactly K values).
+Captures named ``review:*`` mark what makes the fix UNSAFE.
 No size capture: the number of sends is unknown, no fix.
 """
 
@@ -38,8 +39,14 @@ def _size(finding: Finding, src: SourceFile) -> str | None:
     if "size_len" in captures:
         collection = _as_capacity(src, captures["size_len"])
         return None if collection is None else f"len({collection})"
-    senders = sum(1 for key in captures if key.startswith("sender:"))
+    senders = sum(_weight(key) for key in captures if key.startswith("sender:"))
     return str(senders) if senders else None
+
+
+def _weight(key: str) -> int:
+    """``sender:2`` counts one value, ``sender:2*8`` eight."""
+    _, _, weight = key.partition("*")
+    return int(weight) if weight else 1
 
 
 def _as_capacity(src: SourceFile, span: Span) -> str | None:

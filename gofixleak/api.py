@@ -10,16 +10,15 @@ import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
-from gofixleak.facts.package import Directory, GoPackage, ReadError
+from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, FileResult
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,10 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         except ReadError as error:
             results[path] = FileResult(path, error=str(error))
             continue
+        if b"\0" in data:  # never in Go source: the compiler and gofmt refuse it
+            warning = f"{path}: not Go source (it holds NUL bytes); not checked"
+            results[path] = FileResult(path, warning=warning)
+            continue
         rules = options.rules()
         version = options.go_version or module_go_version(
             os.path.dirname(os.path.abspath(path))
@@ -179,7 +182,8 @@ def _result(
 ) -> FileResult:
     final = outcome.source.data
     changed = final != data
-    shown = bool(outcome.remaining or outcome.suppressed)
+    skipped = outcome.source.broken_regions
+    shown = bool(outcome.remaining or outcome.suppressed or skipped)
     return FileResult(
         path,
         outcome.remaining,
@@ -191,6 +195,7 @@ def _result(
         suppressed=outcome.suppressed,
         data=final if shown else None,
         linked=linked,
+        skipped=skipped,
     )
 
 
@@ -208,24 +213,47 @@ def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]
     return {path: tuple(sorted(others)) for path, others in links.items()}
 
 
-def read_go_file(path: str) -> bytes:
-    """A Go file's bytes, or ReadError with a one-line message."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ReadError(
-                f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)"
-            )
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
-
-
 def check_file(path: str, options: Options) -> FileResult:
     """Check one file on disk, read in its Go package."""
     return check_files(package_directory(path), [(path, options)])[0]
+
+
+def check_unwritten(result: FileResult, options: Options, error: str) -> FileResult:
+    """The report of a file whose fixes were not written: the findings (with their fixes) and
+    positions of the text as it was read, as a check reports them, and ``error``; no fix made."""
+    if result.original is None:
+        return dataclasses.replace(result, error=error)
+    unfixed = dataclasses.replace(options_for(options, result.path), fix=None)
+    directory = package_directory(result.path, {result.path: result.original})
+    report = check_files(directory, [(result.path, unfixed)])[0]
+    return dataclasses.replace(report, error=error)
+
+
+def fix_subset(
+    originals: Mapping[str, bytes], rules: Mapping[str, Collection[str]], options: Options
+) -> dict[str, FileResult]:
+    """The files of one directory (``originals``: path -> the text as read) fixed again with
+    only some rules' fixes: ``rules[path]`` are the rules whose fixes may land for findings in
+    that file (a fix that edits other files of the package lands in them too). ``options`` as
+    for the first run (each file's config is folded in). Used to take fixes out again (verify,
+    the pull-request bot) without losing what the package model saw."""
+    paths = sorted(originals)
+    targets = [(p, _selecting(options_for(options, p), rules.get(p, ()))) for p in paths]
+    directory = package_directory(paths[0], overrides=originals)
+    return {r.path: r for r in check_files(directory, targets)}
+
+
+def _selecting(options: Options, rules: Collection[str]) -> Options:
+    return dataclasses.replace(options, select=tuple(sorted(rules)))
+
+
+def options_for(options: Options, path: str) -> Options:
+    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
+    of the pipeline selects, fixes and assumes the Go version as the first run did."""
+    try:
+        return options.for_file(path) or options
+    except config.ConfigError:
+        return dataclasses.replace(options, use_config=False)
 
 
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
@@ -252,16 +280,16 @@ def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileR
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
     for item in items:
-        if item.error is not None:
-            out[item.path] = FileResult(item.path, error=item.error)
-            continue
         try:
             file_options = options.for_file(item.path)
         except config.ConfigError as error:
             out[item.path] = FileResult(item.path, error=str(error))
             continue
-        if file_options is None:
-            out[item.path] = FileResult(item.path)  # excluded by its .gofixleak.toml
+        if file_options is None:  # excluded by its .gofixleak.toml (an unreadable one too)
+            out[item.path] = FileResult(item.path)
+            continue
+        if item.error is not None:
+            out[item.path] = FileResult(item.path, error=item.error)
             continue
         targets.append((item.path, file_options))
     if targets:

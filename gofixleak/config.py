@@ -3,7 +3,7 @@
 For each file, the nearest ``.gofixleak.toml`` in its directory or above applies; the search
 stops at the repository root (a directory holding ``.git``) or the filesystem root. Configs
 do not merge: the nearest one wins. Keys: ``select``, ``ignore``, ``exclude`` (globs),
-``unsafe-fixes``, ``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
+``unsafe-fixes``, ``strict``, ``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
 ``select``, ``ignore``, ``go-version``). Globs are relative to the config's directory and
 ``/``-separated: ``*`` and ``?`` stay within a path segment, ``**`` spans segments, a pattern
 without ``/`` matches a file or directory name at any depth, and a pattern that matches a
@@ -18,17 +18,19 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gofixleak import registry
 from gofixleak.source import GoVersion, parse_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
+if TYPE_CHECKING:  # tomllib is imported when a config file is read: most runs find none
+    import tomllib
+
 FILENAME = ".gofixleak.toml"
-TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "go-version", "overrides")
+TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "strict", "go-version", "overrides")
 OVERRIDE_KEYS = ("paths", "select", "ignore", "go-version")
 
 
@@ -63,6 +65,8 @@ class Config:
     unsafe_fixes: bool | None = None
     go_version: GoVersion | None = None
     overrides: tuple[Override, ...] = ()
+    # Exit 2 when part of a file was not analysed (a syntax error); like --strict.
+    strict: bool | None = None
 
     @property
     def root(self) -> str:
@@ -115,6 +119,8 @@ def _nearest(directory: str) -> str | None:
 @functools.lru_cache(maxsize=256)
 def load(path: str) -> Config:
     """Read and check one config file; ConfigError names the file and the line."""
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -181,15 +187,22 @@ def _translate(pattern: str) -> str:
         elif pattern[index] == "?":
             out.append("[^/]")
             index += 1
-        elif pattern[index] == "[" and "]" in pattern[index + 2 :]:
-            end = pattern.index("]", index + 2)
-            body = pattern[index + 1 : end].replace("\\", "\\\\")
+        elif pattern[index] == "[" and "]" in pattern[_set_start(pattern, index) :]:
+            end = pattern.index("]", _set_start(pattern, index))
+            # Characters that regular expressions (not globs) treat specially inside a set.
+            body = re.sub(r"([\\\[&~|])", r"\\\1", pattern[index + 1 : end])
             out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
             index = end + 1
         else:
             out.append(re.escape(pattern[index]))
             index += 1
     return "".join(out)
+
+
+def _set_start(pattern: str, index: int) -> int:
+    """Where the ``]`` closing the set at ``index`` is looked for: a ``]`` first in the set
+    (after a ``!``) is a member, as in fnmatch."""
+    return index + (3 if pattern.startswith("[!", index) else 2)
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -233,21 +246,25 @@ class _Reader:
         overrides = data.get("overrides", [])
         if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
             raise self.fail("overrides", "overrides must be an array of tables: [[overrides]]")
-        unsafe = data.get("unsafe-fixes")
-        if unsafe is not None and not isinstance(unsafe, bool):
-            raise self.fail("unsafe-fixes", "unsafe-fixes must be true or false")
         return Config(
             path=self.path,
             selection=self._selection(data),
-            exclude=self._strings(data, "exclude") or (),
-            unsafe_fixes=unsafe,
+            exclude=self._globs(data, "exclude") or (),
+            unsafe_fixes=self._bool(data, "unsafe-fixes"),
             go_version=self._go_version(data),
             overrides=tuple(self._override(o, n) for n, o in enumerate(overrides)),
+            strict=self._bool(data, "strict"),
         )
+
+    def _bool(self, data: dict[str, Any], key: str) -> bool | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self.fail(key, f"{key} must be true or false")
+        return value
 
     def _override(self, data: dict[str, Any], section: int) -> Override:
         self._known_keys(data, OVERRIDE_KEYS, "[[overrides]] ", section)
-        paths = self._strings(data, "paths", section)
+        paths = self._globs(data, "paths", section)
         if not paths:
             raise self.fail("paths", "each [[overrides]] needs paths = [globs]", section)
         return Override(paths, self._selection(data, section), self._go_version(data, section))
@@ -272,6 +289,21 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, f"{key} must be a list of strings", section)
         return tuple(value)
+
+    def _globs(
+        self, data: dict[str, Any], key: str, section: int | None = None
+    ) -> tuple[str, ...] | None:
+        """The globs under ``key``, each checked now: a bad one is this file's error, not a
+        crash while files are being checked."""
+        patterns = self._strings(data, key, section)
+        where = key if section is None else f"[[overrides]] {key}"
+        for pattern in patterns or ():
+            try:
+                _glob(pattern)
+            except re.error as error:
+                message = f"bad glob {pattern!r} in {where}: {error.msg}"
+                raise self.fail(key, message, section) from error
+        return patterns
 
     def _selection(self, data: dict[str, Any], section: int | None = None) -> Selection:
         select = self._strings(data, "select", section)

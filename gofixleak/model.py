@@ -96,10 +96,12 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a finding (the unbuffered ``make``, the early return)."""
+    """Another place that explains a finding (the unbuffered ``make``, the early return), in
+    the finding's file or (``path``) in another file of its package."""
 
     span: Span
     message: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,11 @@ class FileResult:
     data: bytes | None = None
     # Other files that a fix applied here (or there) also edited: written together or not at all.
     linked: tuple[str, ...] = ()
+    # Regions not analysed because they hold a syntax error (SourceFile.broken_regions), in the
+    # text the findings refer to: every format reports them, --strict fails on them.
+    skipped: tuple[Span, ...] = ()
+    # A one-line notice that does not change the exit status (a file that is not Go source).
+    warning: str | None = None
 
     @property
     def changed(self) -> bool:

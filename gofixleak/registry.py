@@ -48,6 +48,8 @@ def all_rules() -> tuple[Rule, ...]:
     """Every rule, sorted by name."""
     rules = []
     for module_info in pkgutil.iter_modules(detectors.__path__):
+        if module_info.name.startswith("_"):
+            continue  # a helper module shared by detectors, not a rule
         detector = importlib.import_module(f"gofixleak.detectors.{module_info.name}")
         info: RuleInfo = detector.RULE
         if module_stem(info.name) != module_info.name:

@@ -9,8 +9,10 @@ being re-computed by the fix pipeline with only the kept rules selected for that
 dropped rule's findings stay (unfixed) and every other fix still lands.
 
 A fix cannot be verified, and is dropped with the reason, when its file is outside any Go module,
-when the build constraints leave the file out on this platform, or when the package fails the
-same checks without any fix (there is no baseline to compare with). Packages that import a fixed
+when ``go list`` cannot load its module or package (a go.work workspace that leaves the module
+out or forbids GOFLAGS=-mod=mod, a broken go.mod: Go's own error is the output), when the build
+constraints leave the file out on this platform, or when the package fails the same checks
+without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
 """
 
@@ -23,16 +25,20 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import api
 from gofixleak.discovery import display_path
-from gofixleak.model import FileResult, Finding
+from gofixleak.model import FileResult
 from gofixleak.source import line_starts
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
+
+# Told as verification goes: packages whose fixes are decided, packages in all, and the go
+# command now running ("go vet: 12 packages"). Verifying a large tree takes minutes.
+ProgressCallback = Callable[[int, int, str], None]
 
 
 class VerifyError(Exception):
@@ -96,6 +102,15 @@ class _Failure:
     output: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What ``go list`` says of some packages: the files built, and Go's own errors."""
+
+    built: frozenset[str]  # absolute paths of the files Go compiles (with tests)
+    failure: str | None = None  # go list itself failed (a broken workspace, go.mod, GOFLAGS)
+    errors: Mapping[str, str] = dataclasses.field(default_factory=dict)  # package dir -> error
+
+
 def find_go() -> str:
     """The go command, or VerifyError with a message a user can act on."""
     go = shutil.which("go")
@@ -113,17 +128,20 @@ def verify(
     *,
     tests: bool = False,
     go: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Verification:
     """Keep the fixes in ``results`` whose packages still build and vet (and test, if asked).
 
     ``options`` must be the options that produced ``results`` (their rule selection, fix level
-    and Go version are used to re-run the pipeline without a dropped rule).
+    and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
+    of each go command and each package decided.
     """
     changed = [r for r in results if r.changed]
     if not changed:
         return Verification(tuple(results))
-    toolchain = _Toolchain(go or find_go(), tests)
-    verifier = _Verifier(changed, options, toolchain)
+    meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
+    toolchain = _Toolchain(go or find_go(), tests, meter.run)
+    verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
@@ -135,14 +153,46 @@ def verify(
     )
 
 
+class _Meter:
+    """Counts the packages whose fixes are decided, and names the go command running."""
+
+    def __init__(self, total: int, report: ProgressCallback | None = None) -> None:
+        self.total = total
+        self.report = report
+        self.decided: set[str] = set()
+        self.running = ""
+
+    def run(self, args: Sequence[str]) -> None:
+        patterns = sum(1 for arg in args if arg.startswith("."))
+        self.running = f"go {args[0]}" + (f": {_plural(patterns, 'package')}" if patterns else "")
+        self._send()
+
+    def decide(self, folders: Iterable[str]) -> None:
+        self.decided.update(folders)
+        self._send()
+
+    def _send(self) -> None:
+        if self.report is not None:
+            self.report(len(self.decided), self.total, self.running)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class _Toolchain:
     """Runs go build / go vet / go test over an overlay and reports the first failure."""
 
-    def __init__(self, go: str, tests: bool) -> None:
+    def __init__(
+        self, go: str, tests: bool, on_run: Callable[[Sequence[str]], None] | None = None
+    ) -> None:
         self.go = go
         self.steps = ("go build", "go vet", "go test") if tests else ("go build", "go vet")
+        self.on_run = on_run
 
     def _run(self, args: Sequence[str], cwd: str) -> subprocess.CompletedProcess[str]:
+        if self.on_run is not None:
+            self.on_run(args)
         try:
             return subprocess.run(
                 [self.go, *args],
@@ -164,18 +214,25 @@ class _Toolchain:
         result = self._run(["env", "GOVERSION"], os.getcwd())
         return result.stdout.strip() or "go"
 
-    def built_files(self, root: str, packages: Sequence[str]) -> set[str]:
-        """Absolute paths of the files Go compiles (with tests) in ``packages`` here."""
-        fields = "Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
+    def built_files(self, root: str, packages: Sequence[str]) -> _Listing:
+        """The files Go compiles (with tests) in ``packages`` here, and what stops it."""
+        fields = "Dir,ImportPath,Error,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles"
         result = self._run(["list", "-e", f"-json={fields}", *_patterns(root, packages)], root)
+        if result.returncode != 0:
+            return _Listing(frozenset(), _clean(result.stderr or result.stdout, "", {}, {}))
         built: set[str] = set()
+        errors: dict[str, str] = {}
         for package in _json_stream(result.stdout):
-            folder = str(package.get("Dir", ""))
+            # A package Go cannot load may have no Dir; its ImportPath is then our pattern.
+            folder = str(package.get("Dir") or os.path.join(root, str(package.get("ImportPath"))))
+            error = package.get("Error")
+            if isinstance(error, dict) and error.get("Err"):
+                errors[os.path.normpath(folder)] = str(error["Err"])
             for key in ("GoFiles", "CgoFiles", "TestGoFiles", "XTestGoFiles"):
                 names = package.get(key)
                 if isinstance(names, list):
                     built.update(os.path.join(folder, str(name)) for name in names)
-        return built
+        return _Listing(frozenset(built), errors=errors)
 
     def check(
         self,
@@ -206,15 +263,21 @@ class _Verifier:
     """The state of one verification: texts per rule subset, kept and dropped units."""
 
     def __init__(
-        self, changed: Sequence[FileResult], options: api.Options, toolchain: _Toolchain
+        self,
+        changed: Sequence[FileResult],
+        options: api.Options,
+        toolchain: _Toolchain,
+        meter: _Meter | None = None,
     ) -> None:
         self.options = options
         self.go = toolchain
+        self.meter = meter or _Meter(0)
         self.by_path = {r.path: r for r in changed}
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
-        self._texts: dict[tuple[str, frozenset[str]], bytes] = {}
+        # The fix pipeline re-run on a package directory with only some units' fixes.
+        self._runs: dict[tuple[str, frozenset[Unit]], dict[str, FileResult]] = {}
 
     def run(self) -> None:
         for root, packages in _modules(self.absolute).items():
@@ -223,8 +286,9 @@ class _Verifier:
                     self._drop_all(
                         self._units_in(folder), "not in a Go module (no go.mod above it)"
                     )
-                continue
-            self._verify_module(root, packages)
+            else:
+                self._verify_module(root, packages)
+            self.meter.decide(packages)
 
     def _units_in(self, folder: str) -> list[Unit]:
         return [
@@ -241,12 +305,20 @@ class _Verifier:
         self.dropped.extend(Dropped(u.path, u.rule, reason, output) for u in units)
 
     def _verify_module(self, root: str, packages: Sequence[str]) -> None:
-        built = self.go.built_files(root, packages)
+        listing = self.go.built_files(root, packages)
+        if listing.failure is not None:
+            for folder in packages:
+                units = self._units_in(folder)
+                self._drop_all(units, "`go list` fails in this module", listing.failure)
+            return
         by_package: dict[str, list[Unit]] = {}
         for folder in packages:
             for unit in self._units_in(folder):
-                if os.path.abspath(unit.path) in built:
+                if os.path.abspath(unit.path) in listing.built:
                     by_package.setdefault(folder, []).append(unit)
+                elif folder in listing.errors:
+                    reason = "`go list` fails on this package"
+                    self._drop_all([unit], reason, listing.errors[folder])
                 else:
                     self._drop_all([unit], "the build constraints leave this file out here")
         everything = [u for units in by_package.values() for u in units]
@@ -263,6 +335,7 @@ class _Verifier:
                 self._accept({folder: units})
             else:
                 self._verify_package(root, folder, units, failure)
+            self.meter.decide([folder])
 
     def _verify_package(self, root: str, folder: str, units: list[Unit], failure: _Failure) -> None:
         """``units`` fail together with ``failure``: drop all (no baseline) or bisect them."""
@@ -297,67 +370,93 @@ class _Verifier:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
-        rules: dict[str, set[str]] = {}
-        for unit in units:
-            rules.setdefault(unit.path, set()).add(unit.rule)
         files = {}
-        for path, selected in rules.items():
-            text = self.text(path, frozenset(selected))
-            if text != self.by_path[path].original:
-                files[os.path.abspath(path)] = text
-        names = {os.path.abspath(p): p for p in rules}
+        for folder in {_folder(u.path) for u in units}:
+            kept = frozenset(u for u in units if _folder(u.path) == folder)
+            for path, text in self.texts(folder, kept).items():
+                if text != self.by_path[path].original:
+                    files[os.path.abspath(path)] = text
+        names = {os.path.abspath(p): p for p in self.by_path}
         return self.go.check(root, packages, files, names)
 
-    def text(self, path: str, rules: frozenset[str]) -> bytes:
-        """The file after the fixes of ``rules`` only (the pipeline re-run without the others)."""
-        result = self.by_path[path]
-        assert result.original is not None and result.fixed is not None
-        if rules == frozenset(u.rule for u in self._units_of(path)):
-            return result.fixed
-        if not rules:
-            return result.original
-        key = (path, rules)
-        if key not in self._texts:
-            options = dataclasses.replace(
-                file_options(self.options, path), select=tuple(sorted(rules))
-            )
-            subset = api.check_source(path, result.original, options)
-            self._texts[key] = subset.fixed if subset.changed and subset.fixed else result.original
-        return self._texts[key]
+    def _changed_in(self, folder: str) -> list[str]:
+        """The changed files of the package directory ``folder`` (display paths)."""
+        return sorted(d for a, d in self.absolute.items() if os.path.dirname(a) == folder)
+
+    def texts(self, folder: str, units: frozenset[Unit]) -> dict[str, bytes]:
+        """Each changed file of ``folder`` after the fixes of ``units`` only: the pipeline re-run
+        on the package without the others (a fix that edits several files lands in all of
+        them or none, with its unit)."""
+        paths = self._changed_in(folder)
+        if units == frozenset(u for p in paths for u in self._units_of(p)):
+            return {p: self._fixed(self.by_path[p]) for p in paths}
+        if not units:
+            return {p: self._original(self.by_path[p]) for p in paths}
+        runs = self._run(folder, units)
+        return {p: _text(runs[p], self._original(self.by_path[p])) for p in paths}
+
+    def _run(self, folder: str, units: frozenset[Unit]) -> dict[str, FileResult]:
+        key = (folder, units)
+        if key not in self._runs:
+            paths = self._changed_in(folder)
+            originals = {p: self._original(self.by_path[p]) for p in paths}
+            rules = {p: {u.rule for u in units if u.path == p} for p in paths}
+            self._runs[key] = api.fix_subset(originals, rules, self.options)
+        return self._runs[key]
 
     def rebuild(self, result: FileResult) -> FileResult:
-        """``result`` with the dropped rules' fixes left out and their findings kept, unfixed."""
-        dropped = {d.rule for d in self.dropped if d.path == result.path}
-        if not dropped:
+        """``result`` with the dropped units' fixes left out (also those of other files whose
+        fixes edit this one) and their findings kept, unfixed."""
+        folder = _folder(result.path)
+        everything = frozenset(u for p in self._changed_in(folder) for u in self._units_of(p))
+        dropped = {Unit(d.path, d.rule) for d in self.dropped}
+        kept = frozenset(everything - dropped)
+        if kept == everything:
             return result
-        assert result.original is not None
-        kept = frozenset(u.rule for u in self._units_of(result.path)) - dropped
-        fixed = self.text(result.path, kept)
+        original = self._original(result)
+        fixed = self.texts(folder, kept)[result.path]
+        applied = self._run(folder, kept)[result.path].fixes_applied if kept else ()
         options = file_options(self.options, result.path)
-        applied: tuple[Finding, ...] = ()
-        if kept:
-            subset = dataclasses.replace(options, select=tuple(sorted(kept)))
-            applied = api.check_source(result.path, result.original, subset).fixes_applied
-        report = api.check_source(result.path, fixed, dataclasses.replace(options, fix=None))
+        directory = api.package_directory(result.path, overrides=self.texts(folder, kept))
+        unfixed = dataclasses.replace(options, fix=None)
+        report = api.check_files(directory, [(result.path, unfixed)])[0]
         findings = tuple(
-            dataclasses.replace(f, fix=None) if f.rule in dropped else f for f in report.findings
+            dataclasses.replace(f, fix=None) if Unit(result.path, f.rule) in dropped else f
+            for f in report.findings
         )
-        changed = fixed != result.original
+        changed = fixed != original
         # Built from the report on the fixed text, so that whatever else it carries stays true.
         return dataclasses.replace(
             report,
             findings=findings,
             fixes_applied=applied,
-            original=result.original if changed else None,
+            original=original if changed else None,
             fixed=fixed if changed else None,
             line_starts=line_starts(fixed),
         )
 
+    @staticmethod
+    def _original(result: FileResult) -> bytes:
+        assert result.original is not None
+        return result.original
+
+    @staticmethod
+    def _fixed(result: FileResult) -> bytes:
+        assert result.fixed is not None
+        return result.fixed
+
+
+def _text(run: FileResult, original: bytes) -> bytes:
+    return run.fixed if run.fixed is not None else original
+
+
+def _folder(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
 
 def file_options(options: api.Options, path: str) -> api.Options:
-    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
-    of the pipeline on it selects, fixes and assumes the Go version as the first run did."""
-    return options.for_file(path) or options
+    """``options`` as they applied to ``path`` (see :func:`api.options_for`)."""
+    return api.options_for(options, path)
 
 
 def module_root(folder: str) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 from tree_sitter import Node
 
 from gofixleak import syntax
-from gofixleak.facts import declarations, resolve
+from gofixleak.facts import constants, declarations, resolve
 from gofixleak.facts.package import Directory, GoPackage, package_clause
 from gofixleak.facts.usage import Interval, Subject, Usage, usage
 from gofixleak.source import SourceFile
@@ -150,7 +150,9 @@ def test_calls_are_followed_into_the_package(tmp_path: Path) -> None:
     hand_off = usage_of(pkg, "handOff", "out")
     assert hand_off.returns is not None and hand_off.returns.get("send") == Interval(0, 0)
     (spawned,) = hand_off.spawned
-    assert spawned.returns is not None and spawned.returns.get("send") == Interval(1, 1)
+    assert spawned.src.show(spawned.go) == "go validate(1, out)"
+    assert spawned.run.returns is not None
+    assert spawned.run.returns.get("send") == Interval(1, 1)
 
 
 def test_what_cannot_be_followed_is_an_escape_or_unknown(tmp_path: Path) -> None:
@@ -323,6 +325,29 @@ func user() {
 }
 """
 
+CONSTANTS = """package p
+
+const size = 6
+
+const (
+	first = iota
+	second
+)
+
+func loops(out chan int) {
+	for i := 0; i < size+2; i++ {
+		out <- i
+	}
+	const twice = 2 * size
+	for range twice {
+		out <- 0
+	}
+	for i := 0; i < second; i++ {
+		out <- i
+	}
+}
+"""
+
 
 def test_declarations_are_parsed_only_in_the_files_whose_text_declares_them(
     tmp_path: Path,
@@ -345,3 +370,13 @@ def test_only_functions_whose_text_receives_may_receive(tmp_path: Path) -> None:
     assert not declarations.may_receive(pkg, "Peek")
     assert not declarations.may_receive(pkg, "helper")
     assert not declarations.may_receive(pkg, "missing")
+def test_named_constants_count_loop_trips(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=CONSTANTS)
+    src = next(iter(pkg.sources()))
+    values = {
+        src.show(n): constants.integer(src, n)
+        for n in syntax.descendants(src.root, "binary_expression", "identifier")
+    }
+    assert values["size+2"] == 8 and values["twice"] == 12 and values["second"] is None
+    assert values["i < size+2"] is None
+    assert sends(pkg, "loops", "out") == Interval(20, None)

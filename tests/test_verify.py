@@ -7,13 +7,15 @@ fine().
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from gofixleak import api, verify
+from gofixleak import api, progress, verify
 from gofixleak.cli import app
 from gofixleak.model import Applicability
 from tests.verify_rules import GO_MOD, use_rules
@@ -160,3 +162,79 @@ def test_a_dropped_fix_is_re_run_under_the_files_config() -> None:
     assert code == 1 and out == ""  # nothing left to fix: fake-other is off in this repository
     assert "p/a.go: fake-leak: fix not applied" in err
     assert run("--verify", "--apply", "--format", "json", ".")[1].count('"rule"') == 1
+
+
+def test_a_go_list_failure_is_reported_with_gos_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A go.work workspace with GOFLAGS=-mod=mod (set by the fixture): every go command fails.
+    monkeypatch.delenv("GOWORK", raising=False)
+    write("go.work", b"go 1.21\n\nuse .\n")
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    (dropped,) = check(".").dropped
+    assert dropped.reason == "`go list` fails in this module"
+    assert "-mod may only be set to readonly or vendor when in workspace mode" in dropped.output
+
+
+def test_a_package_go_list_cannot_load_is_reported_with_gos_error() -> None:
+    write("p/a.go", b"//go:build windows\n\npackage p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", b"//go:build windows\n\npackage p\n\nfunc leak() {}\nfunc stop() {}\n")
+    (dropped,) = check(".").dropped
+    assert dropped.reason == "`go list` fails on this package"
+    assert "build constraints exclude all Go files in" in dropped.output
+
+
+def test_a_module_outside_the_workspace_is_reported_with_gos_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOFLAGS", "")
+    monkeypatch.delenv("GOWORK", raising=False)
+    write("go.work", b"go 1.21\n\nuse ./other\n")
+    write("other/go.mod", b"module example.com/other\n\ngo 1.21\n")
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    (dropped,) = check("p").dropped
+    assert dropped.reason == "`go list` fails on this package"
+    assert "not one of the workspace modules listed in go.work" in dropped.output
+
+
+def test_progress_is_told_each_go_command_and_each_package_decided() -> None:
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    write("q/q.go", CALLS.replace(b"package p", b"package q"))
+    write("q/helpers.go", HELPERS_WITHOUT_STOP.replace(b"package p", b"package q"))
+    events: list[tuple[int, int, str]] = []
+    results = list(api.run(["."], SAFE))
+    outcome = verify.verify(results, SAFE, progress=lambda *event: events.append(event))
+    assert [(d.path, d.rule) for d in outcome.dropped] == [("q/q.go", "fake-leak")]
+    assert events[0] == (0, 2, "go list: 2 packages")
+    assert (0, 2, "go build: 2 packages") in events
+    assert (0, 2, "go build: 1 package") in events  # q alone, then bisected
+    assert events[-1][:2] == (2, 2)
+    done = [event[0] for event in events]
+    assert done == sorted(done)
+
+
+def test_the_progress_bar_draws_packages_and_the_command() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with progress.verification(enabled=True, console=console) as report:
+        assert report is not None
+        report(1, 3, "go vet: 2 packages")
+    assert "1/3 packages" in screen.getvalue() and "go vet: 2 packages" in screen.getvalue()
+    with progress.verification(enabled=False, console=console) as report:
+        assert report is None
+
+
+def test_cli_verify_ends_with_what_was_verified() -> None:
+    write("p/a.go", b"package p\n\nfunc f() { leak() }\n")
+    write("p/helpers.go", HELPERS)
+    code, out, err = run("--diff", "--verify", ".")
+    assert code == 1 and out.startswith("--- a/p/a.go")
+    (line,) = [line for line in err.splitlines() if line.startswith("gofixleak: --verify: ")]
+    assert line.startswith(
+        "gofixleak: --verify: `go build`, `go vet` passed with the fixes in place"
+    )
+    assert line.endswith(" in `p`.")
+    assert "--verify:" not in run("--diff", "--verify", "-q", ".")[2]

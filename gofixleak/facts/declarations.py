@@ -89,18 +89,7 @@ def functions_named(package: GoPackage, name: str) -> list[Function]:
 
 def methods_named(package: GoPackage, type_name: str, name: str) -> list[Function]:
     """Methods ``name`` of ``type_name`` (pointer or value receiver)."""
-    key = ("methods-named", type_name, name)
-    if key not in package.derived:
-        package.derived[key] = [
-            f
-            for src in package.mentioning(
-                name, lambda path: _may_declare(package, path, name, type_name)
-            )
-            for f in functions_in(src)
-            if f.name == name and f.receiver_type == type_name
-        ]
-    methods: list[Function] = package.derived[key]  # type: ignore[assignment]
-    return methods
+    return [f for f in _declared(package, name) if f.receiver_type == type_name]
 
 
 def methods_of(package: GoPackage, type_name: str) -> list[Function]:
@@ -109,7 +98,7 @@ def methods_of(package: GoPackage, type_name: str) -> list[Function]:
     if key not in package.derived:
         found = [
             function
-            for src in package.mentioning(type_name)
+            for src in package.mentioning(type_name, "method")
             for function in functions_in(src)
             if function.receiver_type == type_name
         ]
@@ -125,7 +114,7 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     if key not in package.derived:
         found = [
             t
-            for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
+            for src in package.mentioning(name, "type")
             for t in _per_file(src, "struct-types", _struct_types_in)
             if t.name == name
         ]
@@ -138,11 +127,16 @@ def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
     key = ("declares", name)
     if key not in package.derived:
+        kinds = ("func", "type", "const")
         package.derived[key] = any(
-            _top_level_names(src, name)
-            for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
-        )
+            _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
+        ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))
     return package.derived[key] is True
+
+
+def _var_candidates(package: GoPackage, name: str) -> list[SourceFile]:
+    """Files that may declare ``var name`` (a top-level var, alone or in a group)."""
+    return package.mentioning(name, "var")
 
 
 def package_var_types(package: GoPackage, name: str) -> list[Node]:
@@ -150,7 +144,7 @@ def package_var_types(package: GoPackage, name: str) -> list[Node]:
     declares it; none for ``var name = value``)."""
     return [
         type_node
-        for src in package.mentioning(name, lambda path: _may_declare_top(package, path, name))
+        for src in _var_candidates(package, name)
         for type_node in _var_types(src).get(name, [])
     ]
 
@@ -176,7 +170,7 @@ def _declared(package: GoPackage, name: str) -> list[Function]:
     if key not in package.derived:
         package.derived[key] = [
             f
-            for src in package.mentioning(name, lambda path: _may_declare(package, path, name))
+            for src in package.mentioning(name, "func")
             for f in functions_in(src)
             if f.name == name
         ]
@@ -192,39 +186,6 @@ _FUNCTION_HEADER = re.compile(
     rb"(" + _NAME + rb")",
     re.M,
 )
-
-
-# The lines where gofmt puts the names a file declares at top level: `type T`, `var a, b`,
-# `const c` at the start of a line, and the specs of a `type (`/`var (`/`const (` group at one
-# tab (statements of function bodies start there too: a superset).
-_TOP_LEVEL_LINE = re.compile(
-    rb"^(?:(?:type|var|const)[ \t]+|\t)(" + _NAME + rb"(?:[ \t]*,[ \t]*" + _NAME + rb")*)", re.M
-)
-
-
-def _may_declare_top(package: GoPackage, path: str, name: str) -> bool:
-    """The file's bytes may declare ``name`` at top level (function, type, var, const), as a
-    gofmt-formatted file would lay it out; found once per file, so that the other files are not
-    parsed to look for it."""
-    key = ("top-level-lines", path)
-    if key not in package.derived:
-        data = package.data(path)
-        found = {n.strip() for line in _TOP_LEVEL_LINE.findall(data) for n in line.split(b",")}
-        found.update(f for receiver, f in _FUNCTION_HEADER.findall(data) if not receiver)
-        package.derived[key] = frozenset(found)
-    names: frozenset[bytes] = package.derived[key]  # type: ignore[assignment]
-    return name.encode() in names
-
-
-def _may_declare(package: GoPackage, path: str, name: str, receiver: str | None = None) -> bool:
-    """The file's bytes hold a function header for ``name`` (of methods of ``receiver``, when
-    given), found once per file: only such files are parsed to find the function. A header
-    that does not start its line is missed."""
-    headers = _function_headers(package, path)
-    wanted = name.encode()
-    if receiver is None:
-        return any(function == wanted for _, function in headers)
-    return (receiver.encode(), wanted) in headers
 
 
 def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:

@@ -16,7 +16,14 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declaring_identifiers, descendants, imports, is_inside, top_level_in
+from gofixleak.syntax import (
+    declarations_named,
+    descendants,
+    imports,
+    is_inside,
+    same_node,
+    top_level_in,
+)
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
@@ -145,6 +152,37 @@ def _variable_type(src: SourceFile, identifier: Node, depth: int) -> str | None:
         if value is not None and is_inside(identifier, value):
             return None  # `peer, ok := peer.From(ctx)`: on the right, the name is not yet this
         return _assigned_type(src, holder, declared, depth)
+    if holder.type == "range_clause":
+        return _element_type(src, holder, declared)
+    return None
+
+
+def _element_type(src: SourceFile, clause: Node, declared: Node) -> str | None:
+    """The type of the value variable of ``for _, v := range xs`` when ``xs`` is declared as a
+    slice, array or map of ``T`` or ``*T`` (a parameter or a ``var`` with its type written)."""
+    left = clause.child_by_field_name("left")
+    names = list(left.named_children) if left is not None else []
+    operand = clause.child_by_field_name("right")
+    if len(names) != 2 or not same_node(names[1], declared) or operand is None:
+        return None
+    container = _written_type(src, operand)
+    if container is None or container.type not in ("slice_type", "array_type", "map_type"):
+        return None
+    element = container.child_by_field_name("element" if container.type != "map_type" else "value")
+    return _package_type(src, element, clause)
+
+
+def _written_type(src: SourceFile, expression: Node) -> Node | None:
+    """The type node written where the identifier ``expression`` is declared, as a parameter or
+    a ``var name T``; None otherwise."""
+    if expression.type != "identifier":
+        return None
+    found = _declarations_of(src, expression, src.show(expression))
+    if len(found) != 1 or found[0].parent is None:
+        return None
+    holder = found[0].parent
+    if holder.type in ("parameter_declaration", "var_spec"):
+        return holder.child_by_field_name("type")
     return None
 
 
@@ -189,15 +227,7 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
 
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
-    outer = top_level_in(src.root, at)
-    key = ("declaring", src.path, outer.start_byte)
-    names: dict[str, list[Node]] | None = src.pkg.derived.get(key)  # type: ignore[assignment]
-    if names is None:
-        names = {}
-        for node in declaring_identifiers(outer):
-            names.setdefault(src.show(node), []).append(node)
-        src.pkg.derived[key] = names
-    return names.get(name, [])
+    return declarations_named(src, name, top_level_in(src.root, at))
 
 
 def _is_declared_locally(src: SourceFile, at: Node, name: str) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from gofixleak.facts import resolve
+from gofixleak.facts import constants, resolve
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     FUNCTIONS,
@@ -40,6 +40,8 @@ from gofixleak.syntax import (
     declaring_identifiers,
     descendants,
     has_variadic_parameter,
+    identifiers_named,
+    is_declaring,
     is_ending_call,
     is_unconditional_loop,
     parameter_names,
@@ -136,10 +138,16 @@ def _one(kind: str) -> Counts:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``)."""
+    """The value followed: the variable ``name``, or its field ``field`` (``s.quit``).
+
+    ``declared`` is the byte offset of the identifier that declares the variable when the
+    function's own body declares it (``ch := make(chan T)``); any other declaration of the
+    name in the body makes the usage unknown (the name would mean two things).
+    """
 
     name: str
     field: str | None = None
+    declared: int = -1
 
     def matches(self, node: Node, src: SourceFile) -> bool:
         if self.field is None:
@@ -171,14 +179,28 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Spawn:
+    """A goroutine that a run starts: its ``go`` statement and what one run of it does."""
+
+    go: Node
+    src: SourceFile
+    run: Usage
+
+
+@dataclass(frozen=True)
 class Usage:
     """What one run of a function does with the subject (see the module docstring)."""
 
     returns: Counts | None  # on the paths that return normally; None: it never returns
     exits: Counts | None = None  # on the paths that end in panic, Goexit, Fatal
-    spawned: tuple[Usage, ...] = ()  # in the goroutines it starts, each run once
+    spawned: tuple[Spawn, ...] = ()  # the goroutines it starts (their go statements once each)
     events: tuple[Event, ...] = ()  # every use, this function's and its callees'
     escapes: bool = False
+    # Where the subject escapes in this function itself (``return ch``, ``x.f = ch``); the
+    # escapes in callees, literals and unknown calls are not listed (``escapes_beyond``): lets a
+    # rule accept one kind of escape it understands.
+    escaped_at: tuple[Node, ...] = ()
+    escapes_beyond: bool = False
     unknown: bool = False
     why: str = ""  # what made it escape or unknown, for messages and tests
 
@@ -196,8 +218,8 @@ class Usage:
     def everywhere(self) -> Counts:
         """Counts joined over this run and every goroutine it starts (spawned runs added)."""
         total = self.returns if self.returns is not None else NONE
-        for spawned in self.spawned:
-            total = total + spawned.everywhere()
+        for spawn in self.spawned:
+            total = total + spawn.run.everywhere()
         return total
 
 
@@ -348,8 +370,10 @@ class _Walk:
         self.function = function
         self.subject = subject
         self.events: list[Event] = []
-        self.spawned: list[Usage] = []
+        self.spawned: list[Spawn] = []
         self.escapes: list[str] = []
+        self.escaped_at: list[Node] = []
+        self.beyond = False  # an escape not at a node of this function (callee, literal)
         # Uses of the subject, and nested literals, by the innermost statement that holds them.
         self.uses: dict[tuple[int, int], list[Node]] = {}
         self.literals: dict[tuple[int, int], list[Node]] = {}
@@ -363,6 +387,8 @@ class _Walk:
             flow = self._statements(block_statements(body), _State(NONE))
         except _Unknown as error:
             return unknown(error.why)
+        except RecursionError:  # hundreds of nested blocks: generated code, not followed
+            return unknown("nested too deeply")
         ends = _join(flow.fall, flow.returns)
         return Usage(
             returns=ends.end() if ends is not None else None,
@@ -370,6 +396,8 @@ class _Walk:
             spawned=tuple(self.spawned),
             events=tuple(self.events),
             escapes=bool(self.escapes),
+            escaped_at=tuple(self.escaped_at),
+            escapes_beyond=self.beyond,
             unknown=False,
             why="; ".join(self.escapes),
         )
@@ -377,23 +405,29 @@ class _Walk:
     # --- the index of uses ---------------------------------------------------------------
 
     def _index(self, body: Node) -> None:
-        declared = [
-            n
-            for n in declaring_identifiers(body)
-            if self.src.show(n) == self.subject.name
-        ]
-        if declared:
-            raise _Unknown(f"{self.subject.name} is declared again in the function")
-        kinds = ("selector_expression",) if self.subject.field else ("identifier",)
-        for node in descendants(body, *kinds, "func_literal"):
-            if node.type == "func_literal":
-                self.literals.setdefault(self._holder(node), []).append(node)
-            elif self.subject.matches(node, self.src) and not self._in_literal(node, body):
+        src, subject = self.src, self.subject
+        names = identifiers_named(src, subject.name, body)
+        if any(is_declaring(n) and n.start_byte != subject.declared for n in names):
+            raise _Unknown(f"{subject.name} is declared again in the function")
+        if subject.field is not None:
+            fields = identifiers_named(src, subject.field, body, "field_identifier")
+            names = [f.parent for f in fields if f.parent is not None]
+        for node in names:
+            if (
+                subject.matches(node, src)
+                and node.start_byte != subject.declared
+                and not self._in_literal(node, body)
+            ):
                 self.uses.setdefault(self._holder(node), []).append(node)
+        for literal in descendants(body, "func_literal"):
+            if not self._in_literal(literal, body):
+                self.literals.setdefault(self._holder(literal), []).append(literal)
 
     def _holder(self, node: Node) -> tuple[int, int]:
+        """The statement the walk visits that holds ``node``: a header's parts (an ``if``'s
+        initializer, a ``for`` clause) belong to their statement."""
         current = node.parent
-        while current is not None and current.type not in _STATEMENTS:
+        while current is not None and not (current.type in _STATEMENTS and _is_visited(current)):
             current = current.parent
         if current is None:
             return (-1, -1)
@@ -499,10 +533,11 @@ class _Walk:
         for name in own:
             if name in inner.continues:
                 again = _join(again, inner.continues.pop(name))
-        trips = self._trip_count(loop, clause)
-        exact = trips is not None and not (inner.breaks or inner.continues or inner.returns)
         each = again.now if again is not None else NONE
-        repeated = each.times(trips) if exact and trips is not None else each.repeated()
+        jumps = inner.breaks or inner.continues or inner.returns
+        # The trip count matters only when an iteration does something with the subject.
+        trips = self._trip_count(loop, clause) if each != NONE and not jumps else None
+        repeated = each.times(trips) if trips is not None else each.repeated()
         # A range operand is evaluated once; a condition or post statement once per iteration.
         ranged = clause is not None and clause.type == "range_clause"
         entered = state.plus(header if ranged else header + header.repeated())
@@ -528,8 +563,8 @@ class _Walk:
             operand = clause.child_by_field_name("right")
             if operand is None:
                 return None
-            if operand.type == "int_literal":
-                return _int(self.src.show(operand))
+            if operand.type in ("int_literal", "identifier", "binary_expression"):
+                return constants.integer(self.src, operand)
             if operand.type == "composite_literal":
                 body = operand.child_by_field_name("body")
                 elements = [c for c in body.named_children if c.type != "comment"] if body else []
@@ -591,19 +626,21 @@ class _Walk:
         return total
 
     def _use(self, node: Node, context: str, gives_up: bool) -> Counts:
-        kind, call, argument = classify_use(self.src, node)
+        kind, operation, argument = classify_use(self.src, node)
         if kind == "harmless":
             return NONE
         if kind == "escape":
-            self.escapes.append(f"{self.subject} escapes at {self.src.show(node.parent or node)!r}")
+            self.escapes.append(f"{self.subject} escapes at {self.src.show(operation)!r}")
+            self.escaped_at.append(node)
             return NONE
         if kind == "pass":
-            assert call is not None and argument is not None
-            return self._pass(call, argument, context)
-        event = Event(kind, self.src, node, gives_up and kind in ("send", "receive"))
+            assert argument is not None
+            return self._pass(operation, argument, context)
+        event = Event(kind, self.src, operation, gives_up and kind in ("send", "receive"))
         self.events.append(event)
         if context == "go_statement":
-            self.spawned.append(Usage(returns=_one(kind), events=(event,)))
+            go = self._statement_at(node, "go_statement")
+            self.spawned.append(Spawn(go, self.src, Usage(returns=_one(kind), events=(event,))))
             return NONE
         return _one(kind)
 
@@ -614,23 +651,33 @@ class _Walk:
         if callee is None:
             function = call.child_by_field_name("function") or call
             self.escapes.append(f"{self.subject} is passed to {self.src.show(function)}")
+            self.beyond = True
             return NONE
-        return self._run(callee, launched=context == "go_statement" and self._is_launched(call))
+        launched = context == "go_statement" and self._is_launched(call)
+        return self._run(callee, call.parent if launched else None)
 
-    def _run(self, callee: Usage, *, launched: bool) -> Counts:
+    def _run(self, callee: Usage, go: Node | None) -> Counts:
         """Count a run of another function (a callee, a literal) here, or as a goroutine."""
         if callee.unknown:
             raise _Unknown(callee.why)
         if callee.escapes:
             self.escapes.append(callee.why)
+            self.beyond = True
         self.events.extend(callee.events)
-        if launched:
-            self.spawned.append(callee)
+        if go is not None:
+            self.spawned.append(Spawn(go, self.src, callee))
             return NONE
         self.spawned.extend(callee.spawned)
         if callee.returns is None:
             raise _Unknown("a call that never returns")
         return callee.returns
+
+    def _statement_at(self, node: Node, kind: str) -> Node:
+        current = node.parent
+        while current is not None and current.type != kind:
+            current = current.parent
+        assert current is not None
+        return current
 
     def _is_launched(self, call: Node) -> bool:
         parent = call.parent
@@ -652,75 +699,84 @@ class _Walk:
         ):
             if inner.events or inner.spawned or inner.escapes:
                 self.escapes.append(f"{self.subject} is captured by a function value")
+                self.beyond = True
             return NONE
         holder = call.parent
-        launched = holder is not None and holder.type == context == "go_statement"
-        return self._run(inner, launched=launched)
+        launched = context == "go_statement" and holder is not None and holder.type == context
+        return self._run(inner, holder if launched else None)
 
 
-def classify_use(src: SourceFile, node: Node) -> tuple[str, Node | None, Node | None]:
-    """The kind of use that ``node`` (an expression denoting the value followed) is: ``send``,
+def classify_use(src: SourceFile, node: Node) -> tuple[str, Node, Node | None]:
+    """The kind of use ``node`` (an expression denoting the value followed) is: ``send``,
     ``receive``, ``range``, ``close``, ``call``, ``method:NAME``, ``harmless`` (compared with
-    nil, ``len``, ``cap``), ``pass`` (an argument: then also the call and the argument), or
-    ``escape``; what the parent syntax says, nothing more."""
+    nil, ``len``, ``cap``), ``pass`` (an argument) or ``escape``, as the parent syntax says;
+    the operation (the send statement, the receive, the ``for ... range``, the call); for a
+    pass, the argument handed over."""
     current = node
     parent = current.parent
     while parent is not None and parent.type == "parenthesized_expression":
         current, parent = parent, parent.parent
     if parent is None:
-        return "escape", None, None
+        return "escape", node, None
     kind = parent.type
     if kind == "send_statement":
         if same_node(parent.child_by_field_name("channel"), current):
-            return "send", None, None
-        return "escape", None, None  # sent as a value on another channel
+            return "send", parent, None
+        return "escape", parent, None  # sent as a value on another channel
     if kind == "unary_expression":
-        operator = parent.child_by_field_name("operator")
-        if operator is not None and operator.type == "<-":
-            return "receive", None, None
-        if operator is not None and operator.type == "&":
-            holder = parent.parent
-            if holder is not None and holder.type == "argument_list" and holder.parent:
-                return _argument(src, holder.parent, parent)
-        return "escape", None, None
+        return _unary(src, parent)
     if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
-        return "range", None, None
+        return "range", parent.parent or parent, None
     if kind == "argument_list" and parent.parent is not None:
         return _argument(src, parent.parent, current)
     if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
-        return "call", None, None
+        return "call", parent, None
     if kind == "selector_expression" and same_node(
         parent.child_by_field_name("operand"), current
     ):
-        selected = parent.child_by_field_name("field")
-        holder = parent.parent
-        if (
-            selected is not None
-            and holder is not None
-            and holder.type == "call_expression"
-            and same_node(holder.child_by_field_name("function"), parent)
-        ):
-            return f"method:{src.show(selected)}", None, None
-        return "escape", None, None
-    if kind == "binary_expression":
-        operator = parent.child_by_field_name("operator")
-        others = [c for c in parent.named_children if not same_node(c, current)]
-        if (
-            operator is not None
-            and operator.type in ("==", "!=")
-            and others
-            and others[0].type == "nil"
-        ):
-            return "harmless", None, None
-    return "escape", None, None
+        return _method(src, parent)
+    if kind == "binary_expression" and _is_nil_comparison(parent, current):
+        return "harmless", parent, None
+    return "escape", parent, None
 
 
-def _argument(src: SourceFile, call: Node, argument: Node) -> tuple[str, Node | None, Node | None]:
+def _unary(src: SourceFile, unary: Node) -> tuple[str, Node, Node | None]:
+    operator = unary.child_by_field_name("operator")
+    if operator is not None and operator.type == "<-":
+        return "receive", unary, None
+    holder = unary.parent
+    if (
+        operator is not None
+        and operator.type == "&"
+        and holder is not None
+        and holder.type == "argument_list"
+        and holder.parent is not None
+    ):
+        return _argument(src, holder.parent, unary)  # go worker(&wg)
+    return "escape", unary, None
+
+
+def _method(src: SourceFile, selector: Node) -> tuple[str, Node, Node | None]:
+    """``subject.M(...)``: a method call (``wg.Done()``, ``ctx.Done()``); any other
+    selection escapes."""
+    selected = selector.child_by_field_name("field")
+    holder = selector.parent
+    if (
+        selected is not None
+        and holder is not None
+        and holder.type == "call_expression"
+        and same_node(holder.child_by_field_name("function"), selector)
+    ):
+        return f"method:{src.show(selected)}", holder, None
+    return "escape", selector, None
+
+
+def _argument(src: SourceFile, call: Node, argument: Node) -> tuple[str, Node, Node | None]:
     name = call_name(src, call)
     if name == "close" and len(arguments(call)) == 1:
-        return "close", None, None
+        return "close", call, None
     if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
-        return "harmless", None, None
+        return "harmless", call, None
     return "pass", call, argument
 
 
@@ -732,6 +788,38 @@ def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:
         if node is not None:
             out.update(src.show(n) for n in declaring_identifiers(node))
     return out
+
+
+def _is_nil_comparison(binary: Node, operand: Node) -> bool:
+    operator = binary.child_by_field_name("operator")
+    others = [c for c in binary.named_children if not same_node(c, operand)]
+    return (
+        operator is not None
+        and operator.type in ("==", "!=")
+        and len(others) == 1
+        and others[0].type == "nil"
+    )
+
+
+def _is_visited(statement: Node) -> bool:
+    """The walk visits ``statement`` on its own (not as part of another's header)."""
+    parent = statement.parent
+    if parent is None:
+        return False
+    if parent.type in ("statement_list", "labeled_statement"):
+        return True
+    if parent.type == "if_statement":
+        return same_node(parent.child_by_field_name("alternative"), statement) or same_node(
+            parent.child_by_field_name("consequence"), statement
+        )
+    if parent.type == "communication_case":
+        return same_node(parent.child_by_field_name("communication"), statement)
+    return statement.type == "block" and parent.type in (
+        "for_statement",
+        "func_literal",
+        "function_declaration",
+        "method_declaration",
+    )
 
 
 def _shifted(state: _State | None, by: _State) -> _State | None:
@@ -747,16 +835,9 @@ def _case_statements(case: Node) -> Iterator[Node]:
         yield from (c for c in lists[0].named_children if c.type != "comment")
 
 
-def _int(text: str) -> int | None:
-    try:
-        return int(text.replace("_", ""), 0)
-    except ValueError:
-        return None
-
-
 def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
-    """The trip count of ``for i := 0; i < N; i++`` with a literal N and ``i`` not written in
-    the body; None otherwise."""
+    """The trip count of ``for i := A; i < B; i++`` with constant A and B (named constants
+    included) and ``i`` not written in the body; None otherwise."""
     init = clause.child_by_field_name("initializer")
     condition = clause.child_by_field_name("condition")
     update = clause.child_by_field_name("update")
@@ -767,26 +848,42 @@ def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
     left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
     if left is None or right is None or len(left.named_children) != 1:
         return None
+    if len(right.named_children) != 1:
+        return None
     index = src.show(left.named_children[0])
-    start = _int(src.show(right))
+    start = constants.integer(src, right.named_children[0])
     bound = condition.child_by_field_name("right")
     operator = condition.child_by_field_name("operator")
     counter = condition.child_by_field_name("left")
-    if start is None or bound is None or bound.type != "int_literal" or operator is None:
+    if start is None or bound is None or operator is None:
         return None
     if counter is None or src.show(counter) != index or operator.type != "<":
         return None
     if src.show(update).replace(" ", "") != f"{index}++":
         return None
     body = loop.child_by_field_name("body")
-    for node in descendants(body, "identifier") if body is not None else ():
-        parent = node.parent
-        if src.show(node) == index and parent is not None and parent.type in (
-            "inc_statement",
-            "dec_statement",
-            "assignment_statement",
-            "expression_list",
-        ):
-            return None
-    end = _int(src.show(bound))
+    if body is not None and any(
+        _is_written(node) for node in descendants(body, "identifier") if src.show(node) == index
+    ):
+        return None
+    end = constants.integer(src, bound)
     return max(end - start, 0) if end is not None else None
+
+
+def _is_written(identifier: Node) -> bool:
+    """``identifier`` is assigned, incremented or decremented, or has its address taken."""
+    parent = identifier.parent
+    if parent is None:
+        return False
+    if parent.type in ("inc_statement", "dec_statement"):
+        return True
+    if parent.type == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        return operator is not None and operator.type == "&"
+    holder = parent.parent
+    return (
+        parent.type == "expression_list"
+        and holder is not None
+        and holder.type == "assignment_statement"
+        and same_node(holder.child_by_field_name("left"), parent)
+    )

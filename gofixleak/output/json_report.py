@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from gofixleak.model import FileResult, Finding, Fix
+from gofixleak.model import Edit, FileResult, Finding, Fix
+from gofixleak.output import skipped
 
 VERSION = 1
 
@@ -29,25 +30,37 @@ def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
 
 
 def fix_dict(fix: Fix) -> dict[str, Any]:
-    return {
+    """The fix; ``elsewhere`` (only when the fix edits other files of the package) lists those
+    files' edits, each with its path."""
+    out: dict[str, Any] = {
         "message": fix.message,
         "applicability": fix.applicability.label,
-        "edits": [
-            {
-                "start_byte": e.span.start,
-                "end_byte": e.span.end,
-                "new_text": e.new_text.decode("utf-8", "replace"),
-            }
-            for e in fix.edits
-        ],
+        "edits": _edits(fix.edits),
     }
+    if fix.elsewhere:
+        out["elsewhere"] = [{"path": path, "edits": _edits(edits)} for path, edits in fix.elsewhere]
+    return out
+
+
+def _edits(edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start_byte": e.span.start,
+            "end_byte": e.span.end,
+            "new_text": e.new_text.decode("utf-8", "replace"),
+        }
+        for e in edits
+    ]
 
 
 def render(results: Iterable[FileResult]) -> str:
+    results = list(results)
     findings: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for result in results:
         findings.extend(finding_dict(result, f) for f in result.findings)
         if result.error is not None:
             errors.append({"path": result.path, "message": result.error})
-    return json.dumps({"version": VERSION, "findings": findings, "errors": errors}, indent=2) + "\n"
+    report = {"version": VERSION, "findings": findings, "errors": errors}
+    report["skipped"] = skipped.json_entries(results)
+    return json.dumps(report, indent=2) + "\n"

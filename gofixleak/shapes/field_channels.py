@@ -367,9 +367,9 @@ def _spells_a_counterpart(package: GoPackage, field: str, *, sends_count: bool) 
     close, send = _counterpart_patterns(field)
     wanted = field.encode()
     for path in package.paths():
-        if wanted not in package.words_of(path):
-            continue
         data = package.data(path)
+        if wanted not in data:
+            continue
         if close.search(data) or (sends_count and send.search(data)):
             return True
     return False

@@ -4,7 +4,8 @@
 - :mod:`~gofixleak.syntax.names`: imports, calls, parameters, declarations, references;
 - :mod:`~gofixleak.syntax.flow`: returns, terminating statements, loop exits;
 - :mod:`~gofixleak.syntax.goroutines`: what a ``go`` statement starts, program-lifetime code;
-- :mod:`~gofixleak.syntax.timers`: where timers leak, constant durations;
+- :mod:`~gofixleak.syntax.timers`: where timers leak;
+- :mod:`~gofixleak.syntax.constants`: Go's constant arithmetic (durations, integers);
 - :mod:`~gofixleak.syntax.text`: lines, indentation, inserted statements and imports;
 - :mod:`~gofixleak.syntax.gofmt`: expressions printed as gofmt prints them.
 
@@ -13,16 +14,25 @@ own walks, so that one behaviour (what a loop exit is, where a statement starts)
 Each name is importable from here (``syntax.walk``) as well as from its module.
 """
 
+from gofixleak.syntax.constants import (
+    Constant,
+    constant_duration,
+    constant_value,
+    integer_constant,
+)
 from gofixleak.syntax.flow import (
     BREAK_TARGETS,
     ENDING_METHODS,
     NO_RETURN_CALLS,
+    TESTIFY_REQUIRE,
     breaks_out_of,
     can_leave_loop,
     can_return,
     ends_in_endless_range,
     exit_case_operands,
+    failing_statements,
     is_ending_call,
+    is_failing_call,
     is_no_return_call,
     is_terminating,
     is_unconditional_loop,
@@ -48,6 +58,7 @@ from gofixleak.syntax.names import (
     bound_argument,
     call_name,
     declaration_statement,
+    declarations_named,
     declares_name,
     declaring_identifiers,
     fresh_name,
@@ -59,6 +70,7 @@ from gofixleak.syntax.names import (
     imports,
     is_call_to,
     is_context_type,
+    is_declaring,
     package_name,
     parameter_names,
     parameter_type,
@@ -77,7 +89,6 @@ from gofixleak.syntax.text import (
 )
 from gofixleak.syntax.timers import (
     TIMERS_COLLECTED_SINCE,
-    constant_duration,
     timer_calls,
     timer_function,
     timers_need_stop,
@@ -90,6 +101,7 @@ from gofixleak.syntax.tree import (
     enclosing_function,
     enclosing_loops,
     function_body,
+    identifiers_named,
     is_case_communication,
     is_inside,
     is_receive,
@@ -107,7 +119,9 @@ __all__ = [
     "ENDING_METHODS",
     "FUNCTIONS",
     "NO_RETURN_CALLS",
+    "TESTIFY_REQUIRE",
     "TIMERS_COLLECTED_SINCE",
+    "Constant",
     "Goroutine",
     "add_import",
     "ancestors",
@@ -119,7 +133,9 @@ __all__ = [
     "can_leave_loop",
     "can_return",
     "constant_duration",
+    "constant_value",
     "declaration_statement",
+    "declarations_named",
     "declares_name",
     "declaring_identifiers",
     "descendants",
@@ -128,6 +144,7 @@ __all__ = [
     "enclosing_loops",
     "ends_in_endless_range",
     "exit_case_operands",
+    "failing_statements",
     "fresh_name",
     "function_body",
     "function_name",
@@ -135,16 +152,20 @@ __all__ = [
     "has_variadic_parameter",
     "hides_import",
     "identifier_names",
+    "identifiers_named",
     "import_name",
     "imports",
     "indent_of",
     "insert_lines_after",
     "insert_lines_before",
+    "integer_constant",
     "is_call_to",
     "is_case_communication",
     "is_context_type",
+    "is_declaring",
     "is_ending_call",
     "is_example_function",
+    "is_failing_call",
     "is_goroutine_literal",
     "is_inside",
     "is_no_return_call",
