@@ -100,8 +100,9 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     Go package: one result per target, in order."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
-    # Files no rule needs to read, which a fix found in another file of their package may edit.
-    unread: dict[GoPackage, list[engine.Target]] = {}
+    # Files a fix may edit: every file of the run (a fix found in one file may edit another that
+    # no rule needed to read), unless nothing is fixed (check mode still shows such fixes).
+    editable = [path for path, _ in targets]
     for path, options in targets:
         try:
             data = directory.read(path)
@@ -113,30 +114,27 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             results[path] = FileResult(path, warning=warning)
             continue
         rules = options.rules()
+        if not registry.applicable(rules, data) and not suppression.has_directives(data):
+            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
+            continue
         version = options.go_version or module_go_version(
             os.path.dirname(os.path.abspath(path))
         )
         package = directory.package_of(path, version)
-        target = engine.Target(path, rules, options.fix, options.directives())
-        if not registry.applicable(rules, data) and not suppression.has_directives(data):
-            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
-            unread.setdefault(package, []).append(target)
-            continue
-        packages.setdefault(package, []).append(target)
+        packages.setdefault(package, []).append(
+            engine.Target(path, rules, options.fix, options.directives())
+        )
     for package, package_targets in packages.items():
-        results.update(_check_package(package, package_targets, unread.get(package, [])))
+        results.update(_check_package(package, package_targets, editable))
     return [results[path] for path, _ in targets]
 
 
 def _check_package(
-    package: GoPackage, targets: list[engine.Target], unread: Sequence[engine.Target] = ()
+    package: GoPackage, targets: list[engine.Target], editable: Sequence[str] = ()
 ) -> dict[str, FileResult]:
     originals = {t.path: package.directory.read(t.path) for t in targets}
-    fixing = any(t.required is not None for t in targets)
-    # In a check, fixes that would edit them are shown; when fixing, those may edit them that
-    # may be fixed themselves.
-    others = [t.path for t in unread if t.required is not None or not fixing]
-    before = {path: package.directory.read(path) for path in others}
+    others = [p for p in editable if p in set(package.paths()) and p not in originals]
+    originals.update((p, package.directory.read(p)) for p in others)
     try:
         outcomes = engine.fix_package(package, targets, others)
     except engine.FixError as error:
@@ -145,36 +143,15 @@ def _check_package(
         # A fixer's bug: report it on the package's first file and check the files unfixed.
         fresh = package.directory.fresh(originals).package(package.name, package.go_version)
         plain = [dataclasses.replace(t, required=None) for t in targets]
-        results = _check_package(fresh, plain)
+        results = _check_package(fresh, plain, editable)
         first = targets[0].path
         results[first] = FileResult(first, error=f"{first}: internal error: {error}")
         return results
     linked = _linked(outcomes)
-    results = {
+    return {
         path: _result(path, originals[path], outcome, linked.get(path, ()))
         for path, outcome in outcomes.items()
     }
-    results.update(_edited_elsewhere(package, before, linked))
-    return results
-
-
-def _edited_elsewhere(
-    package: GoPackage, originals: Mapping[str, bytes], linked: Mapping[str, tuple[str, ...]]
-) -> dict[str, FileResult]:
-    """The results of the files that only fixes found in other files edited."""
-    out = {}
-    for path, original in originals.items():
-        if path not in linked or not package.has_source(path):
-            continue
-        fixed = package.source(path).data
-        out[path] = FileResult(
-            path,
-            original=original,
-            fixed=fixed,
-            line_starts=line_starts(fixed),
-            linked=linked[path],
-        )
-    return out
 
 
 def _result(
@@ -213,6 +190,12 @@ def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]
     return {path: tuple(sorted(others)) for path, others in links.items()}
 
 
+def check_in_package(path: str, data: bytes, options: Options) -> FileResult:
+    """:func:`check_source` of ``data`` as the text of ``path``, read in its Go package on disk
+    (the other files as they are there)."""
+    return check_files(package_directory(path, {path: data}), [(path, options)])[0]
+
+
 def check_file(path: str, options: Options) -> FileResult:
     """Check one file on disk, read in its Go package."""
     return check_files(package_directory(path), [(path, options)])[0]
@@ -224,8 +207,7 @@ def check_unwritten(result: FileResult, options: Options, error: str) -> FileRes
     if result.original is None:
         return dataclasses.replace(result, error=error)
     unfixed = dataclasses.replace(options_for(options, result.path), fix=None)
-    directory = package_directory(result.path, {result.path: result.original})
-    report = check_files(directory, [(result.path, unfixed)])[0]
+    report = check_in_package(result.path, result.original, unfixed)
     return dataclasses.replace(report, error=error)
 
 
