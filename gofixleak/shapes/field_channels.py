@@ -486,8 +486,10 @@ _MESSAGES = {QUIT: _quit_message, RANGE: _range_message, ORPHAN: _orphan_message
 
 
 def _related(wait: FieldWait) -> Iterator[Related]:
-    if wait.in_place and not syntax.is_inside(wait.wait, wait.go):
-        yield Related(span_of(wait.go), "the goroutine is started here")
+    if wait.in_place:
+        # As the single-function shapes do: the go statement (a literal's whole body), so that
+        # the place where a leaked goroutine blocks lies in the finding's lines.
+        yield Related(span_of(wait.go), "the goroutine that waits for it")
     field = wait.uses.field
     if field.src is wait.src:
         declaration = field.type_node.parent or field.type_node
