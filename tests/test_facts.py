@@ -312,6 +312,36 @@ def test_a_function_that_never_returns_has_no_return_counts(tmp_path: Path, text
     assert found.known and found.returns is None
 
 
+DECLARING = """package p
+
+type (
+	Pair[K comparable] struct{ k K }
+	alias = int
+)
+
+var (
+	limit, extra = 1, 2
+)
+
+func (p *Pair[K]) Run() { <-make(chan K) }
+
+func (Pair[K]) Peek() {}
+
+func helper() {}
+"""
+
+USING = """package p
+
+func user() {
+	var p Pair[int]
+	p.Run()
+	p.Peek()
+	helper()
+	_ = limit + extra
+	_ = alias(0)
+}
+"""
+
 CONSTANTS = """package p
 
 const size = 6
@@ -336,6 +366,27 @@ func loops(out chan int) {
 """
 
 
+def test_declarations_are_parsed_only_in_the_files_whose_text_declares_them(
+    tmp_path: Path,
+) -> None:
+    pkg = package(tmp_path, a=DECLARING, b=USING)
+    b = str(tmp_path / "b.go")
+    assert [f.name for f in declarations.functions_named(pkg, "helper")] == ["helper"]
+    assert [f.name for f in declarations.methods_named(pkg, "Pair", "Run")] == ["Run"]
+    assert [f.name for f in declarations.methods_named(pkg, "Pair", "Peek")] == ["Peek"]
+    assert declarations.methods_named(pkg, "Other", "Run") == []
+    assert all(declarations.declares(pkg, n) for n in ("Pair", "alias", "limit", "extra"))
+    assert declarations.struct_type(pkg, "Pair") is not None
+    assert not pkg.has_source(b)  # b.go uses all those names and declares none of them
+    assert declarations.declares(pkg, "user")
+
+
+def test_only_functions_whose_text_receives_may_receive(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=DECLARING, b=USING)
+    assert declarations.may_receive(pkg, "Run")
+    assert not declarations.may_receive(pkg, "Peek")
+    assert not declarations.may_receive(pkg, "helper")
+    assert not declarations.may_receive(pkg, "missing")
 def test_named_constants_count_loop_trips(tmp_path: Path) -> None:
     pkg = package(tmp_path, a=CONSTANTS)
     src = next(iter(pkg.sources()))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from gofixleak.facts.declarations import base_type_name, struct_type
-from gofixleak.facts.fields import FieldUse, field_uses
+from gofixleak.facts.field_names import FieldUse, field_uses
 from gofixleak.facts.resolve import type_of
 from gofixleak.source import SourceFile
 from gofixleak.syntax import is_call_to, is_received, same_node

@@ -8,6 +8,12 @@ nothing in the function sends on `ch` or closes it. The channel must not escape:
 returned, stored, assigned, passed to a function (`go worker(ch)` included) or captured by a
 literal that is kept for later, so no code out of view can send on it either.
 
+Across the package, the channel may also be a struct field: a goroutine (a literal, or
+``go s.run()``, and the same-package functions it calls) receives from ``s.ready`` (or from an
+accessor returning it as a receive-only channel, or ranges over it), not inside an endless loop,
+and no code of the package (every file, tests and every build tag included) sends on the field
+or closes it.
+
 Why it leaks
 ------------
 A receive from a channel that is never sent on or closed blocks forever. The goroutine can never
@@ -43,8 +49,14 @@ Limitations
   (`case <-quit: return`), `select-without-exit` otherwise.
 - Receives in the function's own body (a deadlock rather than a leak), in literals that are not
   started with `go`, and in goroutines started by a nested goroutine are not reported.
-- A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
-  channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
+- A channel declared with `var ch chan T` (nil), of a named channel type, or passed as an
+  argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
+- A struct field is followed under the conditions of `unclosed-quit-channel`'s field shape: the
+  field unexported (or in a `main` package), made with `make`, never assigned anything else,
+  passed on, stored or returned but by a receive-only accessor, and never sent on or closed
+  through a value whose type the syntax cannot tell; the goroutine's receive at most three
+  calls deep, and not started by `main`, an `init` or code only the package's initialisation
+  runs.
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
   not reported: they live as long as the program anyway. Goroutines started once for the
   process elsewhere (from a function that only such code calls, in any package; from a cobra
@@ -55,6 +67,8 @@ Limitations
 References
 ----------
 - The seed article, case 1 (a receive with no sender).
+- GoBench/GoKer, cockroach_25456: a wait on a stopper's quiesce channel, read through an
+  accessor, that nothing closes.
 - https://go.dev/ref/spec#Receive_operator
 """
 
@@ -66,6 +80,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.model import Finding, Related, RuleInfo, Span
+from gofixleak.shapes import field_channels
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
@@ -74,6 +89,7 @@ PREFILTER = prefilter.GO_STATEMENT
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from field_channels.findings(src, RULE.name)  # channels kept in struct fields
     if b"chan" not in src.data or (b"<-" not in src.data and b"range" not in src.data):
         return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):

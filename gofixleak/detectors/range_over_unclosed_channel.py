@@ -7,6 +7,11 @@ A function makes a channel (`ch := make(chan T)`), starts a goroutine that does
 its body), sends on `ch` in its own body, and never closes `ch` (Uber's NoCloseRange). The
 channel must not escape the function: not returned, stored, assigned, or passed to a function.
 
+Across the package, the channel may also be a struct field: a goroutine (a literal, or
+``go s.print()``, and the same-package functions it calls) ranges over ``s.lines`` with no way
+out of the loop, some code of the package sends on the field, and none (every file, tests and
+every build tag included) closes it.
+
 Why it leaks
 ------------
 `for v := range ch` ends only when `ch` is closed. Once the function has sent its last value and
@@ -61,6 +66,9 @@ outer loop would spin on the closed channel), when the `make` is in a loop and a
 skips the close, or when the file declares its own `close` (a local `close := ...`, a
 parameter, a function); the finding remains.
 
+For a struct field, no fix is offered: the senders are methods that may be called at any time,
+and a close added anywhere could come before a send, which would then panic.
+
 Limitations
 -----------
 - A range loop whose body can leave it (a sentinel value followed by `return` or `break`) is not
@@ -69,7 +77,8 @@ Limitations
 - A channel that only goroutines send on is not reported: which of them should close it (after a
   `sync.WaitGroup`) is a design decision.
 - A channel handed to a goroutine or a helper as an argument (`go consume(ch)`) is not tracked,
-  nor one declared with `var ch chan T`, stored in a struct or of a named channel type.
+  nor one declared with `var ch chan T` or of a named channel type; a local channel stored in a
+  struct escapes (a struct field itself is followed, see below).
 - A channel that nothing sends on is `orphaned-receiver`'s.
 - Not reported when the function cannot return (it may keep sending forever, or every path
   ends in a `panic`), nor when the producing statement never completes
@@ -79,7 +88,10 @@ Limitations
   the process elsewhere (from a function that only such code calls, in any package; from a
   cobra command's `Run`; inside a package-level `sync.Once`) are reported as
   `process-lifetime`: shown, marked, and not failing the run by default.
-- A `close` declared in another file of the package is not seen.
+- A `close` declared in another file of the package is not seen (for a local channel).
+- For a struct field, the conditions of `unclosed-quit-channel`'s field shape apply (the field
+  unexported, only made, never passed on or stored, no close through a value whose type the
+  syntax cannot tell); a field that nothing sends on either is `orphaned-receiver`'s.
 
 References
 ----------
@@ -97,6 +109,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.model import Finding, Related, RuleInfo, Span
+from gofixleak.shapes import field_channels
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="range-over-unclosed-channel", doc=__doc__ or "")
@@ -116,6 +129,7 @@ class Uses:
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from field_channels.findings(src, RULE.name)  # channels kept in struct fields
     if b"range" not in src.data or b"<-" not in src.data or b"chan" not in src.data:
         return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):

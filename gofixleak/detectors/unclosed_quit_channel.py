@@ -7,6 +7,15 @@ out of the loop), where ``quit`` is a channel made locally by the function that 
 goroutine, and that function never closes ``quit`` nor sends on it, on any path. The goroutine is
 either a func literal or a top-level function of the same file started with ``go name(...)``.
 
+Across the package, the quit channel may also be a struct field: a goroutine (a literal, or
+``go s.loop()``, and the same-package functions it calls) loops until ``case <-s.quit:``, or
+``case <-s.done():`` where the accessor ``done`` returns the field as a receive-only channel, and
+no code of the package (every file, tests and every build tag included) closes ``quit`` or sends
+on it. Or the goroutine waits on ``s.ctx.Done()`` (in such a loop, or alone) where ``s.ctx`` is
+only ever set, with ``s.cancel``, from ``context.WithCancel(context.Background())`` (or
+``TODO()``), and nothing in the package calls ``s.cancel``. The finding names the type's
+stop-like method (``Stop``, ``Close``, ``Shutdown``, ``Cancel``) that should do it.
+
 Why it leaks
 ------------
 The exit case is there, it just never fires: once the function returns, nobody else holds
@@ -67,11 +76,25 @@ it observes it only once the function has returned. What each receive then does 
   function returns), shares its line with other code, or when the file declares its own
   ``close``.
 
+For a struct field, the fix is UNSAFE, and offered only when the type has exactly one stop-like
+method (with a named receiver): at its start (after a leading ``mu.Lock()`` and its deferred
+``Unlock``, so that racing callers are serialised), ``close(s.quit)`` guarded by
+``if s.quit != nil`` and a ``select`` that skips the close when the channel is closed already,
+so that calling the method twice, or on a value whose channel was never made, does not panic
+(two calls racing without a lock still can); for a cancel field, ``s.cancel()`` guarded by
+``if s.cancel != nil`` (a cancel may be called again). At the start, not in a ``defer``: the
+method may wait for the goroutine after it (``s.wg.Wait()``), which must see the close first.
+UNSAFE because the goroutine now ends when the method is called, maybe with work left (values
+still in its other channels), and code after the method's call that still talks to the
+goroutine would now block; and because the method must be what ends the goroutine, which only
+its name says. The edit may be in another file of the package (the finding stays where the
+goroutine is started); it lands with the finding's file or not at all.
+
 Limitations
 -----------
 Silent when the loop has any other exit (another returning case, a ``return`` after a receive, a
 ``break`` to an outer label), when the exit cases receive on more than one channel, when ``quit``
-is a field, a parameter or a package variable, when it is declared more than once in the
+is a parameter or a package variable, when it is declared more than once in the
 function or in a block that does not hold the ``go`` statement, when it is receive-only
 (``make(<-chan T)`` cannot be closed), when it escapes (returned, stored, passed to another
 function, handed to the goroutine twice or to a literal's parameter, handed on by the goroutine),
@@ -79,13 +102,29 @@ for methods started with ``go x.loop()``, and for goroutines started from ``main
 ``init``, which live as long as the program. Goroutines started once for the process elsewhere
 (from a function that only such code calls; from a cobra command's ``Run``; inside a
 package-level ``sync.Once``) are reported as ``process-lifetime``: shown, marked, and not failing
-the run by default. A goroutine function declared in another file is not
-followed, nor a ``close`` declared in another file of the package.
+the run by default. For a local ``quit``, a goroutine function declared in another file is
+not followed, nor a ``close`` declared in another file of the package.
+
+For a struct field, silent when the field is exported (outside a ``main`` package), assigned
+anything but ``make(...)`` or ``nil``, never made, passed to a function that may keep or close
+it, stored, returned as a bidirectional channel, or closed or sent on through any value the
+syntax cannot tell the type of (a range variable, a map element, a type that embeds the
+struct): those may be the missing close. Silent too when a value is converted to the type, when
+a file of the package cannot be read, for goroutines started by ``main``, an ``init`` or code
+only the package's initialisation runs (``var std = newServer()``), and when the goroutine's
+wait is more than three calls deep or reached through an interface or a function value. A
+cancel field is followed only from ``WithCancel`` of ``Background()``/``TODO()`` (a parent
+context may be cancelled, a timeout fires by itself); a cancel called only after the wait, by
+the waiting goroutine itself (GoKer's cockroach_13755), or a cancel forgotten on one path only
+(grpc_862, a ``conn.Close()`` on a result that is never assigned) is not found. A receive in a
+``select`` with another case is the loop's business, not this rule's.
 
 References
 ----------
 - The seed article's fourth case (the Fibonacci generator whose ``close(quit)`` is forgotten).
 - GCatch/GFix (ASPLOS 2021): blocking bugs fixed by adding a missing close of a stop channel.
+- GoBench/GoKer, cockroach_2448: a stopper channel that nothing closes, read through an
+  accessor.
 """
 
 from __future__ import annotations
@@ -96,6 +135,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.model import Finding, Related, RuleInfo, Span
+from gofixleak.shapes import field_channels
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
@@ -103,6 +143,7 @@ PREFILTER = prefilter.GO_STATEMENT
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from field_channels.findings(src, RULE.name)  # channels kept in struct fields
     if b"go" not in src.data or b"select" not in src.data:
         return
     seen: set[int] = set()
@@ -132,33 +173,11 @@ def _check(src: SourceFile, g: syntax.Goroutine) -> Finding | None:
 
 def _only_quit_channel(src: SourceFile, loop: Node) -> str | None:
     """The one channel name whose receive cases hold every exit of ``loop``, or None."""
-    exits = syntax.loop_exits(loop, src)
-    names = {_quit_case_channel(src, loop, e) for e in exits}
+    operands = syntax.exit_case_operands(loop, src)
+    names = {src.show(o) if o.type == "identifier" else None for o in operands}
     if len(names) != 1:
         return None
     return names.pop()
-
-
-def _quit_case_channel(src: SourceFile, loop: Node, exit_node: Node) -> str | None:
-    """The channel of the ``case <-name:`` of a select in ``loop`` that holds ``exit_node``."""
-    case = next((a for a in syntax.ancestors(exit_node) if a.type == "communication_case"), None)
-    if case is None or not syntax.is_inside(case, loop) or case.parent is None:
-        return None
-    if not syntax.same_node(_innermost_loop(case.parent), loop):
-        return None
-    receive = case.child_by_field_name("communication")
-    if receive is None or receive.type != "receive_statement":
-        return None
-    right = receive.child_by_field_name("right")
-    operand = right.child_by_field_name("operand") if right is not None else None
-    if operand is None or operand.type != "identifier":
-        return None
-    return src.show(operand)
-
-
-def _innermost_loop(node: Node) -> Node | None:
-    loops = syntax.enclosing_loops(node)
-    return loops[0] if loops else None
 
 
 def _finding(src: SourceFile, g: syntax.Goroutine, loop: Node, quit_name: str) -> Finding | None:

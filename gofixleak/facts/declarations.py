@@ -7,13 +7,17 @@ Each question is answered from the files that mention the name asked about (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tree_sitter import Node
 
 from gofixleak.facts.package import GoPackage
 from gofixleak.source import SourceFile
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +115,7 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
         found = [
             t
             for src in package.mentioning(name, "type")
-            for t in _struct_types_in(src)
+            for t in _per_file(src, "struct-types", _struct_types_in)
             if t.name == name
         ]
         package.derived[key] = found[0] if len(found) == 1 else None
@@ -158,22 +162,27 @@ def _var_candidates(package: GoPackage, name: str) -> list[SourceFile]:
 def package_var_types(package: GoPackage, name: str) -> list[Node]:
     """The declared types of package-level ``var name T`` declarations (one per file that
     declares it; none for ``var name = value``)."""
-    key = ("var-types", name)
-    if key not in package.derived:
-        package.derived[key] = _package_var_types(package, name)
-    types: list[Node] = package.derived[key]  # type: ignore[assignment]
-    return types
+    return [
+        type_node
+        for src in _var_candidates(package, name)
+        for type_node in _var_types(src).get(name, [])
+    ]
 
 
-def _package_var_types(package: GoPackage, name: str) -> list[Node]:
-    out = []
-    for src in _var_candidates(package, name):
+def _var_types(src: SourceFile) -> dict[str, list[Node]]:
+    """The declared types of the file's package-level ``var`` specs, by name."""
+    key = ("var-types", src.path)
+    if key not in src.pkg.derived:
+        found: dict[str, list[Node]] = {}
         for spec in _top_level_var_specs(src):
-            names = [src.show(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
-            if name in names and type_node is not None:
-                out.append(type_node)
-    return out
+            if type_node is None:
+                continue
+            for name in {src.show(n) for n in spec.children_by_field_name("name")}:
+                found.setdefault(name, []).append(type_node)
+        src.pkg.derived[key] = found
+    types: dict[str, list[Node]] = src.pkg.derived[key]  # type: ignore[assignment]
+    return types
 
 
 def _declared(package: GoPackage, name: str) -> list[Function]:
@@ -206,7 +215,7 @@ class _FileFunctions:
 
 
 def _file_functions(src: SourceFile) -> _FileFunctions:
-    key = ("functions-in", src.path)
+    key = ("file-functions", src.path)
     cached = src.pkg.derived.get(key)
     if isinstance(cached, _FileFunctions) and cached.src is src:
         return cached
@@ -220,8 +229,68 @@ def _file_functions(src: SourceFile) -> _FileFunctions:
     return found
 
 
-def functions_in(src: SourceFile) -> Iterator[Function]:
+# A top-level function's header, as gofmt lays it out: `func name`, `func (r *T[K]) name`; the
+# receiver's type and the name are captured.
+_NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
+_FUNCTION_HEADER = re.compile(
+    rb"^func[ \t]*(?:\([^)\n]*?\b(" + _NAME + rb")[ \t]*(?:\[[^\]\n]*\])?[ \t]*\)[ \t]*)?"
+    rb"(" + _NAME + rb")",
+    re.M,
+)
+
+
+def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:
+    """(receiver type or b"", name) of each function header of the file, and whether the text
+    from it to the next header spells a receive or a range (``<-``, ``range``)."""
+    key = ("function-headers", path)
+    if key not in package.derived:
+        data = package.data(path)
+        starts = list(_FUNCTION_HEADER.finditer(data))
+        found: dict[tuple[bytes, bytes], bool] = {}
+        for index, match in enumerate(starts):
+            end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
+            chunk = data[match.start() : end]
+            waits = b"<-" in chunk or b"range" in chunk
+            header = (match.group(1) or b"", match.group(2))
+            found[header] = found.get(header, False) or waits
+        package.derived[key] = found
+    headers: dict[tuple[bytes, bytes], bool] = package.derived[key]  # type: ignore[assignment]
+    return headers
+
+
+def may_receive(package: GoPackage, name: str) -> bool:
+    """Some function or method ``name`` of the package may receive from a channel in its own
+    body, by its bytes (``<-`` or ``range`` between its header and the next): a cheap test
+    before resolving a call to it. False only when none can."""
+    key = ("receiving-functions",)
+    if key not in package.derived:
+        package.derived[key] = frozenset(
+            function.decode("utf-8", "replace")
+            for path in package.paths()
+            for (_, function), waits in _function_headers(package, path).items()
+            if waits
+        )
+    names: frozenset[str] = package.derived[key]  # type: ignore[assignment]
+    return name in names
+
+
+def functions_in(src: SourceFile) -> list[Function]:
     """The file's top-level functions and methods (those with a syntax error left out)."""
+    return _per_file(src, "functions-in", _functions_in)
+
+
+def _per_file(src: SourceFile, what: str, find: Callable[[SourceFile], Iterator[_T]]) -> list[_T]:
+    """What ``find`` finds in ``src``, found once while the package's files stay as they are:
+    rules ask about many names, and each question reads the files that mention it."""
+    key = (what, src.path)
+    derived = src.pkg.derived
+    if key not in derived:
+        derived[key] = list(find(src))
+    found: list[_T] = derived[key]  # type: ignore[assignment]
+    return found
+
+
+def _functions_in(src: SourceFile) -> Iterator[Function]:
     for node in src.root.named_children:
         if node.type not in ("function_declaration", "method_declaration"):
             continue

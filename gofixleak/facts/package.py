@@ -198,6 +198,7 @@ class GoPackage:
     def adopt(self, src: SourceFile) -> None:
         """Use ``src`` (already parsed, with this package) as the text of its path."""
         self._sources[src.path] = src
+        self._mentions.clear()  # its bytes may not be those on disk
 
     def update(self, path: str, data: bytes) -> SourceFile:
         """Replace a file's text (a fix was applied): parse it, forget everything derived."""
@@ -240,16 +241,24 @@ class GoPackage:
             self._mentions[key] = found
         return [self.source(path) for path in found]
 
+    def data(self, path: str) -> bytes:
+        """A file's bytes as the package sees them (b"" when it cannot be read); not parsed."""
+        src = self._sources.get(path)
+        data = src.data if src is not None else self.directory.text(path)
+        return data if data is not None else b""
+
 
 DECLARATIONS = {
     # func NAME( / func NAME[ / func (r *T) NAME(: the name is on the keyword's line.
     "func": rb"\bfunc\b[^\n{]*?(?<![A-Za-z0-9_])%s\s*[\[(]",
     # type NAME ..., or NAME ... alone at the start of a line in a type ( ... ) group.
     "type": rb"(?m)(?:\btype[ \t]+|^[ \t]*)%s\b",
-    # const NAME = ..., or NAME = ... at the start of a line in a const ( ... ) group.
-    "const": rb"(?m)(?:\bconst[ \t]+|^[ \t]*)%s\b",
-    # var NAME ..., or NAME ... at the start of a line in a var ( ... ) group.
-    "var": rb"(?m)(?:\bvar[ \t]+|^[ \t]*)%s\b",
+    # const NAME = ..., or NAME = ... at the start of a line in a const ( ... ) group; NAME
+    # may follow other names of the spec (`const a, NAME = 1, 2`).
+    "const": rb"(?m)(?:\bconst[ \t]+|^[ \t]*)(?:\w+[ \t]*,[ \t]*)*%s\b",
+    # var NAME ..., or NAME ... at the start of a line in a var ( ... ) group, after other
+    # names of the spec or not.
+    "var": rb"(?m)(?:\bvar[ \t]+|^[ \t]*)(?:\w+[ \t]*,[ \t]*)*%s\b",
     # func (r *NAME) m(, func (NAME[T]) m(: a method of the type.
     "method": rb"\bfunc[ \t]*\([^)\n]*(?<![A-Za-z0-9_])%s\b",
 }
@@ -268,7 +277,10 @@ def _declaring(word: str, kind: str) -> re.Pattern[bytes]:
 
 @functools.lru_cache(maxsize=1024)
 def _word_pattern(word: str) -> re.Pattern[bytes]:
-    word_pattern = rb"(?<![A-Za-z0-9_])" + re.escape(word.encode()) + rb"(?![A-Za-z0-9_])"
+    # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
+    word_byte = rb"A-Za-z0-9_\x80-\xff"
+    spelled = re.escape(word.encode())
+    word_pattern = rb"(?<![" + word_byte + rb"])" + spelled + rb"(?![" + word_byte + rb"])"
     return _from_a_line_start(word_pattern)
 
 

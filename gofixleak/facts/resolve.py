@@ -16,19 +16,21 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declarations_named, descendants, same_node, top_level_in
+from gofixleak.syntax import (
+    declarations_named,
+    descendants,
+    imports,
+    is_inside,
+    same_node,
+    top_level_in,
+)
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
 
-def callee(src: SourceFile, call: Node) -> Function | None:
-    """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs."""
-    return _callee(src, call, 0)
-
-
-def _callee(src: SourceFile, call: Node, depth: int) -> Function | None:
-    # ``depth`` counts on from the type being worked out: names are found without scopes, so
-    # ``a := b.f()`` and ``b := a.f()`` in two blocks would otherwise go round forever.
+def callee(src: SourceFile, call: Node, depth: int = 0) -> Function | None:
+    """The same-package function or method that ``call`` (or ``go``/``defer``'s call) runs.
+    ``depth``: how deep in a type's resolution the call is (see :func:`type_of`)."""
     function = call.child_by_field_name("function")
     while function is not None and function.type == "parenthesized_expression":
         function = function.named_children[0] if function.named_children else None
@@ -106,7 +108,7 @@ def _call_result_type(src: SourceFile, call: Node, depth: int, index: int = 0) -
         first = args.named_children[0] if args is not None and args.named_children else None
         if first is not None and not _is_declared_locally(src, function, "new"):
             return _package_type(src, first, call)
-    target = _callee(src, call, depth + 1)
+    target = callee(src, call, depth + 1)
     if target is None:
         return None
     result = target.node.child_by_field_name("result")
@@ -130,7 +132,9 @@ def _variable_type(src: SourceFile, identifier: Node, depth: int) -> str | None:
     name = src.show(identifier)
     found = _declarations_of(src, identifier, name)  # a method's receiver included
     if len(found) != 1:
-        return _package_var_type(src, identifier, name) if not found else None
+        if found or name in imports(src).values():
+            return None  # declared twice, or an imported package (no package var may share it)
+        return _package_var_type(src, identifier, name)
     declared = found[0]
     holder = declared.parent
     if holder is not None and holder.type == "expression_list":
@@ -144,6 +148,9 @@ def _variable_type(src: SourceFile, identifier: Node, depth: int) -> str | None:
     if holder.type == "var_spec" and holder.child_by_field_name("type") is not None:
         return _package_type(src, holder.child_by_field_name("type"), identifier)
     if holder.type in ("short_var_declaration", "var_spec"):
+        value = holder.child_by_field_name("right" if holder.type != "var_spec" else "value")
+        if value is not None and is_inside(identifier, value):
+            return None  # `peer, ok := peer.From(ctx)`: on the right, the name is not yet this
         return _assigned_type(src, holder, declared, depth)
     if holder.type == "range_clause":
         return _element_type(src, holder, declared)

@@ -272,15 +272,6 @@ def usage_of_call(src: SourceFile, call: Node, argument: Node) -> Usage | None:
     return usage(target_src, target, Subject(name))
 
 
-def classify_use(src: SourceFile, node: Node) -> tuple[str, Node, Node | None]:
-    """The kind of use ``node`` (a mention of a value) is, as the walk counts it: ``send``,
-    ``receive``, ``range``, ``close``, ``call``, ``method:NAME``, ``pass`` (an argument of
-    another call), ``harmless`` (``len``, ``cap``, a comparison with nil) or ``escape``; the
-    operation (the send statement, the receive, the ``for ... range``, the call); for a pass,
-    the argument handed over."""
-    return _Walk(src, src.root, Subject(""))._classify(node)
-
-
 def _parameter_for(src: SourceFile, function: Node, call: Node, argument: Node) -> str | None:
     args = arguments(call)
     names = parameter_names(function, src)
@@ -675,7 +666,7 @@ class _Walk:
         return total
 
     def _use(self, node: Node, context: str, gives_up: bool) -> Counts:
-        kind, operation, argument = self._classify(node)
+        kind, operation, argument = classify_use(self.src, node)
         if kind == "harmless":
             return NONE
         if kind == "escape":
@@ -692,73 +683,6 @@ class _Walk:
             self.spawned.append(Spawn(go, self.src, Usage(returns=_one(kind), events=(event,))))
             return NONE
         return _one(kind)
-
-    def _classify(self, node: Node) -> tuple[str, Node, Node | None]:
-        """The kind of use ``node`` (the subject) is; the operation (the send statement, the
-        receive, the ``for ... range``, the call); for a pass, the argument handed over."""
-        current = node
-        parent = current.parent
-        while parent is not None and parent.type == "parenthesized_expression":
-            current, parent = parent, parent.parent
-        if parent is None:
-            return "escape", node, None
-        kind = parent.type
-        if kind == "send_statement":
-            if same_node(parent.child_by_field_name("channel"), current):
-                return "send", parent, None
-            return "escape", parent, None  # sent as a value on another channel
-        if kind == "unary_expression":
-            return self._unary(parent)
-        if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
-            return "range", parent.parent or parent, None
-        if kind == "argument_list" and parent.parent is not None:
-            return self._argument(parent.parent, current)
-        if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
-            return "call", parent, None
-        if kind == "selector_expression" and same_node(
-            parent.child_by_field_name("operand"), current
-        ):
-            return self._method(parent)
-        if kind == "binary_expression" and _is_nil_comparison(parent, current):
-            return "harmless", parent, None
-        return "escape", parent, None
-
-    def _unary(self, unary: Node) -> tuple[str, Node, Node | None]:
-        operator = unary.child_by_field_name("operator")
-        if operator is not None and operator.type == "<-":
-            return "receive", unary, None
-        holder = unary.parent
-        if (
-            operator is not None
-            and operator.type == "&"
-            and holder is not None
-            and holder.type == "argument_list"
-            and holder.parent is not None
-        ):
-            return self._argument(holder.parent, unary)  # go worker(&wg)
-        return "escape", unary, None
-
-    def _method(self, selector: Node) -> tuple[str, Node, Node | None]:
-        """``subject.M(...)``: a method call (``wg.Done()``, ``ctx.Done()``); any other
-        selection escapes."""
-        selected = selector.child_by_field_name("field")
-        holder = selector.parent
-        if (
-            selected is not None
-            and holder is not None
-            and holder.type == "call_expression"
-            and same_node(holder.child_by_field_name("function"), selector)
-        ):
-            return f"method:{self.src.show(selected)}", holder, None
-        return "escape", selector, None
-
-    def _argument(self, call: Node, argument: Node) -> tuple[str, Node, Node | None]:
-        name = call_name(self.src, call)
-        if name == "close" and len(arguments(call)) == 1:
-            return "close", call, None
-        if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
-            return "harmless", call, None
-        return "pass", call, argument
 
     def _pass(self, call: Node, argument: Node, context: str) -> Counts:
         """The subject handed to a call: the callee's usage of its parameter, counted here (or
@@ -830,6 +754,80 @@ def _declared_by_literal_signature(identifier: Node) -> bool:
             return current.parent.type == "func_literal"
         current = current.parent
     return False
+
+
+def classify_use(src: SourceFile, node: Node) -> tuple[str, Node, Node | None]:
+    """The kind of use ``node`` (an expression denoting the value followed) is: ``send``,
+    ``receive``, ``range``, ``close``, ``call``, ``method:NAME``, ``harmless`` (compared with
+    nil, ``len``, ``cap``), ``pass`` (an argument) or ``escape``, as the parent syntax says;
+    the operation (the send statement, the receive, the ``for ... range``, the call); for a
+    pass, the argument handed over."""
+    current = node
+    parent = current.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        current, parent = parent, parent.parent
+    if parent is None:
+        return "escape", node, None
+    kind = parent.type
+    if kind == "send_statement":
+        if same_node(parent.child_by_field_name("channel"), current):
+            return "send", parent, None
+        return "escape", parent, None  # sent as a value on another channel
+    if kind == "unary_expression":
+        return _unary(src, parent)
+    if kind == "range_clause" and same_node(parent.child_by_field_name("right"), current):
+        return "range", parent.parent or parent, None
+    if kind == "argument_list" and parent.parent is not None:
+        return _argument(src, parent.parent, current)
+    if kind == "call_expression" and same_node(parent.child_by_field_name("function"), current):
+        return "call", parent, None
+    if kind == "selector_expression" and same_node(
+        parent.child_by_field_name("operand"), current
+    ):
+        return _method(src, parent)
+    if kind == "binary_expression" and _is_nil_comparison(parent, current):
+        return "harmless", parent, None
+    return "escape", parent, None
+
+
+def _unary(src: SourceFile, unary: Node) -> tuple[str, Node, Node | None]:
+    operator = unary.child_by_field_name("operator")
+    if operator is not None and operator.type == "<-":
+        return "receive", unary, None
+    holder = unary.parent
+    if (
+        operator is not None
+        and operator.type == "&"
+        and holder is not None
+        and holder.type == "argument_list"
+        and holder.parent is not None
+    ):
+        return _argument(src, holder.parent, unary)  # go worker(&wg)
+    return "escape", unary, None
+
+
+def _method(src: SourceFile, selector: Node) -> tuple[str, Node, Node | None]:
+    """``subject.M(...)``: a method call (``wg.Done()``, ``ctx.Done()``); any other
+    selection escapes."""
+    selected = selector.child_by_field_name("field")
+    holder = selector.parent
+    if (
+        selected is not None
+        and holder is not None
+        and holder.type == "call_expression"
+        and same_node(holder.child_by_field_name("function"), selector)
+    ):
+        return f"method:{src.show(selected)}", holder, None
+    return "escape", selector, None
+
+
+def _argument(src: SourceFile, call: Node, argument: Node) -> tuple[str, Node, Node | None]:
+    name = call_name(src, call)
+    if name == "close" and len(arguments(call)) == 1:
+        return "close", call, None
+    if name in _HARMLESS_CALLS and len(arguments(call)) == 1:
+        return "harmless", call, None
+    return "pass", call, argument
 
 
 def _declared_by_signature(function: Node, src: SourceFile) -> set[str]:

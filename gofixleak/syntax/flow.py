@@ -14,7 +14,9 @@ from gofixleak.syntax.tree import (
     ancestors,
     block_statements,
     descendants,
+    enclosing_loops,
     function_body,
+    is_inside,
     label_of,
     same_node,
     walk,
@@ -274,6 +276,33 @@ def loop_exits(loop: Node, src: SourceFile) -> list[Node]:
             elif node.type == "break_statement" and same_node(_nearest_break_target(node), loop):
                 out.append(node)
     return out
+
+
+def exit_case_operands(loop: Node, src: SourceFile) -> list[Node]:
+    """What the loop waits on to end: for each of ``loop``'s exits (see :func:`loop_exits`), the
+    channel ``X`` of the ``case <-X:`` that holds it, in a ``select`` directly in ``loop`` (no
+    loop in between). [] when the loop has no exit, or an exit outside such a case."""
+    operands = []
+    for exit_node in loop_exits(loop, src):
+        operand = _exit_case_operand(loop, exit_node)
+        if operand is None:
+            return []
+        operands.append(operand)
+    return operands
+
+
+def _exit_case_operand(loop: Node, exit_node: Node) -> Node | None:
+    case = next((a for a in ancestors(exit_node) if a.type == "communication_case"), None)
+    if case is None or case.parent is None or not is_inside(case, loop):
+        return None
+    loops = enclosing_loops(case.parent)
+    if not loops or not same_node(loops[0], loop):
+        return None
+    receive = case.child_by_field_name("communication")
+    if receive is None or receive.type != "receive_statement":
+        return None
+    right = receive.child_by_field_name("right")
+    return right.child_by_field_name("operand") if right is not None else None
 
 
 def ends_in_endless_range(

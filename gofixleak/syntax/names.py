@@ -25,7 +25,8 @@ from gofixleak.syntax.tree import (
 def imports(src: SourceFile) -> Mapping[str, str]:
     """Import path -> the name it is used by: its package name guess, alias, "." or "_".
 
-    Cached for the file at hand: rules ask for every call they look at (``is_call_to``).
+    Cached for the files at hand (those of a package): rules ask for every call they look at
+    (``is_call_to``), and the package model for every name it resolves.
     """
     out: dict[str, str] = {}
     # Imports stand outside function bodies: those are not walked (they are most of a file).
