@@ -101,6 +101,8 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     Go package: one result per target, in order."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
+    # Files that no rule reads, which a fix found in another file of the package may edit.
+    spare: dict[GoPackage, list[str]] = {}
     for path, options in targets:
         try:
             data = directory.read(path)
@@ -108,32 +110,35 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             results[path] = FileResult(path, error=str(error))
             continue
         rules = options.rules()
-        if not registry.applicable(rules, data) and not suppression.has_directives(data):
-            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
-            continue
         version = options.go_version or module_go_version(
             os.path.dirname(os.path.abspath(path))
         )
+        if not registry.applicable(rules, data) and not suppression.has_directives(data):
+            results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
+            spare.setdefault(directory.package_of(path, version), []).append(path)
+            continue
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives())
         )
     for package, package_targets in packages.items():
-        results.update(_check_package(package, package_targets))
+        results.update(_check_package(package, package_targets, spare.get(package, [])))
     return [results[path] for path, _ in targets]
 
 
-def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str, FileResult]:
-    originals = {t.path: package.directory.read(t.path) for t in targets}
+def _check_package(
+    package: GoPackage, targets: list[engine.Target], spare: list[str]
+) -> dict[str, FileResult]:
+    originals = {p: package.directory.read(p) for p in [*(t.path for t in targets), *spare]}
     try:
-        outcomes = engine.fix_package(package, targets)
+        outcomes = engine.fix_package(package, targets, spare)
     except engine.FixError as error:
         if all(t.required is None for t in targets):
             raise
         # A fixer's bug: report it on the package's first file and check the files unfixed.
         fresh = package.directory.fresh(originals).package(package.name, package.go_version)
         plain = [dataclasses.replace(t, required=None) for t in targets]
-        results = _check_package(fresh, plain)
+        results = _check_package(fresh, plain, spare)
         first = targets[0].path
         results[first] = FileResult(first, error=f"{first}: internal error: {error}")
         return results

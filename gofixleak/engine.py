@@ -142,12 +142,21 @@ def fix_until_stable(
     return fix_package(src.pkg, [Target(src.path, rules, required, report)])[src.path]
 
 
-def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outcome]:
+def fix_package(
+    package: GoPackage, targets: Sequence[Target], spare: Collection[str] = ()
+) -> dict[str, Outcome]:
     """Report on every target of ``package`` and apply the fixes each may take, pass after
-    pass, until none is left; one :class:`Outcome` per target."""
-    editable = [t.path for t in targets if t.required is not None]
+    pass, until none is left; one :class:`Outcome` per target.
+
+    ``spare`` names the run's other files of the package, which no rule needs to read: they are
+    not examined, but a fix found in a target may edit them too (and an Outcome is returned for
+    each one it edited). A check that fixes nothing shows the fixes these files could take.
+    """
+    fixing = [t.path for t in targets if t.required is not None]
+    editable = [*(fixing or [t.path for t in targets]), *spare]
     by_path = {t.path: t for t in targets}
     applied: dict[str, list[Finding]] = {t.path: [] for t in targets}
+    edited: set[str] = set()
     for _ in range(MAX_PASSES):
         analyses = {
             t.path: examine(package.source(t.path), t.rules, t.report, editable) for t in targets
@@ -161,7 +170,7 @@ def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outc
             and f.fix.applicability >= required
         ]
         if not candidates:
-            return {
+            outcomes = {
                 path: Outcome(
                     package.source(path),
                     tuple(analysis.findings),
@@ -170,10 +179,13 @@ def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outc
                 )
                 for path, analysis in analyses.items()
             }
+            outcomes.update((p, Outcome(package.source(p), (), ())) for p in edited - set(by_path))
+            return outcomes
         accepted = _compatible(candidates)
         _apply(package, accepted)
         for path, finding in accepted:
             applied[path].append(finding)
+            edited.update(finding.fix.by_path(path) if finding.fix else ())
     raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
 
 
