@@ -5,8 +5,14 @@ What it finds
 A function makes a channel (`ch := make(chan T)`), starts a goroutine that receives from it
 (`<-ch`, `v := <-ch`, `for v := range ch`, or a `select` whose only case receives from it), and
 nothing in the function sends on `ch` or closes it. The channel must not escape: it is not
-returned, stored, assigned, passed to a function (`go worker(ch)` included) or captured by a
-literal that is kept for later, so no code out of view can send on it either.
+returned, stored, assigned or captured by a literal that is kept for later, so no code out of
+view can send on it either.
+
+The channel may be handed to functions of the package (`go cc.lbWatcher(doneChan)`,
+`drain(results)`, `go func(c chan int) { ... }(ch)`): they are followed, in any file of the
+package, with the goroutines they start, and none of them may send on it or close it either
+(gRPC's issue 1424). The goroutine that waits may then also be the literal that made the
+channel: `go func() { done := make(chan bool); go watch(done); <-done }()`.
 
 Why it leaks
 ------------
@@ -26,13 +32,32 @@ Example
 
 Fixed
 -----
-No automatic fix.
+When the channel is handed to a function that should have closed it:
+
+    func (cc *ClientConn) lbWatcher(doneChan chan bool) {
+        defer close(doneChan)
+        for addr := range cc.addrs {
+            ...
+        }
+    }
+
+Otherwise no automatic fix.
 
 Fix safety
 ----------
-No fix is offered: closing `ch` would hand the goroutine a zero value it never expected, and
-sending needs a value only the author knows. Usually the sending side was forgotten or the
-channel should be passed to the code that produces the value.
+For a channel made and waited for in view, no fix is offered: closing `ch` would hand the
+goroutine a zero value it never expected, and sending needs a value only the author knows.
+Usually the sending side was forgotten or the channel should be passed to the code that
+produces the value.
+
+For a channel handed to a function, the fix is `defer close(p)` as that function's first
+statement (in its own file, which may be another one), and it is UNSAFE: the callee is edited,
+and the waiter now goes on with a zero value once the callee returns, which is what the
+kernel's fix does but needs the author's review. It is offered only when the channel is handed
+to exactly one function, that function is unexported, the package mentions its name nowhere
+else (one call site, no method value), its parameter is a channel it may close (not `<-chan`)
+and it does nothing with the parameter at all, and no `close` of the package's own hides the
+builtin.
 
 Limitations
 -----------
@@ -41,10 +66,15 @@ Limitations
 - A receive inside an unconditional `for { }` loop of the goroutine is left to the loop rules, so
   that one leak is reported once: `unclosed-quit-channel` when it is the loop's way out
   (`case <-quit: return`), `select-without-exit` otherwise.
-- Receives in the function's own body (a deadlock rather than a leak), in literals that are not
-  started with `go`, and in goroutines started by a nested goroutine are not reported.
-- A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
-  channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
+- Receives in the function's own body (a deadlock rather than a leak) and in literals that are
+  not started with `go` are not reported; for a channel handed to nobody, neither are those in
+  goroutines started by a nested goroutine.
+- A channel declared with `var ch chan T` (nil) or reached through a struct field, or a named
+  channel type, is not tracked. A channel handed to an interface method, a function value, a
+  function of another package, or to a function that stores it, returns it or calls itself
+  (recursion), keeps the rule silent. A receive made in another file than the one that makes
+  the channel is not reported, nor one in the spawning function's own body unless that
+  function is itself a goroutine literal.
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
   not reported: they live as long as the program anyway.
 - One finding per channel, at its first blocking receive in a goroutine.
@@ -62,6 +92,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
+from gofixleak.detectors import _orphaned_callee
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
@@ -86,6 +117,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                     captures={"make": span_of(channel.make)},
                     related=(Related(span_of(channel.make), f"{channel.name} is made here"),),
                 )
+            else:
+                yield from _orphaned_callee.findings(channel, src, RULE.name)
 
 
 def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | None:
