@@ -89,3 +89,20 @@ import's ``Tick``, a method value ``f := time.Tick``)."""
 
 NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
+
+
+class AnyOf:
+    """Matches where any of ``prefilters`` matches: a rule whose shapes need different words."""
+
+    def __init__(self, *prefilters: Prefilter) -> None:
+        self.prefilters = prefilters
+
+    def search(self, data: bytes, /) -> object | None:
+        for candidate in self.prefilters:
+            found = candidate.search(data)
+            if found is not None:
+                return found
+        return None
+
+    def __repr__(self) -> str:
+        return f"AnyOf{self.prefilters!r}"

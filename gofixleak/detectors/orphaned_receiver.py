@@ -1,4 +1,4 @@
-"""A goroutine receives from a local channel that nothing can ever send on or close.
+"""A goroutine receives from a channel that nothing can ever send on or close again.
 
 What it finds
 -------------
@@ -14,11 +14,24 @@ package, with the goroutines they start, and none of them may send on it or clos
 (gRPC's issue 1424). The goroutine that waits may then also be the literal that made the
 channel: `go func() { done := make(chan bool); go watch(done); <-done }()`.
 
+A timer's drain in a select loop (Istio's issue 18454): one case takes the timer's value
+(`case <-t.C:`) without restarting it, another drains it before a restart
+(`if !t.Stop() { <-t.C }`). The timer is a local or a field (`s.timer`); the drain is the
+first statement of its case, guarded by `!t.Stop()` alone; the consuming case does not mention
+the timer (or its owner `s`) and lets the loop go on; and nothing else restarts or hands on the
+timer: every other use is `.C`, `.Stop()`, a nil comparison or an assignment, in the function
+for a local, in the package's code on values of the owner's type for a field.
+
 Why it leaks
 ------------
 A receive from a channel that is never sent on or closed blocks forever. The goroutine can never
 finish, and keeps its stack and everything it references until the process ends; every call of
 the function adds one more.
+
+A timer sends one value per start. Once the consuming case has taken it, `t.Stop()` returns
+false (the timer has expired) and the drain waits for a second value that nothing will send.
+This holds before Go 1.23 (the value is gone from the channel's buffer) and after (`Stop`
+returns false only once the value was taken or the timer stopped).
 
 Example
 -------
@@ -41,6 +54,15 @@ When the channel is handed to a function that should have closed it:
         }
     }
 
+A timer's drain that cannot block:
+
+    if !t.Stop() {
+        select {
+        case <-t.C:
+        default:
+        }
+    }
+
 Otherwise no automatic fix.
 
 Fix safety
@@ -58,6 +80,11 @@ to exactly one function, that function is unexported, the package mentions its n
 else (one call site, no method value), its parameter is a channel it may close (not `<-chan`)
 and it does nothing with the parameter at all, and no `close` of the package's own hides the
 builtin.
+
+The timer's non-blocking drain is SAFE. When `Stop` returns false with the value still in the
+channel (before Go 1.23, a fire nobody took), the `select` takes it at once, as the plain
+receive did: `Stop` returns only once a firing timer has sent. When the value was already
+taken, the plain receive blocked forever, and the `select` goes on to the restart.
 
 Limitations
 -----------
@@ -78,6 +105,12 @@ Limitations
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
   not reported: they live as long as the program anyway.
 - One finding per channel, at its first blocking receive in a goroutine.
+- A timer's drain is reported wherever its loop runs (the loop is usually a goroutine's; when
+  it is not, the function hangs). It is silent when the timer is reached through a call, an
+  index or a method value (`s.timer()`, `ts[i]`), when a flag or an earlier statement of the
+  case guards the drain, when the consuming case mentions the timer's owner at all (a method of
+  `s` may restart it), when the select is in no loop, and for a field whose owner's type the
+  syntax cannot tell at some use in the package.
 
 References
 ----------
@@ -92,16 +125,18 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.detectors import _orphaned_callee
+from gofixleak.detectors import _orphaned_callee, _timer_drain
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
-# Every finding is in a goroutine: a file without a `go` statement has none.
-PREFILTER = prefilter.GO_STATEMENT
+# Every finding is in a goroutine (a file without a `go` statement has none), but for a timer's
+# drain, which needs `t.Stop()`.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Stop"))
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from _timer_drain.findings(src, RULE.name)
     if b"chan" not in src.data or (b"<-" not in src.data and b"range" not in src.data):
         return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
