@@ -158,3 +158,10 @@ def test_rules_sharing_a_prefilter_search_once() -> None:
     rules = [dataclasses.replace(rule, prefilter=shared) for _ in range(3)]
     assert registry.applicable(rules, b"package p\n") == ()
     assert len(calls) == 1
+
+
+def test_any_of_matches_where_one_of_its_prefilters_does() -> None:
+    either = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Stop"))
+    assert either.search(b"package p\n\nfunc f() {\n\tgo g()\n}\n") is not None
+    assert either.search(b"package p\n\nvar ok = t.Stop()\n") is not None
+    assert either.search(b"package p\n\n// go to Stopwatch\n") is None
