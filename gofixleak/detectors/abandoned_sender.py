@@ -96,7 +96,9 @@ or a ``select``; the receives that count as taken before the ``return`` are thos
 statement of a list that holds it (or inside the ``return`` itself). A receive in a branch beside
 the ``return`` (``if ok { <-ch }`` before it), a ``break`` or ``continue`` that skips the receive,
 a collecting loop after an early return, and a ``return`` between two ``go`` statements stay
-silent. It does not report several receives outside loops after a spawning loop, nor a
+silent. A sender that polls a stop signal before each send, while every receiver stops on the
+same signal, is left to select-without-exit (poll-then-block), which can fix it. It does not
+report several receives outside loops after a spawning loop, nor a
 non-constant capacity that may be too small. A send by the function itself
 is reported only when it is the first mention of the channel after the ``make``, outside loops,
 in a function without ``goto``. Types are not known: a range over a name is sized only when the
@@ -120,6 +122,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.channels import LocalChannel
+from gofixleak.detectors import _poll_then_block
 from gofixleak.facts import constants
 from gofixleak.facts.usage import Event, Usage, usage
 from gofixleak.model import Finding, Related, RuleInfo, Span
@@ -179,6 +182,8 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     use = usage(src, channel.function, channel.subject)
     if not use.known or any(e.gives_up for e in use.of_kind("send")):
         return None  # it escapes, or a sender can give up
+    if _poll_then_block.proven(channel, src) is not None:
+        return None  # select-without-exit's poll-then-block, with a fix of its own
     if not _received_here(use, channel, src):
         return None  # a goroutine, literal or callee receives: it may keep draining
     receives = sorted((e.node for e in use.of_kind("receive", "range")), key=lambda n: n.start_byte)
