@@ -55,6 +55,8 @@ class _Site:
 def fix(finding: Finding, src: SourceFile) -> Fix | None:
     if "poll_send" in finding.captures:
         return _poll_then_block.fix(finding, src)
+    if "poll_field" in finding.captures:
+        return None  # the signals are of one kind, not known to be one: report only
     site = _site(finding, src)
     if site is None or _has_results(site.function) or _has_goto(site.spawner):
         return None

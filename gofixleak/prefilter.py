@@ -106,3 +106,21 @@ class AnyOf:
 
     def __repr__(self) -> str:
         return f"AnyOf{self.prefilters!r}"
+
+
+class AllOf:
+    """Matches where every one of ``prefilters`` matches (the last one's match is returned)."""
+
+    def __init__(self, *prefilters: Prefilter) -> None:
+        self.prefilters = prefilters
+
+    def search(self, data: bytes, /) -> object | None:
+        found: object | None = None
+        for candidate in self.prefilters:
+            found = candidate.search(data)
+            if found is None:
+                return None
+        return found
+
+    def __repr__(self) -> str:
+        return f"AllOf{self.prefilters!r}"

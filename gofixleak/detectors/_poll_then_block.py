@@ -77,7 +77,7 @@ def proven(channel: LocalChannel, src: SourceFile) -> PollThenBlock | None:
         return None
     guards = []
     for event in sender.run.of_kind("send"):
-        guard = _guard(event.node, src) if not event.gives_up else None
+        guard = guard_of(event.node, src) if not event.gives_up else None
         if guard is None:
             return None
         guards.append(guard)
@@ -116,7 +116,7 @@ def _only_sender(channel: LocalChannel, use: Usage, src: SourceFile) -> Spawn | 
     return None if elsewhere else sender
 
 
-def _guard(send: Node, src: SourceFile) -> Guard | None:
+def guard_of(send: Node, src: SourceFile) -> Guard | None:
     """The poll that precedes ``send`` in its loop: the send is a later statement of the loop's
     body than the poll, or it sits in the poll's default."""
     loops = syntax.enclosing_loops(send)  # the sender's own loops
@@ -133,7 +133,7 @@ def _guard(send: Node, src: SourceFile) -> Guard | None:
         # The send becomes a case of the poll only when nothing it evaluates has effects: a
         # select evaluates its sends before it looks at the stop case, the default after.
         alone = (
-            len(list(_statements(holder))) == 1
+            len(list(case_statements(holder))) == 1
             and not any(
                 n.type == "comment" and not _trails(n, send, src) for n in syntax.walk(holder)
             )
@@ -181,10 +181,10 @@ def _poll(
         return None
     case = next(c for c in cases if c.type == "communication_case")
     default = next(c for c in cases if c.type == "default_case")
-    if empty_default and list(_statements(default)):
+    if empty_default and list(case_statements(default)):
         return None
-    operand = _received_operand(case)
-    body = list(_statements(case))
+    operand = received_operand(case)
+    body = list(case_statements(case))
     if operand is None or len(body) != 1 or body[0].type != "return_statement":
         return None
     return src.show(operand).replace(" ", ""), span_of(operand), body[0]
@@ -192,11 +192,11 @@ def _poll(
 
 def _received(case: Node, src: SourceFile) -> str | None:
     """S of ``case <-S:`` (nothing assigned), blanks dropped."""
-    operand = _received_operand(case)
+    operand = received_operand(case)
     return src.show(operand).replace(" ", "") if operand is not None else None
 
 
-def _received_operand(case: Node) -> Node | None:
+def received_operand(case: Node) -> Node | None:
     """The S of ``case <-S:`` (nothing assigned)."""
     communication = case.child_by_field_name("communication")
     if communication is None:
@@ -217,7 +217,7 @@ def _received_operand(case: Node) -> Node | None:
     return receive.child_by_field_name("operand")
 
 
-def _statements(case: Node) -> Iterator[Node]:
+def case_statements(case: Node) -> Iterator[Node]:
     for child in case.named_children:
         if child.type == "statement_list":
             yield from (c for c in child.named_children if c.type != "comment")
@@ -298,7 +298,7 @@ def _receivers_stop_on(
         function = syntax.enclosing_function(event.node)
         if function is None or not _receives_for_good(function, channel, sender, src):
             return None
-        case = _case_of(event.node)
+        case = case_of(event.node)
         select = case.parent if case is not None else None
         stop = _stop_case(select, signal, function, src) if select is not None else None
         if stop is None:
@@ -324,7 +324,7 @@ def _receives_for_good(
     )
 
 
-def _case_of(receive: Node) -> Node | None:
+def case_of(receive: Node) -> Node | None:
     for ancestor in syntax.ancestors(receive):
         if ancestor.type == "communication_case":
             return ancestor
@@ -337,7 +337,7 @@ def _stop_case(select: Node, signal: str, function: Node, src: SourceFile) -> No
     for case in select.named_children:
         if case.type != "communication_case" or _received(case, src) != signal:
             continue
-        body = list(_statements(case))
+        body = list(case_statements(case))
         if body and body[-1].type == "return_statement" and syntax.same_node(
             syntax.enclosing_function(body[-1]), function
         ):

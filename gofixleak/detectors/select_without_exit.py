@@ -19,6 +19,14 @@ case on the same signal (a local or parameter ``stop``, or ``ctx.Done()``, spell
 declared once outside the sender and never assigned) that returns; and nothing ranges over the
 channel.
 
+The same on a struct field (``lt.Events <- m``, the 1462 kernel as written), reported without a
+fix: the owner type or the field is unexported; wherever the package fills the field it makes
+it unbuffered; and every selection of the field on a value of the owner's type (followed into
+the functions it is handed to) is a polled send or a select-case receive beside a case that
+returns on a signal of the same kind, the same method of the same package type
+(``ShouldStop()`` of a ``Stopper``) or the same field of the same type. An operand whose type
+the syntax cannot tell keeps the rule silent.
+
 Why it leaks
 ------------
 Once the spawning function returns, nobody receives what the goroutine sends (or sends what it
@@ -107,6 +115,9 @@ buffered (the new case can win over values still in the buffer and drop them), w
 now stops when the function returns), or when the goroutine defers work (which never ran
 before and now runs).
 
+A polled send on a field gets no fix: both sides watch the same kind of signal, but whether
+they hold the same stopper the syntax does not know.
+
 A polled send's fix is SAFE when the signal is broadcast: ``ctx.Done()`` of a parameter
 declared ``context.Context``, or a channel the function makes and closes and never sends on.
 Until it fires the new select sends as the plain send did; once it fired, every receiver has
@@ -141,12 +152,12 @@ fix that does not build). No fix when a local named like the ``context`` import 
 the spawning or the goroutine function. The ``context`` import is never added to cgo's
 ``import "C"`` declaration.
 
-A polled send is silent when its channel is buffered, a field, a parameter or escapes, when
-another goroutine or a callee sends on it or receives from it, when a receiver ranges over it
-or drains it on exit, when a receiver's case on the signal does not return or watches another
-signal, when the signal is a call other than ``Done()`` or a field (``s.stopper.ShouldStop()``,
-CockroachDB's 1462 kernel itself: which stopper each side holds is not known by syntax), and
-for a goroutine that is a named function. Stopping on the signal before the last receive (the
+A polled send is silent when its channel is buffered, a parameter or escapes, when another
+goroutine or a callee sends on it or receives from it, when a receiver ranges over it or
+drains it on exit, when a receiver's case on the signal does not return or watches another
+signal, and for a goroutine that is a named function. On a local channel the signal must be a
+local, a parameter or its ``Done()``; on a field, a method or field of a package type (a
+context's ``Done()`` is neither). Stopping on the signal before the last receive (the
 consumer that closes ``done`` as it leaves) is not this shape.
 
 References
@@ -159,23 +170,29 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tree_sitter import Node
 
 from gofixleak import prefilter, syntax
-from gofixleak.detectors import _poll_then_block
+from gofixleak.detectors import _poll_field, _poll_then_block
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="select-without-exit", doc=__doc__ or "")
-PREFILTER = prefilter.GO_STATEMENT
+# A goroutine of the file, or a poll (a `default`) before a send on a field (`<-`), whose
+# goroutine may be started in another file.
+PREFILTER = prefilter.AnyOf(
+    prefilter.GO_STATEMENT, prefilter.AllOf(prefilter.Word(b"default"), re.compile(rb"<-"))
+)
 
 # Methods whose presence makes a type's goroutines background loops that the type stops.
 STOPPING_METHODS = frozenset({"Close", "Stop", "Shutdown"})
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from _poll_field.findings(src, RULE.name)
     if b"go" not in src.data or b"for" not in src.data:
         return
     for go in syntax.descendants(src.root, "go_statement"):
