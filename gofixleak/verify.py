@@ -5,8 +5,10 @@ Nothing in the checkout is written: the fixed files go to a temporary directory 
 through ``-overlay`` (``{"Replace": {original path: fixed copy}}``), running from the package's
 module root (the nearest ``go.mod``). The unit that is kept or dropped is one rule's fixes in one
 file: when a package fails, the fixes of the failing package are bisected, each candidate set
-being re-computed by the fix pipeline with only the kept rules selected for that file, so a
-dropped rule's findings stay (unfixed) and every other fix still lands.
+being re-computed by the fix pipeline with only the kept rules selected for each file, so a
+dropped rule's findings stay (unfixed) and every other fix still lands. The pipeline re-runs on
+the package's files together: a fix found in one file that edits another (``Fix.elsewhere``)
+is its finding's file's unit, and is built, kept or dropped in both files at once.
 
 A fix cannot be verified, and is dropped with the reason, when its file is outside any Go module,
 when ``go list`` cannot load its module or package (a go.work workspace that leaves the module
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 from gofixleak import api
 from gofixleak.discovery import display_path
-from gofixleak.model import FileResult, Finding
+from gofixleak.model import FileResult
 from gofixleak.source import line_starts
 
 GO_TIMEOUT_SECONDS = 900
@@ -136,14 +138,15 @@ def verify(
     and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
     of each go command and each package decided.
     """
-    changed = [r for r in results if r.changed]
-    if not changed:
+    # A fix found in one file may edit only another: its own file then holds it unchanged.
+    changed = [r for r in results if r.changed or r.fixes_applied]
+    if not any(r.changed for r in changed):
         return Verification(tuple(results))
     meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
     toolchain = _Toolchain(go or find_go(), tests, meter.run)
     verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
-    rebuilt = {r.path: verifier.rebuild(r) for r in changed}
+    rebuilt = verifier.rebuild()
     return Verification(
         tuple(rebuilt.get(r.path, r) for r in results),
         tuple(sorted(verifier.dropped, key=lambda d: (d.path, d.rule))),
@@ -276,7 +279,7 @@ class _Verifier:
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
-        self._texts: dict[tuple[str, frozenset[str]], bytes] = {}
+        self._runs: dict[tuple[str, frozenset[Unit]], dict[str, FileResult]] = {}
 
     def run(self) -> None:
         for root, packages in _modules(self.absolute).items():
@@ -369,61 +372,80 @@ class _Verifier:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
-        rules: dict[str, set[str]] = {}
-        for unit in units:
-            rules.setdefault(unit.path, set()).add(unit.rule)
         files = {}
-        for path, selected in rules.items():
-            text = self.text(path, frozenset(selected))
-            if text != self.by_path[path].original:
-                files[os.path.abspath(path)] = text
-        names = {os.path.abspath(p): p for p in rules}
+        for folder in packages:
+            chosen = [u for u in units if os.path.dirname(os.path.abspath(u.path)) == folder]
+            for path, result in self.subset(folder, chosen).items():
+                if result.changed and result.fixed is not None:
+                    files[os.path.abspath(path)] = result.fixed
+        names = {os.path.abspath(p): p for p in self.by_path}
         return self.go.check(root, packages, files, names)
 
-    def text(self, path: str, rules: frozenset[str]) -> bytes:
-        """The file after the fixes of ``rules`` only (the pipeline re-run without the others)."""
+    def original(self, path: str) -> bytes:
         result = self.by_path[path]
-        assert result.original is not None and result.fixed is not None
-        if rules == frozenset(u.rule for u in self._units_of(path)):
-            return result.fixed
-        if not rules:
-            return result.original
-        key = (path, rules)
-        if key not in self._texts:
-            options = dataclasses.replace(
-                file_options(self.options, path), select=tuple(sorted(rules))
-            )
-            subset = api.check_source(path, result.original, options)
-            self._texts[key] = subset.fixed if subset.changed and subset.fixed else result.original
-        return self._texts[key]
+        return result.original if result.original is not None else api.read_go_file(path)
 
-    def rebuild(self, result: FileResult) -> FileResult:
-        """``result`` with the dropped rules' fixes left out and their findings kept, unfixed."""
-        dropped = {d.rule for d in self.dropped if d.path == result.path}
-        if not dropped:
-            return result
-        assert result.original is not None
-        kept = frozenset(u.rule for u in self._units_of(result.path)) - dropped
-        fixed = self.text(result.path, kept)
-        options = file_options(self.options, result.path)
-        applied: tuple[Finding, ...] = ()
-        if kept:
-            subset = dataclasses.replace(options, select=tuple(sorted(kept)))
-            applied = api.check_source(result.path, result.original, subset).fixes_applied
-        report = api.check_source(result.path, fixed, dataclasses.replace(options, fix=None))
-        findings = tuple(
-            dataclasses.replace(f, fix=None) if f.rule in dropped else f for f in report.findings
-        )
-        changed = fixed != result.original
-        # Built from the report on the fixed text, so that whatever else it carries stays true.
-        return dataclasses.replace(
-            report,
-            findings=findings,
-            fixes_applied=applied,
-            original=result.original if changed else None,
-            fixed=fixed if changed else None,
-            line_starts=line_starts(fixed),
-        )
+    def _fixed_text(self, result: FileResult) -> bytes:
+        if result.changed and result.fixed is not None:
+            return result.fixed
+        return self.original(result.path)
+
+    def _paths_in(self, folder: str) -> list[str]:
+        return sorted(d for p, d in self.absolute.items() if os.path.dirname(p) == folder)
+
+    def subset(self, folder: str, units: Sequence[Unit]) -> dict[str, FileResult]:
+        """The folder's files after the fixes of ``units`` only: the pipeline re-run on the
+        original texts, each file with its kept rules, the package whole, so that a fix that
+        edits another file of the package lands there too or nowhere."""
+        key = (folder, frozenset(units))
+        if key not in self._runs:
+            paths = self._paths_in(folder)
+            directory = api.package_directory(paths[0], {p: self.original(p) for p in paths})
+            targets = []
+            for path in paths:
+                rules = tuple(sorted(u.rule for u in units if u.path == path))
+                targets.append(
+                    (path, dataclasses.replace(file_options(self.options, path), select=rules))
+                )
+            self._runs[key] = {r.path: r for r in api.check_files(directory, targets)}
+        return self._runs[key]
+
+    def rebuild(self) -> dict[str, FileResult]:
+        """The results of each folder where fixes were dropped: the kept fixes applied, the
+        dropped rules' findings kept, unfixed."""
+        out: dict[str, FileResult] = {}
+        for folder in sorted({os.path.dirname(os.path.abspath(d.path)) for d in self.dropped}):
+            dropped = {(d.path, d.rule) for d in self.dropped}
+            kept = [u for u in self._units_in(folder) if (u.path, u.rule) not in dropped]
+            fixed = self.subset(folder, kept)
+            paths = self._paths_in(folder)
+            texts = {p: self._fixed_text(fixed[p]) for p in paths}
+            directory = api.package_directory(paths[0], texts)
+            checks = [
+                (p, dataclasses.replace(file_options(self.options, p), fix=None)) for p in paths
+            ]
+            reports = {r.path: r for r in api.check_files(directory, checks)}
+            for path in paths:
+                text = texts[path]
+                changed = text != self.original(path)
+                rules = {rule for p, rule in dropped if p == path}
+                report = reports[path]
+                findings = tuple(
+                    dataclasses.replace(f, fix=None) if f.rule in rules else f
+                    for f in report.findings
+                )
+                # Built from the report on the fixed text, so that whatever else it carries
+                # stays true.
+                out[path] = dataclasses.replace(
+                    report,
+                    findings=findings,
+                    fixes_applied=fixed[path].fixes_applied,
+                    original=self.original(path) if changed else None,
+                    fixed=text if changed else None,
+                    line_starts=line_starts(text),
+                    linked=fixed[path].linked,
+                )
+        return out
 
 
 def file_options(options: api.Options, path: str) -> api.Options:
