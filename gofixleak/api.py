@@ -102,6 +102,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
     # Files that no rule reads, which a fix found in another file of the package may edit.
+    skipped: list[tuple[str, Options]] = []
     spare: dict[GoPackage, list[str]] = {}
     for path, options in targets:
         try:
@@ -110,20 +111,24 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             results[path] = FileResult(path, error=str(error))
             continue
         rules = options.rules()
-        version = options.go_version or module_go_version(
-            os.path.dirname(os.path.abspath(path))
-        )
         if not registry.applicable(rules, data) and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
-            spare.setdefault(directory.package_of(path, version), []).append(path)
+            skipped.append((path, options))
             continue
+        version = _go_version(path, options)
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives())
         )
+    for path, options in skipped if packages else ():
+        spare.setdefault(directory.package_of(path, _go_version(path, options)), []).append(path)
     for package, package_targets in packages.items():
         results.update(_check_package(package, package_targets, spare.get(package, [])))
     return [results[path] for path, _ in targets]
+
+
+def _go_version(path: str, options: Options) -> GoVersion | None:
+    return options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
 
 
 def _check_package(

@@ -91,6 +91,20 @@ NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
 
 
+class Contains:
+    """Matches where every one of ``needles`` occurs, anywhere (a plain substring test: the
+    fastest necessary condition for a word, or for a token such as ``<-``)."""
+
+    def __init__(self, *needles: bytes) -> None:
+        self.needles = needles
+
+    def search(self, data: bytes, /) -> bool | None:
+        return True if all(needle in data for needle in self.needles) else None
+
+    def __repr__(self) -> str:
+        return f"Contains{self.needles!r}"
+
+
 class AnyOf:
     """Matches where any of ``prefilters`` matches: a rule whose shapes need different words."""
 
@@ -107,20 +121,3 @@ class AnyOf:
     def __repr__(self) -> str:
         return f"AnyOf{self.prefilters!r}"
 
-
-class AllOf:
-    """Matches where every one of ``prefilters`` matches (the last one's match is returned)."""
-
-    def __init__(self, *prefilters: Prefilter) -> None:
-        self.prefilters = prefilters
-
-    def search(self, data: bytes, /) -> object | None:
-        found: object | None = None
-        for candidate in self.prefilters:
-            found = candidate.search(data)
-            if found is None:
-                return None
-        return found
-
-    def __repr__(self) -> str:
-        return f"AllOf{self.prefilters!r}"

@@ -167,8 +167,8 @@ def test_any_of_matches_where_one_of_its_prefilters_does() -> None:
     assert either.search(b"package p\n\n// go to Stopwatch\n") is None
 
 
-def test_all_of_matches_only_where_each_of_its_prefilters_does() -> None:
-    both = prefilter.AllOf(prefilter.Word(b"default"), re.compile(rb"<-"))
+def test_contains_matches_only_where_each_of_its_needles_occurs() -> None:
+    both = prefilter.Contains(b"default", b"<-")
     assert both.search(b"select {\ndefault:\n\tch <- v\n}\n") is not None
     assert both.search(b"switch x {\ndefault:\n}\n") is None
     assert both.search(b"v := <-ch\n") is None

@@ -55,15 +55,14 @@ def findings(channel: LocalChannel, src: SourceFile, rule: str) -> Iterator[Find
 
 
 def orphaned_receive(channel: LocalChannel, src: SourceFile) -> Orphan | None:
-    handovers = tuple(_handovers(channel, src))
-    if not handovers:
-        return None  # the local rule's channel
+    # The usage first: the rules share it, and most channels are sent on.
     use = usage(src, channel.function, channel.subject)
     if not use.known or use.of_kind("send", "close"):
         return None
     receives = _blocking_receives(channel, use, src)
-    if not receives:
-        return None
+    handovers = tuple(_handovers(channel, src)) if receives else ()
+    if not handovers:
+        return None  # nothing blocks, or the local rule's channel (handed to nobody)
     first = min(receives, key=lambda n: n.start_byte)
     return Orphan(first, handovers, _fixable(handovers, src))
 

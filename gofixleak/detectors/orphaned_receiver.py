@@ -131,8 +131,10 @@ from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
 # Every finding is in a goroutine (a file without a `go` statement has none), but for a timer's
-# drain, which needs `t.Stop()`.
-PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Stop"))
+# drain, which needs a select, `t.Stop()` and `<-t.C`.
+PREFILTER = prefilter.AnyOf(
+    prefilter.GO_STATEMENT, prefilter.Contains(b"select", b"Stop", b"<-")
+)
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:

@@ -170,7 +170,6 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tree_sitter import Node
@@ -181,10 +180,10 @@ from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="select-without-exit", doc=__doc__ or "")
-# A goroutine of the file, or a poll (a `default`) before a send on a field (`<-`), whose
-# goroutine may be started in another file.
+# A goroutine of the file, or a poll (a select with a `default`) before a send on a field
+# (`<-`), whose goroutine may be started in another file.
 PREFILTER = prefilter.AnyOf(
-    prefilter.GO_STATEMENT, prefilter.AllOf(prefilter.Word(b"default"), re.compile(rb"<-"))
+    prefilter.GO_STATEMENT, prefilter.Contains(b"select", b"default", b"<-")
 )
 
 # Methods whose presence makes a type's goroutines background loops that the type stops.
