@@ -10,16 +10,15 @@ import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
-from gofixleak.facts.package import Directory, GoPackage, ReadError
+from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, FileResult
+from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,49 +100,50 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     Go package: one result per target, in order."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
-    # Files that no rule reads, which a fix found in another file of the package may edit.
-    skipped: list[tuple[str, Options]] = []
-    spare: dict[GoPackage, list[str]] = {}
+    # Files a fix may edit: every file of the run (a fix found in one file may edit another that
+    # no rule needed to read), unless nothing is fixed (check mode still shows such fixes).
+    editable = [path for path, _ in targets]
     for path, options in targets:
         try:
             data = directory.read(path)
         except ReadError as error:
             results[path] = FileResult(path, error=str(error))
             continue
+        if b"\0" in data:  # never in Go source: the compiler and gofmt refuse it
+            warning = f"{path}: not Go source (it holds NUL bytes); not checked"
+            results[path] = FileResult(path, warning=warning)
+            continue
         rules = options.rules()
         if not registry.applicable(rules, data) and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
-            skipped.append((path, options))
             continue
-        version = _go_version(path, options)
+        version = options.go_version or module_go_version(
+            os.path.dirname(os.path.abspath(path))
+        )
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives())
         )
-    for path, options in skipped if packages else ():
-        spare.setdefault(directory.package_of(path, _go_version(path, options)), []).append(path)
     for package, package_targets in packages.items():
-        results.update(_check_package(package, package_targets, spare.get(package, [])))
+        results.update(_check_package(package, package_targets, editable))
     return [results[path] for path, _ in targets]
 
 
-def _go_version(path: str, options: Options) -> GoVersion | None:
-    return options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
-
-
 def _check_package(
-    package: GoPackage, targets: list[engine.Target], spare: list[str]
+    package: GoPackage, targets: list[engine.Target], editable: Sequence[str] = ()
 ) -> dict[str, FileResult]:
-    originals = {p: package.directory.read(p) for p in [*(t.path for t in targets), *spare]}
+    originals = {t.path: package.directory.read(t.path) for t in targets}
+    others = [p for p in editable if p in set(package.paths()) and p not in originals]
+    originals.update((p, package.directory.read(p)) for p in others)
     try:
-        outcomes = engine.fix_package(package, targets, spare)
+        outcomes = engine.fix_package(package, targets, others)
     except engine.FixError as error:
         if all(t.required is None for t in targets):
             raise
         # A fixer's bug: report it on the package's first file and check the files unfixed.
         fresh = package.directory.fresh(originals).package(package.name, package.go_version)
         plain = [dataclasses.replace(t, required=None) for t in targets]
-        results = _check_package(fresh, plain, spare)
+        results = _check_package(fresh, plain, editable)
         first = targets[0].path
         results[first] = FileResult(first, error=f"{first}: internal error: {error}")
         return results
@@ -190,24 +190,52 @@ def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]
     return {path: tuple(sorted(others)) for path, others in links.items()}
 
 
-def read_go_file(path: str) -> bytes:
-    """A Go file's bytes, or ReadError with a one-line message."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ReadError(
-                f"{path}: not checked: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_FILE_BYTES // 2**20} MiB gofixleak reads (exclude it in .gofixleak.toml)"
-            )
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise ReadError(f"{path}: cannot read: {error.strerror or error}") from error
+def check_in_package(path: str, data: bytes, options: Options) -> FileResult:
+    """:func:`check_source` of ``data`` as the text of ``path``, read in its Go package on disk
+    (the other files as they are there)."""
+    return check_files(package_directory(path, {path: data}), [(path, options)])[0]
 
 
 def check_file(path: str, options: Options) -> FileResult:
     """Check one file on disk, read in its Go package."""
     return check_files(package_directory(path), [(path, options)])[0]
+
+
+def check_unwritten(result: FileResult, options: Options, error: str) -> FileResult:
+    """The report of a file whose fixes were not written: the findings (with their fixes) and
+    positions of the text as it was read, as a check reports them, and ``error``; no fix made."""
+    if result.original is None:
+        return dataclasses.replace(result, error=error)
+    unfixed = dataclasses.replace(options_for(options, result.path), fix=None)
+    report = check_in_package(result.path, result.original, unfixed)
+    return dataclasses.replace(report, error=error)
+
+
+def fix_subset(
+    originals: Mapping[str, bytes], rules: Mapping[str, Collection[str]], options: Options
+) -> dict[str, FileResult]:
+    """The files of one directory (``originals``: path -> the text as read) fixed again with
+    only some rules' fixes: ``rules[path]`` are the rules whose fixes may land for findings in
+    that file (a fix that edits other files of the package lands in them too). ``options`` as
+    for the first run (each file's config is folded in). Used to take fixes out again (verify,
+    the pull-request bot) without losing what the package model saw."""
+    paths = sorted(originals)
+    targets = [(p, _selecting(options_for(options, p), rules.get(p, ()))) for p in paths]
+    directory = package_directory(paths[0], overrides=originals)
+    return {r.path: r for r in check_files(directory, targets)}
+
+
+def _selecting(options: Options, rules: Collection[str]) -> Options:
+    return dataclasses.replace(options, select=tuple(sorted(rules)))
+
+
+def options_for(options: Options, path: str) -> Options:
+    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
+    of the pipeline selects, fixes and assumes the Go version as the first run did."""
+    try:
+        return options.for_file(path) or options
+    except config.ConfigError:
+        return dataclasses.replace(options, use_config=False)
 
 
 def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
@@ -234,16 +262,16 @@ def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileR
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
     for item in items:
-        if item.error is not None:
-            out[item.path] = FileResult(item.path, error=item.error)
-            continue
         try:
             file_options = options.for_file(item.path)
         except config.ConfigError as error:
             out[item.path] = FileResult(item.path, error=str(error))
             continue
-        if file_options is None:
-            out[item.path] = FileResult(item.path)  # excluded by its .gofixleak.toml
+        if file_options is None:  # excluded by its .gofixleak.toml (an unreadable one too)
+            out[item.path] = FileResult(item.path)
+            continue
+        if item.error is not None:
+            out[item.path] = FileResult(item.path, error=item.error)
             continue
         targets.append((item.path, file_options))
     if targets:

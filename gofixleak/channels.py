@@ -44,6 +44,7 @@ class LocalChannel:
     declaration: Node  # the short_var_declaration or var_spec
     make: Node  # the make call
     function: Node  # the function (declaration, method or literal) whose body declares it
+    declared: int = -1  # where the identifier that declares it starts
 
     @property
     def channel_type(self) -> Node:
@@ -52,9 +53,7 @@ class LocalChannel:
     @property
     def subject(self) -> Subject:
         """The channel as the package model follows it (see :func:`facts.usage.usage`)."""
-        names = _declared_names(self.declaration)
-        declared = next(n for n in names if n.text == self.name.encode())
-        return Subject(self.name, declared=declared.start_byte)
+        return Subject(self.name, declared=self.declared)
 
     @property
     def capacity(self) -> Node | None:
@@ -78,8 +77,8 @@ def local_channels(function: Node, src: SourceFile) -> Iterator[LocalChannel]:
         return
     # Four rules ask this of every function of the file: the file is searched once.
     key = (function.start_byte, function.end_byte)
-    for name, declaration, value in _channel_index(src).get(key, ()):
-        yield LocalChannel(name, declaration, value, function)
+    for name, declaration, value, declared in _channel_index(src).get(key, ()):
+        yield LocalChannel(name, declaration, value, function, declared)
 
 
 def _declared_in(function: Node, src: SourceFile) -> Iterator[LocalChannel]:
@@ -88,7 +87,7 @@ def _declared_in(function: Node, src: SourceFile) -> Iterator[LocalChannel]:
         return
     for node in walk(body, into_functions=False):
         for name, value in _made_channels(node, src):
-            yield LocalChannel(src.show(name), node, value, function)
+            yield LocalChannel(src.show(name), node, value, function, name.start_byte)
 
 
 def _made_channels(node: Node, src: SourceFile) -> list[tuple[Node, Node]]:
@@ -106,7 +105,7 @@ def _made_channels(node: Node, src: SourceFile) -> list[tuple[Node, Node]]:
     return [(n, v) for n, v in pairs if n.type == "identifier" and is_make_chan(src, v)]
 
 
-_ChannelIndex = dict[tuple[int, int], list[tuple[str, Node, Node]]]
+_ChannelIndex = dict[tuple[int, int], list[tuple[str, Node, Node, int]]]
 _last_index: list[tuple[SourceFile, _ChannelIndex]] = []
 
 
@@ -123,7 +122,9 @@ def _channel_index(src: SourceFile) -> _ChannelIndex:
         function = next((a for a in ancestors(node) if a.type in FUNCTIONS), None)
         if made and function is not None:
             key = (function.start_byte, function.end_byte)
-            index.setdefault(key, []).extend((src.show(n), node, v) for n, v in made)
+            index.setdefault(key, []).extend(
+                (src.show(n), node, v, n.start_byte) for n, v in made
+            )
     _last_index[:] = [(src, index)]
     return index
 

@@ -13,15 +13,29 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from gofixleak import __version__, api, config, discovery, progress, registry, suppression
-from gofixleak import verify as verifier
+from gofixleak import (
+    __version__,
+    api,
+    config,
+    discovery,
+    interrupts,
+    parallel,
+    progress,
+    registry,
+    suppression,
+)
 from gofixleak.bot import command as bot_command
+from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
-from gofixleak.options import IgnoreOption, SelectOption, rule_names
+from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
+from gofixleak.oracle import command as oracle_command
 from gofixleak.output import diff as diff_output
-from gofixleak.output import github, json_report, sarif, skipped, text
+from gofixleak.output import skipped, text
+from gofixleak.output.quoting import escape_controls
+from gofixleak.reading import ReadError, read_go_file
+from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
-from gofixleak.writer import write_fixed
+from gofixleak.writer import can_write, write_fixed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -143,7 +157,7 @@ def check(
         raise _fail("--verify checks fixes: use it with --diff or --apply")
     try:
         options = api.Options(
-            select=rule_names(select) or None,
+            select=selected_rules(select),
             ignore=rule_names(ignore),
             fix=(Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE)
             if diff or apply
@@ -163,6 +177,12 @@ def check(
         unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
     if strict is None:
         strict = bool(configs and configs[0] is not None and configs[0].strict)
+    if jobs is not None and jobs > parallel.max_jobs():
+        typer.echo(
+            f"gofixleak: --jobs {jobs} is more than {parallel.MAX_JOBS_PER_CORE} per CPU core;"
+            f" using {parallel.max_jobs()}",
+            err=True,
+        )
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
     scan = progress.track(
@@ -173,7 +193,8 @@ def check(
         results = _verified(results, options, tests=verify_tests, quiet=quiet)
     failed = _report_errors(results)
     if apply:
-        failed |= _write(results)
+        results, unwritten = _write(results, options)
+        failed |= unwritten
     _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
     if output_format is OutputFormat.text:  # the other formats carry the regions themselves
         for note in skipped.text_notes(results):
@@ -193,6 +214,7 @@ def _is_worth_keeping(result: FileResult) -> bool:
         result.findings
         or result.suppressed
         or result.error is not None
+        or result.warning is not None
         or result.fixes_applied
         or result.changed
         or result.skipped
@@ -210,12 +232,16 @@ def _verified(
 ) -> list[FileResult]:
     """Only the fixes whose packages still build and vet (and test); the others are reported,
     then one line of what was verified (unless ``quiet``)."""
+    from gofixleak import verify as verifier  # only --verify runs go: a check does not load it
+
     try:
         shown = not quiet and sys.stderr.isatty()
         with progress.verification(enabled=shown) as report:
             outcome = verifier.verify(results, options, tests=tests, progress=report)
     except verifier.VerifyError as error:
         raise _fail(str(error)) from error
+    for line in outcome.leak_lines():
+        typer.echo(f"gofixleak: {line}", err=True)
     for dropped in outcome.dropped:
         typer.echo(f"gofixleak: {dropped.describe()}", err=True)
     if not quiet:
@@ -226,34 +252,117 @@ def _verified(
 def _report_errors(results: list[FileResult]) -> bool:
     for result in results:
         if result.error is not None:
-            typer.echo(f"gofixleak: {result.error}", err=True)
+            typer.echo(f"gofixleak: {escape_controls(result.error)}", err=True)
+        if result.warning is not None:
+            typer.echo(f"gofixleak: warning: {escape_controls(result.warning)}", err=True)
     return any(r.error is not None for r in results)
 
 
-def _write(results: list[FileResult]) -> bool:
+def _write(results: list[FileResult], options: api.Options) -> tuple[list[FileResult], bool]:
+    """Write the changed files. A file that could not be written is reported as it was read:
+    its findings in that text, its write error among the errors."""
+    written: list[FileResult] = []
+    total = sum(1 for r in results if r.changed)
+    done = 0
     failed = False
+    current: FileResult | None = None
+    blocked = _blocked_groups(results)
+    try:
+        for result in results:
+            if result.changed and result.original is not None and result.fixed is not None:
+                current = result
+                error = blocked.get(result.path) or write_fixed(
+                    result.path, result.original, result.fixed
+                )
+                current = None
+                if error is None:
+                    done += 1
+                else:
+                    typer.echo(f"gofixleak: {escape_controls(error)}", err=True)
+                    result = api.check_unwritten(result, options, error)
+                    failed = True
+            written.append(result)
+    except (KeyboardInterrupt, interrupts.Terminated):
+        done += current is not None and _holds_fixed_text(current)
+        typer.echo(
+            f"gofixleak: interrupted: {done} of {text.plural(total, 'file')} written;"
+            " the others are as they were",
+            err=True,
+        )
+        raise
+    return written, failed
+
+
+def _blocked_groups(results: list[FileResult]) -> dict[str, str]:
+    """Files that a fix edits together are written all or none: for each file of a group in
+    which some file cannot be written, the reason it is not written."""
+    by_path = {r.path: r for r in results}
+    blocked: dict[str, str] = {}
     for result in results:
-        if result.changed and result.original is not None and result.fixed is not None:
-            error = write_fixed(result.path, result.original, result.fixed)
-            if error is not None:
-                typer.echo(f"gofixleak: {error}", err=True)
-                failed = True
-    return failed
+        if not result.linked or result.path in blocked:
+            continue
+        group = _group(result.path, by_path)
+        problems = {
+            path: problem
+            for path in group
+            if (r := by_path.get(path)) is not None
+            and r.original is not None
+            and r.fixed is not None
+            and (problem := can_write(path, r.original, r.fixed)) is not None
+        }
+        missing = [path for path in group if path not in by_path]
+        if not problems and not missing:
+            continue
+        first = min([*problems, *missing])
+        reason = problems.get(first) or f"{first}: not among the files fixed"
+        for path in group:
+            blocked[path] = problems.get(path) or (
+                f"{path}: fixes not written: a fix edits it together with {first}, "
+                f"which cannot be written ({reason})"
+            )
+    return blocked
+
+
+def _group(path: str, by_path: dict[str, FileResult]) -> set[str]:
+    """``path`` and every file linked to it, directly or through others."""
+    group, pending = {path}, [path]
+    while pending:
+        result = by_path.get(pending.pop())
+        for other in result.linked if result is not None else ():
+            if other not in group:
+                group.add(other)
+                pending.append(other)
+    return group
+
+
+def _holds_fixed_text(result: FileResult) -> bool:
+    """Whether the file whose write was interrupted got its new text after all."""
+    try:
+        return read_go_file(result.path) == result.fixed
+    except ReadError:
+        return False
 
 
 def _render(
     results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
 ) -> None:
+    # The machine formats are imported when asked for: a plain check starts without them.
     out = sys.stdout.buffer
     if diff:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 out.write(diff_output.unified(result.path, result.original, result.fixed))
     elif output_format is OutputFormat.json:
+        from gofixleak.output import json_report
+
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
-        out.write(sarif.render(results, _all_rule_infos()).encode())
+        from gofixleak.output import sarif
+
+        out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
+        from gofixleak.output import github
+
         out.write(github.render(results).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
@@ -280,23 +389,26 @@ def explain(
     rule: Annotated[str, typer.Argument(help="A rule name, as `gofixleak rules` lists them.")],
 ) -> None:
     """Print a rule's documentation: what it finds, why it leaks, its fix and its limits."""
-    infos = {info.name: info for info in _all_rule_infos()}
-    if rule not in infos:
-        raise _fail(f"unknown rule {rule!r}; known rules: {', '.join(infos)}")
-    fixable = any(r.name == rule and r.fixable for r in registry.all_rules())
-    kind = "fixable" if fixable else "report only"
-    if rule in suppression.DIRECTIVE_RULE_NAMES:
-        kind = "directive rule, report only"
-    typer.echo(f"{rule} ({kind})\n\n{infos[rule].doc.strip()}")
+    doc = explanation(rule)
+    if doc is None:
+        known = ", ".join(info.name for info in _all_rule_infos())
+        raise _fail(f"unknown rule {rule!r}; known rules: {known}")
+    typer.echo(doc, nl=False)
 
 
 def _all_rule_infos() -> list[RuleInfo]:
     """Every rule that can be reported: the detectors, then the directive rules."""
-    return [rule.info for rule in registry.all_rules()] + list(suppression.DIRECTIVE_RULES)
+    return rule_infos()
 
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
+server_command.register(app)  # `gofixleak server`: the language server (gofixleak/server)
+oracle_command.register(app)  # `gofixleak test`: tests under Go's leak profile (gofixleak/oracle)
 
 
 def main() -> None:
-    app(prog_name="gofixleak")
+    with interrupts.raised_as_exceptions():
+        try:
+            app(prog_name="gofixleak")
+        except interrupts.Terminated as stop:  # typer turns Ctrl-C into exit status 130 itself
+            sys.exit(stop.exit_status)

@@ -18,14 +18,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gofixleak import registry
 from gofixleak.source import GoVersion, parse_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
+
+if TYPE_CHECKING:  # tomllib is imported when a config file is read: most runs find none
+    import tomllib
 
 FILENAME = ".gofixleak.toml"
 TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "strict", "go-version", "overrides")
@@ -117,6 +119,8 @@ def _nearest(directory: str) -> str | None:
 @functools.lru_cache(maxsize=256)
 def load(path: str) -> Config:
     """Read and check one config file; ConfigError names the file and the line."""
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -183,15 +187,22 @@ def _translate(pattern: str) -> str:
         elif pattern[index] == "?":
             out.append("[^/]")
             index += 1
-        elif pattern[index] == "[" and "]" in pattern[index + 2 :]:
-            end = pattern.index("]", index + 2)
-            body = pattern[index + 1 : end].replace("\\", "\\\\")
+        elif pattern[index] == "[" and "]" in pattern[_set_start(pattern, index) :]:
+            end = pattern.index("]", _set_start(pattern, index))
+            # Characters that regular expressions (not globs) treat specially inside a set.
+            body = re.sub(r"([\\\[&~|])", r"\\\1", pattern[index + 1 : end])
             out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
             index = end + 1
         else:
             out.append(re.escape(pattern[index]))
             index += 1
     return "".join(out)
+
+
+def _set_start(pattern: str, index: int) -> int:
+    """Where the ``]`` closing the set at ``index`` is looked for: a ``]`` first in the set
+    (after a ``!``) is a member, as in fnmatch."""
+    return index + (3 if pattern.startswith("[!", index) else 2)
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -238,7 +249,7 @@ class _Reader:
         return Config(
             path=self.path,
             selection=self._selection(data),
-            exclude=self._strings(data, "exclude") or (),
+            exclude=self._globs(data, "exclude") or (),
             unsafe_fixes=self._bool(data, "unsafe-fixes"),
             go_version=self._go_version(data),
             overrides=tuple(self._override(o, n) for n, o in enumerate(overrides)),
@@ -253,7 +264,7 @@ class _Reader:
 
     def _override(self, data: dict[str, Any], section: int) -> Override:
         self._known_keys(data, OVERRIDE_KEYS, "[[overrides]] ", section)
-        paths = self._strings(data, "paths", section)
+        paths = self._globs(data, "paths", section)
         if not paths:
             raise self.fail("paths", "each [[overrides]] needs paths = [globs]", section)
         return Override(paths, self._selection(data, section), self._go_version(data, section))
@@ -278,6 +289,21 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, f"{key} must be a list of strings", section)
         return tuple(value)
+
+    def _globs(
+        self, data: dict[str, Any], key: str, section: int | None = None
+    ) -> tuple[str, ...] | None:
+        """The globs under ``key``, each checked now: a bad one is this file's error, not a
+        crash while files are being checked."""
+        patterns = self._strings(data, key, section)
+        where = key if section is None else f"[[overrides]] {key}"
+        for pattern in patterns or ():
+            try:
+                _glob(pattern)
+            except re.error as error:
+                message = f"bad glob {pattern!r} in {where}: {error.msg}"
+                raise self.fail(key, message, section) from error
+        return patterns
 
     def _selection(self, data: dict[str, Any], section: int | None = None) -> Selection:
         select = self._strings(data, "select", section)

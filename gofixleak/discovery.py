@@ -3,7 +3,7 @@
 Directories are walked recursively (``./...`` and ``dir/...`` mean the same); ``vendor``,
 ``testdata``, hidden and ``_``-prefixed directories are skipped, as the go tool skips them, and
 so are symbolic links that lead out of the tree being walked. A file named explicitly is always
-scanned.
+scanned. A directory that cannot be listed is reported, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from gofixleak.reading import reason
 
 SKIPPED_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 
@@ -40,31 +42,46 @@ def strip_dots(arg: str) -> str:
 
 
 def discover(args: Sequence[str]) -> Iterator[Item]:
-    """Files in a stable order; each file once, even when named twice."""
+    """Files in a stable order; each file once, even when named twice. A path that cannot be
+    looked at (missing, a directory that cannot be listed) is an Item with an error, in its
+    place: a part of the tree that was not seen must never look clean."""
     seen: set[str] = set()
     for arg in args or ["."]:
         path = strip_dots(arg)
-        if not os.path.lexists(path):
-            yield Item(display_path(path), f"{arg}: no such file or directory")
+        try:
+            os.lstat(path)
+        except OSError as error:
+            yield Item(display_path(path), _cannot_open(arg, error))
             continue
         if os.path.isdir(path):
             found = _walk(path)
         elif path.endswith(".go") or os.path.isfile(path):
-            found = iter([path])
+            found = iter([Item(path)])
         else:
             yield Item(display_path(path), f"{arg}: not a regular file or directory")
             continue
-        for file in found:
-            key = os.path.realpath(file)
+        for item in found:
+            if item.error is not None:
+                yield item
+                continue
+            key = os.path.realpath(item.path)
             if key not in seen:
                 seen.add(key)
-                yield Item(display_path(file))
+                yield Item(display_path(item.path))
 
 
-def _walk(root: str) -> Iterator[str]:
+def _cannot_open(arg: str, error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"{arg}: no such file or directory"
+    return f"{arg}: cannot read: {reason(error)}"
+
+
+def _walk(root: str) -> Iterator[Item]:
     real_root = os.path.realpath(root)
     visited = {real_root}
-    for folder, dirs, files in os.walk(root, followlinks=True):
+    unlisted: list[OSError] = []  # os.walk reports a directory it cannot list here, and goes on
+    for folder, dirs, files in os.walk(root, onerror=unlisted.append, followlinks=True):
+        yield from _unlisted(unlisted)
         kept = []
         for name in sorted(dirs):
             full = os.path.join(folder, name)
@@ -78,7 +95,16 @@ def _walk(root: str) -> Iterator[str]:
             full = os.path.join(folder, name)
             go_file = name.endswith(".go") and not name.startswith((".", "_"))
             if go_file and _stays_inside(full, real_root):
-                yield full
+                yield Item(full)
+    yield from _unlisted(unlisted)
+
+
+def _unlisted(errors: list[OSError]) -> Iterator[Item]:
+    """``open DIR: permission denied``, as gofmt says it, in gofixleak's words."""
+    for error in errors:
+        folder = display_path(str(error.filename))
+        yield Item(folder, f"{folder}: cannot open directory: {reason(error)}")
+    errors.clear()
 
 
 def _is_skipped_dir(name: str) -> bool:

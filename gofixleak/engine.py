@@ -143,23 +143,21 @@ def fix_until_stable(
 
 
 def fix_package(
-    package: GoPackage, targets: Sequence[Target], spare: Collection[str] = ()
+    package: GoPackage, targets: Sequence[Target], editable: Collection[str] = ()
 ) -> dict[str, Outcome]:
     """Report on every target of ``package`` and apply the fixes each may take, pass after
-    pass, until none is left; one :class:`Outcome` per target.
+    pass, until none is left; one :class:`Outcome` per target, and one for each other file of
+    ``editable`` (files of the run that no rule needs to read) that a fix edited.
 
-    ``spare`` names the run's other files of the package, which no rule needs to read: they are
-    not examined, but a fix found in a target may edit them too (and an Outcome is returned for
-    each one it edited). A check that fixes nothing shows the fixes these files could take.
-    """
-    fixing = [t.path for t in targets if t.required is not None]
-    editable = [*(fixing or [t.path for t in targets]), *spare]
+    A fix may edit the targets and ``editable``; a fix that edits any other file is not
+    offered (its file is not one the user asked to check, or is generated)."""
+    allowed = sorted({*editable, *(t.path for t in targets)})
     by_path = {t.path: t for t in targets}
     applied: dict[str, list[Finding]] = {t.path: [] for t in targets}
-    edited: set[str] = set()
+    touched: set[str] = set()
     for _ in range(MAX_PASSES):
         analyses = {
-            t.path: examine(package.source(t.path), t.rules, t.report, editable) for t in targets
+            t.path: examine(package.source(t.path), t.rules, t.report, allowed) for t in targets
         }
         candidates = [
             (path, f)
@@ -179,13 +177,13 @@ def fix_package(
                 )
                 for path, analysis in analyses.items()
             }
-            outcomes.update((p, Outcome(package.source(p), (), ())) for p in edited - set(by_path))
+            for path in sorted(touched - outcomes.keys()):
+                outcomes[path] = Outcome(package.source(path), (), ())
             return outcomes
         accepted = _compatible(candidates)
-        _apply(package, accepted)
+        touched.update(_apply(package, accepted))
         for path, finding in accepted:
             applied[path].append(finding)
-            edited.update(finding.fix.by_path(path) if finding.fix else ())
     raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
 
 
@@ -196,7 +194,8 @@ def _compatible(candidates: Sequence[tuple[str, Finding]]) -> list[tuple[str, Fi
     return [(path, findings[id(fix)]) for path, fix in accepted]
 
 
-def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> None:
+def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> set[str]:
+    """Apply the accepted fixes; the files they changed."""
     changes: dict[str, list[Edit]] = {}
     rules: dict[str, set[str]] = {}
     for path, finding in accepted:
@@ -216,3 +215,4 @@ def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> None:
             raise FixError(
                 f"a fix of {names} would introduce a syntax error; the file is left as is"
             )
+    return set(changes)

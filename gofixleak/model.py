@@ -96,12 +96,17 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a finding (the unbuffered ``make``, the early return), in
-    the finding's file or (``path``) in another file of its package."""
+    """Another place that explains a finding (the unbuffered ``make``, the early return).
+
+    ``path`` names a place in another file (the test that started a leaked goroutine): ``span``
+    is then in that file's bytes, and ``line`` is its 1-based line (0: not known), which the
+    renderers need and cannot compute without that file's text.
+    """
 
     span: Span
     message: str
     path: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,9 @@ class Finding:
     captures: Mapping[str, Span] = field(default_factory=dict, compare=False)
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
+    # Whether the package's tests saw this finding's goroutine leak (`gofixleak test`); None
+    # when they did not run.
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,8 @@ class FileResult:
     # Regions not analysed because they hold a syntax error (SourceFile.broken_regions), in the
     # text the findings refer to: every format reports them, --strict fails on them.
     skipped: tuple[Span, ...] = ()
+    # A one-line notice that does not change the exit status (a file that is not Go source).
+    warning: str | None = None
 
     @property
     def changed(self) -> bool:

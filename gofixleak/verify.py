@@ -5,10 +5,8 @@ Nothing in the checkout is written: the fixed files go to a temporary directory 
 through ``-overlay`` (``{"Replace": {original path: fixed copy}}``), running from the package's
 module root (the nearest ``go.mod``). The unit that is kept or dropped is one rule's fixes in one
 file: when a package fails, the fixes of the failing package are bisected, each candidate set
-being re-computed by the fix pipeline with only the kept rules selected for each file, so a
-dropped rule's findings stay (unfixed) and every other fix still lands. The pipeline re-runs on
-the package's files together: a fix found in one file that edits another (``Fix.elsewhere``)
-is its finding's file's unit, and is built, kept or dropped in both files at once.
+being re-computed by the fix pipeline with only the kept rules selected for that file, so a
+dropped rule's findings stay (unfixed) and every other fix still lands.
 
 A fix cannot be verified, and is dropped with the reason, when its file is outside any Go module,
 when ``go list`` cannot load its module or package (a go.work workspace that leaves the module
@@ -16,6 +14,10 @@ out or forbids GOFLAGS=-mod=mod, a broken go.mod: Go's own error is the output),
 constraints leave the file out on this platform, or when the package fails the same checks
 without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
+
+With tests, the kept fixes are also proven with Go's leak profile: the goroutines leaked at each
+fix's site before and after it, and a fix that leaves its leak or adds one is dropped
+(gofixleak/oracle/proof.py).
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gofixleak import api
+from gofixleak import api, reading
 from gofixleak.discovery import display_path
 from gofixleak.model import FileResult
 from gofixleak.source import line_starts
+
+if TYPE_CHECKING:
+    from gofixleak.oracle.proof import LeakCheck
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
@@ -80,6 +86,13 @@ class Verification:
     packages: tuple[str, ...] = ()  # package directories whose kept fixes passed every check
     checks: tuple[str, ...] = ()  # "go build", "go vet", "go test"
     go_version: str = ""
+    leaks: LeakCheck | None = None  # --verify-tests: goroutines leaked at each fix's site
+
+    def leak_lines(self) -> list[str]:
+        """Per fix, the goroutines leaked at its site before and after it; and the notes."""
+        if self.leaks is None:
+            return []
+        return [*self.leaks.notes, *(proof.describe() for proof in self.leaks.proofs)]
 
     def summary(self) -> str:
         """One line: what passed where, and how many fixes were dropped."""
@@ -138,21 +151,30 @@ def verify(
     and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
     of each go command and each package decided.
     """
-    # A fix found in one file may edit only another: its own file then holds it unchanged.
+    # A file whose fix edits only another file of its package is unchanged, but holds the unit.
     changed = [r for r in results if r.changed or r.fixes_applied]
-    if not any(r.changed for r in changed):
+    if not changed:
         return Verification(tuple(results))
     meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
     toolchain = _Toolchain(go or find_go(), tests, meter.run)
     verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
-    rebuilt = verifier.rebuild()
+    leaks = None
+    if tests:  # the leak profile's before -> after per fix (gofixleak/oracle/proof.py)
+        from gofixleak.oracle import proof
+
+        leaks = proof.check(
+            verifier.accepted, verifier.by_path, verifier.texts, toolchain.go, options
+        )
+        verifier.dropped.extend(Dropped(path, rule, reason) for path, rule, reason in leaks.drops)
+    rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
         tuple(rebuilt.get(r.path, r) for r in results),
         tuple(sorted(verifier.dropped, key=lambda d: (d.path, d.rule))),
         tuple(sorted(verifier.verified_packages)),
         toolchain.steps,
         toolchain.version(),
+        leaks,
     )
 
 
@@ -279,6 +301,8 @@ class _Verifier:
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
+        self.accepted: dict[str, list[Unit]] = {}  # package folder -> units that passed
+        # The fix pipeline re-run on a package directory with only some units' fixes.
         self._runs: dict[tuple[str, frozenset[Unit]], dict[str, FileResult]] = {}
 
     def run(self) -> None:
@@ -370,88 +394,97 @@ class _Verifier:
 
     def _accept(self, by_package: Mapping[str, Sequence[Unit]]) -> None:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
+        for folder, units in by_package.items():
+            self.accepted.setdefault(folder, []).extend(units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
         files = {}
-        for folder in packages:
-            chosen = [u for u in units if os.path.dirname(os.path.abspath(u.path)) == folder]
-            for path, result in self.subset(folder, chosen).items():
-                if result.changed and result.fixed is not None:
-                    files[os.path.abspath(path)] = result.fixed
+        for folder in {_folder(u.path) for u in units}:
+            kept = frozenset(u for u in units if _folder(u.path) == folder)
+            for path, text in self.texts(folder, kept).items():
+                if text != self._original(self.by_path[path]):
+                    files[os.path.abspath(path)] = text
         names = {os.path.abspath(p): p for p in self.by_path}
         return self.go.check(root, packages, files, names)
 
-    def original(self, path: str) -> bytes:
-        result = self.by_path[path]
-        return result.original if result.original is not None else api.read_go_file(path)
+    def _changed_in(self, folder: str) -> list[str]:
+        """The changed files of the package directory ``folder`` (display paths)."""
+        return sorted(d for a, d in self.absolute.items() if os.path.dirname(a) == folder)
 
-    def _fixed_text(self, result: FileResult) -> bytes:
-        if result.changed and result.fixed is not None:
-            return result.fixed
-        return self.original(result.path)
+    def texts(self, folder: str, units: frozenset[Unit]) -> dict[str, bytes]:
+        """Each changed file of ``folder`` after the fixes of ``units`` only: the pipeline re-run
+        on the package without the others (a fix that edits several files lands in all of
+        them or none, with its unit)."""
+        paths = self._changed_in(folder)
+        if units == frozenset(u for p in paths for u in self._units_of(p)):
+            return {p: self._fixed(self.by_path[p]) for p in paths}
+        if not units:
+            return {p: self._original(self.by_path[p]) for p in paths}
+        runs = self._run(folder, units)
+        return {p: _text(runs[p], self._original(self.by_path[p])) for p in paths}
 
-    def _paths_in(self, folder: str) -> list[str]:
-        return sorted(d for p, d in self.absolute.items() if os.path.dirname(p) == folder)
-
-    def subset(self, folder: str, units: Sequence[Unit]) -> dict[str, FileResult]:
-        """The folder's files after the fixes of ``units`` only: the pipeline re-run on the
-        original texts, each file with its kept rules, the package whole, so that a fix that
-        edits another file of the package lands there too or nowhere."""
-        key = (folder, frozenset(units))
+    def _run(self, folder: str, units: frozenset[Unit]) -> dict[str, FileResult]:
+        key = (folder, units)
         if key not in self._runs:
-            paths = self._paths_in(folder)
-            directory = api.package_directory(paths[0], {p: self.original(p) for p in paths})
-            targets = []
-            for path in paths:
-                rules = tuple(sorted(u.rule for u in units if u.path == path))
-                targets.append(
-                    (path, dataclasses.replace(file_options(self.options, path), select=rules))
-                )
-            self._runs[key] = {r.path: r for r in api.check_files(directory, targets)}
+            paths = self._changed_in(folder)
+            originals = {p: self._original(self.by_path[p]) for p in paths}
+            rules = {p: {u.rule for u in units if u.path == p} for p in paths}
+            self._runs[key] = api.fix_subset(originals, rules, self.options)
         return self._runs[key]
 
-    def rebuild(self) -> dict[str, FileResult]:
-        """The results of each folder where fixes were dropped: the kept fixes applied, the
-        dropped rules' findings kept, unfixed."""
-        out: dict[str, FileResult] = {}
-        for folder in sorted({os.path.dirname(os.path.abspath(d.path)) for d in self.dropped}):
-            dropped = {(d.path, d.rule) for d in self.dropped}
-            kept = [u for u in self._units_in(folder) if (u.path, u.rule) not in dropped]
-            fixed = self.subset(folder, kept)
-            paths = self._paths_in(folder)
-            texts = {p: self._fixed_text(fixed[p]) for p in paths}
-            directory = api.package_directory(paths[0], texts)
-            checks = [
-                (p, dataclasses.replace(file_options(self.options, p), fix=None)) for p in paths
-            ]
-            reports = {r.path: r for r in api.check_files(directory, checks)}
-            for path in paths:
-                text = texts[path]
-                changed = text != self.original(path)
-                rules = {rule for p, rule in dropped if p == path}
-                report = reports[path]
-                findings = tuple(
-                    dataclasses.replace(f, fix=None) if f.rule in rules else f
-                    for f in report.findings
-                )
-                # Built from the report on the fixed text, so that whatever else it carries
-                # stays true.
-                out[path] = dataclasses.replace(
-                    report,
-                    findings=findings,
-                    fixes_applied=fixed[path].fixes_applied,
-                    original=self.original(path) if changed else None,
-                    fixed=text if changed else None,
-                    line_starts=line_starts(text),
-                    linked=fixed[path].linked,
-                )
-        return out
+    def rebuild(self, result: FileResult) -> FileResult:
+        """``result`` with the dropped units' fixes left out (also those of other files whose
+        fixes edit this one) and their findings kept, unfixed."""
+        folder = _folder(result.path)
+        everything = frozenset(u for p in self._changed_in(folder) for u in self._units_of(p))
+        dropped = {Unit(d.path, d.rule) for d in self.dropped}
+        kept = frozenset(everything - dropped)
+        if kept == everything:
+            return result
+        original = self._original(result)
+        fixed = self.texts(folder, kept)[result.path]
+        applied = self._run(folder, kept)[result.path].fixes_applied if kept else ()
+        options = file_options(self.options, result.path)
+        directory = api.package_directory(result.path, overrides=self.texts(folder, kept))
+        unfixed = dataclasses.replace(options, fix=None)
+        report = api.check_files(directory, [(result.path, unfixed)])[0]
+        findings = tuple(
+            dataclasses.replace(f, fix=None) if Unit(result.path, f.rule) in dropped else f
+            for f in report.findings
+        )
+        changed = fixed != original
+        # Built from the report on the fixed text, so that whatever else it carries stays true.
+        return dataclasses.replace(
+            report,
+            findings=findings,
+            fixes_applied=applied,
+            original=original if changed else None,
+            fixed=fixed if changed else None,
+            line_starts=line_starts(fixed),
+        )
+
+    @staticmethod
+    def _original(result: FileResult) -> bytes:
+        if result.original is None:  # unchanged: its fixes edit only other files
+            return reading.read_go_file(result.path)
+        return result.original
+
+    @classmethod
+    def _fixed(cls, result: FileResult) -> bytes:
+        return result.fixed if result.fixed is not None else cls._original(result)
+
+
+def _text(run: FileResult, original: bytes) -> bytes:
+    return run.fixed if run.fixed is not None else original
+
+
+def _folder(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
 
 
 def file_options(options: api.Options, path: str) -> api.Options:
-    """``options`` as they applied to ``path`` (its .gofixleak.toml folded in), so that a re-run
-    of the pipeline on it selects, fixes and assumes the Go version as the first run did."""
-    return options.for_file(path) or options
+    """``options`` as they applied to ``path`` (see :func:`api.options_for`)."""
+    return api.options_for(options, path)
 
 
 def module_root(folder: str) -> str | None:

@@ -1,7 +1,8 @@
 """A local stand-in for the GitHub REST API: the pull-request endpoints the bot calls, with
 GitHub's documented request and response shapes, under a GitHub Enterprise style ``/api/v3``
 prefix. It records every request, checks the token, reads branch heads from a bare git remote,
-and can be told to fail a route (a status with GitHub's error body, or a dropped connection).
+and can be told to answer a route badly: a status with GitHub's error body and chosen headers (a
+rate limit), a body that is not the JSON GitHub sends, a late answer, or a dropped connection.
 
 Endpoints (docs.github.com/en/rest/pulls/pulls):
     GET   /repos/{owner}/{repo}
@@ -17,11 +18,12 @@ import json
 import re
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 PREFIX = "/api/v3"
 DOCS = "https://docs.github.com/rest"
@@ -38,11 +40,20 @@ class Recorded:
 
 @dataclass
 class Failure:
-    """Answer the next matching request with ``status`` and ``body``, or drop the connection."""
+    """Answer the next ``times`` matching requests with ``status``, ``headers`` and ``body`` (or
+    the bytes ``raw``, sent as ``content_type``; ``cut``: announced longer than it is, then the
+    connection closed), or drop the connection; after ``delay`` seconds. A status of 0 with a
+    delay answers as the route normally does, late."""
 
     status: int = 0
-    body: dict[str, Any] = field(default_factory=dict)
+    body: Any = field(default_factory=dict)
     disconnect: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    content_type: str = "application/json; charset=utf-8"
+    delay: float = 0.0
+    times: int = 1
+    cut: bool = False
 
 
 class FakeGitHub:
@@ -69,6 +80,14 @@ class FakeGitHub:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+    def _failure(self, method: str, kind: str) -> Failure | None:
+        failure = self.failures.get((method, kind))
+        if failure is not None:
+            failure.times -= 1
+            if failure.times <= 0:
+                del self.failures[(method, kind)]
+        return failure
 
     def calls(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
@@ -163,8 +182,8 @@ class FakeGitHub:
         chunk = pulls[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(pulls):
-            link = f"{self.url}/repos/{self.repo}/pulls?state={state}&per_page={per_page}"
-            headers["Link"] = f'<{link}&page={page + 1}>; rel="next"'
+            following = urlencode({**query, "page": page + 1})
+            headers["Link"] = f'<{self.url}/repos/{self.repo}/pulls?{following}>; rel="next"'
         return 200, [self._pull_json(p) for p in chunk], headers
 
     def _create(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -249,17 +268,34 @@ class FakeGitHub:
                 fake.requests.append(Recorded(self.command, path, query, body, authorization))
                 kind = "repo" if path == f"/repos/{fake.repo}" else "pulls"
                 kind = "pull" if re.search(r"/pulls/\d+$", path) else kind
-                failure = fake.failures.pop((self.command, kind), None)
+                failure = fake._failure(self.command, kind)
+                if failure is not None and failure.delay:
+                    time.sleep(failure.delay)
                 if failure is not None and failure.disconnect:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                if failure is not None:
-                    self._send(failure.status, failure.body, {})
+                if failure is not None and failure.raw is not None:
+                    extra = 100 if failure.cut else 0
+                    status = failure.status or 200
+                    self._send_bytes(status, failure.raw, failure.content_type, extra)
+                    if failure.cut:
+                        self.close_connection = True
+                elif failure is not None and failure.status:
+                    self._send(failure.status, failure.body, failure.headers)
                 elif authorization not in (f"token {fake.token}", f"Bearer {fake.token}"):
                     self._send(401, {"message": "Bad credentials", "documentation_url": DOCS}, {})
                 else:
                     self._send(*fake.route(self.command, path, query, body))
+
+            def _send_bytes(
+                self, status: int, payload: bytes, content_type: str, extra: int = 0
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload) + extra))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _send(self, status: int, data: Any, headers: dict[str, str]) -> None:
                 payload = json.dumps(data).encode()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from gofixleak import registry
+from gofixleak import api, parallel, reading, registry
 from gofixleak.cli import app
+from gofixleak.facts.package import Directory
+from gofixleak.model import FileResult
 from tests.fake_rule import INFO, detect, rename
 
 LEAKY = b"package p\n\nfunc f() {\n\tleak()\n}\n"
@@ -153,11 +156,93 @@ def test_version_and_help() -> None:
 def test_a_huge_file_is_named_and_the_rest_still_runs(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gofixleak import api
-
-    monkeypatch.setattr(api, "MAX_FILE_BYTES", 2**20)
-    (tree / "pkg" / "huge.go").write_bytes(b"package p\n" + b"// filler\n" * 120_000)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 2**20)
+    (tree / "pkg" / "huge.go").write_bytes(b"package p\n" + b"/" * (2**20 - 9))  # one too many
     code, out, err = run("pkg")
     assert code == 2
-    assert "pkg/huge.go: not checked: 1.1 MiB is more than the 1 MiB gofixleak reads" in err
+    assert (
+        "pkg/huge.go: not checked: 1,048,577 bytes is more than the 1,048,576 bytes (1 MiB)"
+        " gofixleak reads" in err
+    )
     assert "pkg/a.go:4:2" in out
+
+
+@pytest.mark.parametrize("names", ["", ",,,", " , "])
+def test_a_select_without_rule_names_is_an_error_not_every_rule(tree: Path, names: str) -> None:
+    code, out, err = run("--select", names, ".")
+    assert code == 2 and out == ""
+    assert f"gofixleak: --select {names!r} names no rule\n" in err
+
+
+def test_the_summary_after_an_error_does_not_read_as_clean(tree: Path) -> None:
+    code, _, err = run("nothere")
+    assert code == 2
+    assert err == "gofixleak: nothere: no such file or directory\n0 findings, 1 error.\n"
+
+
+def change_files_after_checking(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[bytes], bytes]
+) -> None:
+    """Each file is rewritten with ``change(its text)`` right after gofixleak has read it."""
+    check_files = api.check_files
+
+    def check_then_change(
+        directory: Directory, targets: Sequence[tuple[str, api.Options]]
+    ) -> list[FileResult]:
+        results = check_files(directory, targets)
+        for path, _ in targets:
+            Path(path).write_bytes(change(directory.read(path)))
+        return results
+
+    monkeypatch.setattr(api, "check_files", check_then_change)
+
+
+def test_a_file_changed_during_the_run_is_reported_as_it_was_read(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited = b"// edited meanwhile\n" + LEAKY
+    change_files_after_checking(monkeypatch, lambda data: edited)
+    code, out, err = run("--apply", "--format", "json", "-j", "1", "pkg/a.go")
+    assert code == 2
+    assert (tree / "pkg" / "a.go").read_bytes() == edited
+    report = json.loads(out)
+    (finding,) = report["findings"]  # in the text that was read, with its fix, not in the fix
+    assert (finding["line"], finding["start_byte"]) == (4, LEAKY.index(b"leak()"))
+    assert finding["fix"]["edits"][0]["new_text"] == "stop"
+    message = "pkg/a.go: changed while gofixleak ran; fixes not written"
+    assert report["errors"] == [{"path": "pkg/a.go", "message": message}]
+    assert err == f"gofixleak: {message}\n"
+    (tree / "pkg" / "a.go").write_bytes(LEAKY)
+    code, _, err = run("--apply", "pkg/b.go", "pkg/a.go")
+    assert err.endswith("0 fixes in 0 files, 1 finding left, 1 error.\n")
+
+
+def test_a_file_that_already_holds_the_fixes_is_a_silent_success(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two runs of --apply at once: the other one wrote the same fixes first.
+    change_files_after_checking(monkeypatch, lambda data: data.replace(b"leak()", b"stop()"))
+    code, out, err = run("--apply", "-j", "1", "pkg")
+    assert (code, out) == (0, "")
+    assert err == "1 fix in 1 file, 0 findings left.\n"
+
+
+def test_a_huge_jobs_count_is_lowered_with_a_warning(tree: Path) -> None:
+    code, out, err = run("-j", "100000", "pkg")
+    assert code == 1 and out.startswith("pkg/a.go:4:2")
+    expected = f"--jobs 100000 is more than 4 per CPU core; using {parallel.max_jobs()}"
+    assert f"gofixleak: {expected}\n" in err
+
+
+def test_a_path_with_control_characters_cannot_split_a_line(tree: Path) -> None:
+    folder = tree / "w\n--- a\tb\x1b[31m"
+    folder.mkdir()
+    (folder / "a.go").write_bytes(LEAKY)
+    (folder / "gone.go").symlink_to(folder / "deleted.go")
+    code, out, err = run(str(folder.relative_to(tree)))
+    assert code == 2
+    assert out == '"w\\n--- a\\tb\\033[31m/a.go":4:2: fake-leak: leak() leaks [*]\n'
+    assert err.splitlines() == [
+        "gofixleak: w\\n--- a\\tb\\x1b[31m/gone.go: cannot read: No such file or directory",
+        "1 finding, 1 fixable with --diff or --apply, 1 error.",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,12 @@ def _all() -> tuple[str, ...]:
             'select = []\n[[overrides]]\npaths = ["a"]\nselect = ["x"]\n',
             ":4: unknown rule 'x' in select",
         ),
+        # A bad glob used to crash with a traceback (exit 1) once files were checked.
+        ('exclude = ["[z-a]"]\n', ":1: bad glob '[z-a]' in exclude: bad character range z-a"),
+        (
+            '[[overrides]]\nignore = []\npaths = ["ok/**", "[9-0]/**"]\n',
+            ":3: bad glob '[9-0]/**' in [[overrides]] paths: bad character range 9-0",
+        ),
     ],
 )
 def test_a_bad_config_is_an_error_naming_file_and_line(repo: Path, text: str, message: str) -> None:
@@ -158,6 +165,16 @@ def test_a_bad_config_deeper_in_the_tree_fails_its_files(repo: Path) -> None:
     assert code == 2
     assert f"{path}:1: unknown key 'colour'" in err
     assert "main.go:4:2" in out  # the rest of the tree is still checked
+
+
+def test_a_bad_glob_deeper_in_the_tree_fails_its_files(repo: Path) -> None:
+    path = write(repo / "legacy", 'exclude = ["[z-a]"]\n')
+    code, out, err = run("--format", "json", ".")
+    assert code == 2
+    assert "Traceback" not in err
+    errors = json.loads(out)["errors"]
+    assert {e["path"] for e in errors} == {"legacy/old.go", "legacy/deep/older.go"}
+    assert errors[0]["message"] == f"{path}:1: bad glob '[z-a]' in exclude: bad character range z-a"
 
 
 @pytest.mark.parametrize(
@@ -180,6 +197,12 @@ def test_a_bad_config_deeper_in_the_tree_fails_its_files(repo: Path) -> None:
         ("[!ab].go", "b.go", False),
         ("[!ab].go", "c.go", True),
         ("a+b.go", "a+b.go", True),
+        ("[!]]x", "ax", True),  # a ] first in the set is a member, as in fnmatch
+        ("[!]]x", "]x", False),
+        ("[[]x", "[x", True),  # characters a regular expression would read as set operations
+        ("[a&&b]", "&", True),
+        ("[a||b]", "|", True),
+        ("[a~~b]", "~", True),
     ],
 )
 def test_globs(pattern: str, path: str, matches: bool) -> None:

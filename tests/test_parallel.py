@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -63,6 +64,25 @@ def test_a_small_input_runs_in_this_process() -> None:
 def test_jobs_below_one_are_refused_at_once() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         parallel.ordered_map(_square, [1], 0)
+
+
+def _workers_running(_: int) -> int:
+    return 0
+
+
+@pytest.mark.parametrize(
+    ("jobs", "items"),
+    [
+        (parallel.max_jobs() + 3, 400),  # -j 100000 used to fork until the process table was full
+        (parallel.max_jobs(), parallel.SMALL_RUN + parallel.CHUNK),  # idle workers: not started
+    ],
+)
+def test_workers_are_capped_by_cores_and_by_the_input(jobs: int, items: int) -> None:
+    results = parallel.ordered_map(_workers_running, range(items), jobs)
+    next(results)
+    started = len(multiprocessing.active_children())  # a pool starts all its workers at once
+    results.close()  # type: ignore[attr-defined]  # stops the workers
+    assert started == min(parallel.max_jobs(), -(-items // parallel.CHUNK))
 
 
 def test_results_stream() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -77,3 +78,44 @@ def test_unwritable_directory_gives_an_error_and_keeps_the_file(tmp_path: Path) 
         assert target.read_bytes() == b"old\n"
     else:
         assert error is None and target.read_bytes() == b"new\n"
+
+
+def test_a_hard_link_sees_the_fixes(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"old\n")
+    os.link(target, tmp_path / "link.go")
+    inode = target.stat().st_ino
+    assert write_fixed(str(target), b"old\n", b"new\n") is None
+    assert (tmp_path / "link.go").read_bytes() == b"new\n" == target.read_bytes()
+    assert target.stat().st_ino == inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.go", "link.go"]  # backup removed
+
+
+def test_a_failed_write_in_place_puts_the_old_text_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"old text\n")
+    os.link(target, tmp_path / "link.go")  # written in place
+    real_fsync = os.fsync
+    calls = []
+
+    def full_disk(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the backup was written; now the file itself
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    error = write_fixed(str(target), b"old text\n", b"new\n")
+    assert error == f"{target}: cannot write: No space left on device"
+    assert target.read_bytes() == b"old text\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.go", "link.go"]
+
+
+def test_a_file_that_holds_the_fixed_text_already_is_left_as_it_is(tmp_path: Path) -> None:
+    target = tmp_path / "a.go"
+    target.write_bytes(b"new\n")
+    os.utime(target, (1, 1))
+    assert write_fixed(str(target), b"old\n", b"new\n") is None
+    assert target.stat().st_mtime == 1

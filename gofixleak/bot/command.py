@@ -1,9 +1,13 @@
 """``gofixleak pr``: verified fixes, one commit per rule, one pull request, never a broken build.
 
-1. Refuse a dirty work tree; find the fixes (safe only, unless --unsafe-fixes) and verify them
-   (go build + go vet through an overlay; --verify-tests adds go test).
-2. Commit them, one commit per rule, on a branch named from their fingerprint.
-3. Push it and open the pull request, or: nothing to do when an open one has the same
+1. Refuse a dirty work tree; check the token, the repository, the API and that the remote takes
+   a push, then fetch the base branch: all before any slow work.
+2. Find the fixes on the base branch's fetched tip (the checkout when it is that commit, else a
+   copy of that commit's files), safe only unless --unsafe-fixes, and verify them (go build +
+   go vet through an overlay; --verify-tests adds go test).
+3. Commit them on that tip, one commit per rule, on a branch named from their fingerprint: local
+   commits are never pushed.
+4. Push it and open the pull request, or: nothing to do when an open one has the same
    fingerprint; update the open gofixleak pull request when the fixes changed; do not propose
    again fixes whose pull request was closed unmerged (unless --force).
 --dry-run prints the branch, commit messages and body, and neither commits nor pushes.
@@ -13,28 +17,17 @@ Exit status: 0 done (or nothing to do), 2 an error; the token never appears in a
 
 from __future__ import annotations
 
-import os
-import re
 from typing import Annotated
 
 import typer
 
-from gofixleak import api, verify
-from gofixleak.bot import github, plan
-from gofixleak.bot.git import Git, GitError, Identity
+from gofixleak import api
 from gofixleak.model import Applicability
 from gofixleak.options import IgnoreOption, SelectOption, rule_names
 
-EXIT_OK, EXIT_ERROR = 0, 2
+# The bot's work (git, the GitHub API, verification) is imported when the command runs: a plain
+# check never loads it (gofixleak/bot/run.py).
 DEFAULT_AUTHOR = "gofixleak bot <gofixleak-bot@users.noreply.github.com>"
-
-
-class _Failure(Exception):
-    """Stop with this message (already safe to print) and exit 2."""
-
-
-def _say(message: str) -> None:
-    typer.echo(f"gofixleak pr: {message}", err=True)
 
 
 def pr(
@@ -73,187 +66,35 @@ def pr(
     ] = False,
 ) -> None:
     """Open (or update) one pull request with the verified fixes, one commit per rule."""
-    token = os.environ.get("GITHUB_TOKEN") or None
-    try:
-        _run(
+    from gofixleak.bot import run
+
+    options = api.Options(
+        select=rule_names(select) or None,
+        ignore=rule_names(ignore),
+        fix=Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE,
+        use_config=True,  # the repository's .gofixleak.toml governs what is proposed
+        unsafe_fixes=True if unsafe_fixes else None,
+    )
+    raise typer.Exit(
+        run.run(
             paths or ["."],
-            _Settings(repo, remote, base, author, dry_run, force),
-            api.Options(
-                select=rule_names(select) or None,
-                ignore=rule_names(ignore),
-                fix=Applicability.UNSAFE if unsafe_fixes else Applicability.SAFE,
-                use_config=True,  # the repository's .gofixleak.toml governs what is proposed
-                unsafe_fixes=True if unsafe_fixes else None,
-            ),
+            options,
+            repo=repo,
+            remote=remote,
+            base=base,
+            author=author,
+            dry_run=dry_run,
+            force=force,
             verify_tests=verify_tests,
-            token=token,
         )
-    except (_Failure, GitError, github.GitHubError, verify.VerifyError, ValueError) as error:
-        _say(github.redact(str(error), token))
-        raise typer.Exit(EXIT_ERROR) from None
-    except Exception as error:  # a bug: still no traceback, whose locals would show the token
-        _say(github.redact(f"internal error: {type(error).__name__}: {error}", token))
-        raise typer.Exit(EXIT_ERROR) from None
-    raise typer.Exit(EXIT_OK)
-
-
-class _Settings:
-    def __init__(
-        self,
-        repo: str | None,
-        remote: str,
-        base: str | None,
-        author: str,
-        dry_run: bool,
-        force: bool,
-    ) -> None:
-        self.repo = repo
-        self.remote = remote
-        self.base = base
-        self.author = Identity.parse(author)
-        self.dry_run = dry_run
-        self.force = force
-
-
-def _run(
-    paths: list[str],
-    settings: _Settings,
-    options: api.Options,
-    *,
-    verify_tests: bool,
-    token: str | None,
-) -> None:
-    git = Git(os.getcwd())
-    root = git.toplevel()
-    dirty = git.dirty_paths()
-    if dirty:
-        shown = ", ".join(dirty[:10]) + (", ..." if len(dirty) > 10 else "")
-        raise _Failure(f"the work tree has uncommitted changes ({shown}); commit or stash them")
-    options.rules()  # unknown rule names, a missing token or toolchain: errors before any work
-    client = None if settings.dry_run else _client(settings, git, token)
-    verify.find_go()
-    proposal = _propose(paths, options, git, root, verify_tests=verify_tests)
-    if proposal is None:
-        _say("no verified fix to propose")
-    elif client is None:
-        _print_dry_run(proposal, settings)
-    else:
-        _publish(proposal, settings, git, client)
-
-
-def _client(settings: _Settings, git: Git, token: str | None) -> github.GitHub:
-    if not token:
-        raise _Failure("GITHUB_TOKEN is not set: it is needed to open the pull request")
-    api_url = os.environ.get("GITHUB_API_URL") or github.DEFAULT_API_URL
-    return github.GitHub(_repository(settings, git), token, api_url)
-
-
-def _propose(
-    paths: list[str], options: api.Options, git: Git, root: str, *, verify_tests: bool
-) -> plan.Plan | None:
-    # Only files git tracks: an ignored file (generated, vendored by hand) is not the repo's code.
-    tracked = git.tracked_files()
-    results = [r for r in api.run(paths, options) if plan.relative(r.path, root) in tracked]
-    errors = [r.error for r in results if r.error is not None]
-    if errors:
-        raise _Failure("; ".join(errors))
-    verified = verify.verify(results, options, tests=verify_tests)
-    for dropped in verified.dropped:
-        _say(dropped.describe())
-    return plan.build(verified, options, root)
-
-
-def _print_dry_run(proposal: plan.Plan, settings: _Settings) -> None:
-    typer.echo(f"branch: {proposal.branch}")
-    typer.echo(f"author: {settings.author}")
-    for commit in proposal.commits:
-        typer.echo(f"\n--- commit ({commit.rule}) ---\n{commit.message}", nl=False)
-    typer.echo(f"\n--- pull request ---\ntitle: {proposal.title}\n\n{proposal.body}", nl=False)
-    _say(f"dry run: {len(proposal.commits)} commit(s) on {proposal.branch}; nothing pushed")
-
-
-def _publish(proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub) -> None:
-    open_pulls = client.open_bot_pulls()
-    for pull in open_pulls:
-        if github.holds(pull.body, pull.head_ref, proposal.fingerprint, proposal.branch):
-            _say(f"pull request #{pull.number} already proposes these fixes: {pull.url}")
-            return
-    if not settings.force:
-        closed = client.closed_unmerged(proposal.fingerprint, proposal.branch)
-        if closed is not None:
-            _say(
-                f"pull request #{closed.number} with these fixes was closed without merging; "
-                f"not proposing them again (--force does): {closed.url}"
-            )
-            return
-    head = _commit(proposal, settings, git)
-    if open_pulls:
-        _update(proposal, settings, git, client, open_pulls[0], head)
-    else:
-        _create(proposal, settings, git, client, head)
-
-
-def _commit(proposal: plan.Plan, settings: _Settings, git: Git) -> str:
-    commit = git.head()
-    for step in proposal.commits:
-        commit = git.commit(commit, dict(step.files), step.message, settings.author)
-    return commit
-
-
-def _update(
-    proposal: plan.Plan,
-    settings: _Settings,
-    git: Git,
-    client: github.GitHub,
-    pull: github.PullRequest,
-    head: str,
-) -> None:
-    git.push(settings.remote, head, pull.head_ref, expected=pull.head_sha)
-    git.set_branch(pull.head_ref, head)
-    try:
-        client.update(pull.number, proposal.title, proposal.body)
-    except github.GitHubError as error:
-        raise _Failure(f"{error} (branch {pull.head_ref} is pushed; re-run to finish)") from None
-    _say(f"updated pull request #{pull.number} with the new fixes: {pull.url}")
-
-
-def _create(
-    proposal: plan.Plan, settings: _Settings, git: Git, client: github.GitHub, head: str
-) -> None:
-    base = settings.base or client.default_branch()
-    pushed = git.remote_branch(settings.remote, proposal.branch)  # left by a run that failed
-    git.push(settings.remote, head, proposal.branch, expected=pushed)
-    git.set_branch(proposal.branch, head)
-    try:
-        pull = client.create(proposal.title, proposal.body, proposal.branch, base)
-    except github.GitHubError as error:
-        raise _Failure(f"{error} (branch {proposal.branch} is pushed; re-run to finish)") from None
-    _say(f"opened pull request #{pull.number}: {pull.url}")
-
-
-_REMOTE = re.compile(
-    r"^(?:[a-z][a-z0-9+.-]*://[^/]+/|[^/:@]+@[^/:]+:)(?:.*/)?([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
-)
+    )
 
 
 def parse_repository(url: str) -> str | None:
-    """owner/name from a GitHub remote URL (https, ssh or scp-like), or None."""
-    match = _REMOTE.match(url.strip())
-    return f"{match.group(1)}/{match.group(2)}" if match else None
+    """``owner/name`` from a GitHub remote URL (see gofixleak/bot/run.py)."""
+    from gofixleak.bot import run
 
-
-def _repository(settings: _Settings, git: Git) -> str:
-    """owner/name: --repo, else $GITHUB_REPOSITORY, else parsed from the remote's URL."""
-    named = settings.repo or os.environ.get("GITHUB_REPOSITORY")
-    if named:
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", named):
-            raise _Failure(f"repository {named!r} is not of the form owner/name")
-        return named
-    url = git.remote_url(settings.remote)
-    parsed = parse_repository(url)
-    if parsed is None:
-        raise _Failure(f"cannot tell the GitHub repository from {url!r}: pass --repo owner/name")
-    return parsed
+    return run.parse_repository(url)
 
 
 def register(app: typer.Typer) -> None:

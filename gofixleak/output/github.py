@@ -3,7 +3,9 @@
 ``::warning file=F,line=L,col=C,endLine=L2,endColumn=C2,title=RULE::message``; columns count
 UTF-16 code units and are left out when the finding spans several lines (GitHub accepts columns
 only on a single line). Values are escaped as GitHub's toolkit escapes them: ``%``, CR and LF in
-the message; those and ``:`` and ``,`` in properties.
+the message; those and ``:`` and ``,`` in properties. The ``file`` property keeps the exact path
+(GitHub undoes the escapes to find the file); in messages, which people read, every other control
+character is written as its C escape (``\\t``), so that one command is one line.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from gofixleak.model import FileResult, Finding
 from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
+from gofixleak.output.quoting import escape_controls
 
 
 def escape_data(text: str) -> str:
@@ -25,7 +28,7 @@ def escape_property(text: str) -> str:
 
 def command(name: str, message: str, properties: Iterable[tuple[str, str | int]] = ()) -> str:
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+    return f"::{name}{' ' + props if props else ''}::{escape_data(escape_controls(message))}"
 
 
 def annotation(result: FileResult, finding: Finding) -> str:
@@ -48,6 +51,10 @@ def render(results: Iterable[FileResult]) -> str:
         if result.error is not None:
             lines.append(
                 command("error", result.error, [("file", result.path), ("title", "gofixleak")])
+            )
+        if result.warning is not None:
+            lines.append(
+                command("warning", result.warning, [("file", result.path), ("title", "gofixleak")])
             )
     lines.extend(skipped_annotation(region) for region in skipped.regions(results))
     return "".join(line + "\n" for line in lines)

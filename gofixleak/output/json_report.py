@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from gofixleak.model import FileResult, Finding, Fix
+from gofixleak.model import Edit, FileResult, Finding, Fix
 from gofixleak.output import skipped
 
 VERSION = 1
@@ -15,7 +15,7 @@ VERSION = 1
 def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
     line, column = result.position(finding.span.start)
     end_line, end_column = result.position(finding.span.end)
-    return {
+    entry: dict[str, Any] = {
         "rule": finding.rule,
         "path": result.path,
         "line": line,
@@ -27,21 +27,33 @@ def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
+    if finding.confirmed is not None:  # only where the tests ran (`gofixleak test`)
+        entry["confirmed"] = finding.confirmed
+    return entry
 
 
 def fix_dict(fix: Fix) -> dict[str, Any]:
-    return {
+    """The fix; ``elsewhere`` (only when the fix edits other files of the package) lists those
+    files' edits, each with its path."""
+    out: dict[str, Any] = {
         "message": fix.message,
         "applicability": fix.applicability.label,
-        "edits": [
-            {
-                "start_byte": e.span.start,
-                "end_byte": e.span.end,
-                "new_text": e.new_text.decode("utf-8", "replace"),
-            }
-            for e in fix.edits
-        ],
+        "edits": _edits(fix.edits),
     }
+    if fix.elsewhere:
+        out["elsewhere"] = [{"path": path, "edits": _edits(edits)} for path, edits in fix.elsewhere]
+    return out
+
+
+def _edits(edits: tuple[Edit, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start_byte": e.span.start,
+            "end_byte": e.span.end,
+            "new_text": e.new_text.decode("utf-8", "replace"),
+        }
+        for e in edits
+    ]
 
 
 def render(results: Iterable[FileResult]) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gofixleak import __version__
-from gofixleak.model import FileResult, Finding, Fix, RuleInfo, Span, Suppressed
+from gofixleak.model import Edit, FileResult, Finding, Fix, Related, RuleInfo, Span, Suppressed
 from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 
@@ -42,9 +42,11 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         entries += [(s.finding.span, _suppressed(result, s, index)) for s in result.suppressed]
         sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
         if result.error is not None:
-            notifications.append(_notification(result))
+            notifications.append(_notification(result, "error", result.error))
+        if result.warning is not None:
+            notifications.append(_notification(result, "warning", result.warning))
     # Not analysed is not a failure of the run: these warnings leave executionSuccessful alone.
-    warnings = [_skipped_notification(region) for region in skipped.regions(results)]
+    notifications += [_skipped_notification(region) for region in skipped.regions(results)]
     run: Json = {
         "tool": {
             "driver": {
@@ -56,8 +58,8 @@ def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
         },
         "invocations": [
             {
-                "executionSuccessful": not notifications,
-                "toolExecutionNotifications": notifications + warnings,
+                "executionSuccessful": all(n["level"] != "error" for n in notifications),
+                "toolExecutionNotifications": notifications,
             }
         ],
         "columnKind": "utf16CodeUnits",
@@ -89,11 +91,13 @@ def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json
         entry["ruleIndex"] = index[finding.rule]
     if finding.related:
         entry["relatedLocations"] = [
-            {"id": i, **_location(result, r.span), "message": {"text": r.message}}
+            {"id": i, **_related_location(result, r), "message": {"text": r.message}}
             for i, r in enumerate(finding.related, start=1)
         ]
     if finding.fix is not None:
         entry["fixes"] = [_fix(result, finding.fix)]
+    if finding.confirmed is not None:
+        entry["properties"] = {"confirmed": finding.confirmed}
     return entry
 
 
@@ -110,21 +114,48 @@ def _suppressed(result: FileResult, suppressed: Suppressed, index: dict[str, int
 
 
 def _fix(result: FileResult, fix: Fix) -> Json:
+    changes = []
+    if fix.edits:
+        changes.append(_changes(result.path, [(region(result, e.span), e) for e in fix.edits]))
+    changes += [
+        _changes(path, [(_byte_region(e.span), e) for e in edits]) for path, edits in fix.elsewhere
+    ]
     return {
         "description": {"text": fix.message},
-        "artifactChanges": [
-            {
-                "artifactLocation": artifact_location(result.path),
-                "replacements": [
-                    {
-                        "deletedRegion": region(result, e.span),
-                        "insertedContent": _content(e.new_text),
-                    }
-                    for e in fix.edits
-                ],
-            }
-        ],
+        "artifactChanges": changes,
         "properties": {"applicability": fix.applicability.label},
+    }
+
+
+def _changes(path: str, replacements: list[tuple[Json, Edit]]) -> Json:
+    return {
+        "artifactLocation": artifact_location(path),
+        "replacements": [
+            {"deletedRegion": where, "insertedContent": _content(e.new_text)}
+            for where, e in replacements
+        ],
+    }
+
+
+def _byte_region(span: Span) -> Json:
+    """A region of another file of the package, whose text the report does not hold: its bytes
+    (SARIF allows a region given by byteOffset and byteLength alone)."""
+    return {"byteOffset": span.start, "byteLength": span.end - span.start}
+
+
+def _related_location(result: FileResult, related: Related) -> Json:
+    if related.path is None or related.path == result.path:
+        return _location(result, related.span)
+    # A place whose file could not be read has its line only (and an empty span at 0).
+    unknown_span = related.line > 0 and related.span == Span(0, 0)
+    region = {} if unknown_span else _byte_region(related.span)
+    if related.line > 0:
+        region = {"startLine": related.line, **region}
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(related.path),
+            "region": region,
+        }
     }
 
 
@@ -159,15 +190,17 @@ def region(result: FileResult, span: Span) -> Json:
 
 
 def artifact_location(path: str) -> Json:
+    # Percent-encoded bytes: exact for any name, a newline or bytes that are not UTF-8 included.
+    uri = urllib.parse.quote(path.replace(os.sep, "/").encode("utf-8", "surrogateescape"))
     if os.path.isabs(path):
-        return {"uri": "file://" + urllib.parse.quote(path.replace(os.sep, "/"))}
-    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+        return {"uri": "file://" + uri}
+    return {"uri": uri, "uriBaseId": SRCROOT}
 
 
-def _notification(result: FileResult) -> Json:
+def _notification(result: FileResult, level: str, message: str) -> Json:
     return {
-        "level": "error",
-        "message": {"text": result.error or ""},
+        "level": level,
+        "message": {"text": message},
         "locations": [{"physicalLocation": {"artifactLocation": artifact_location(result.path)}}],
     }
 

@@ -1,4 +1,8 @@
-"""``path:line:col: rule: message``, with `` [*]`` where a fix is available."""
+"""``path:line:col: rule: message``, with `` [*]`` where a fix is available.
+
+A path with a control character, ``"`` or ``\\`` is quoted as git quotes it
+(``"evil\\nname.go":3:2: ...``), so that each finding stays on its own line.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Iterable
 
 from gofixleak.model import Applicability, FileResult
 from gofixleak.output import skipped
+from gofixleak.output.quoting import escape_controls, quote_path
 
 
 def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
@@ -15,18 +20,19 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
         for finding in result.findings:
             line, column = result.position(finding.span.start)
             fixable = finding.fix is not None and finding.fix.applicability >= required
-            marker = " [*]" if fixable else ""
-            lines.append(
-                f"{result.path}:{line}:{column}: {finding.rule}: {finding.message}{marker}"
-            )
+            marker = (" [confirmed]" if finding.confirmed else "") + (" [*]" if fixable else "")
+            path, message = quote_path(result.path), escape_controls(finding.message)
+            lines.append(f"{path}:{line}:{column}: {finding.rule}: {message}{marker}")
     return "".join(line + "\n" for line in lines)
 
 
 def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) -> str:
     """One line for stderr: what was found, fixed, and what a flag would add."""
     results = list(results)
-    remaining = safe = unsafe = applied = files = suppressed = 0
+    remaining = safe = unsafe = applied = files = suppressed = errors = warnings = 0
     for result in results:
+        errors += result.error is not None
+        warnings += result.warning is not None
         remaining += len(result.findings)
         suppressed += len(result.suppressed)
         applied += len(result.fixes_applied)
@@ -40,23 +46,27 @@ def summary(results: Iterable[FileResult], *, fixing: bool, unsafe_fixes: bool) 
                 unsafe += 1
     parts = []
     if fixing:
-        parts.append(f"{_plural(applied, 'fix', 'fixes')} in {_plural(files, 'file')}")
-        parts.append(f"{_plural(remaining, 'finding')} left")
+        parts.append(f"{plural(applied, 'fix', 'fixes')} in {plural(files, 'file')}")
+        parts.append(f"{plural(remaining, 'finding')} left")
         if unsafe and not unsafe_fixes:
             parts.append(f"{unsafe} with an unsafe fix (--unsafe-fixes)")
     else:
-        parts.append(_plural(remaining, "finding"))
+        parts.append(plural(remaining, "finding"))
         if safe or unsafe:
             parts.append(f"{safe + (unsafe if unsafe_fixes else 0)} fixable with --diff or --apply")
         if unsafe and not unsafe_fixes:
             parts.append(f"{unsafe} more with --unsafe-fixes")
     if suppressed:
         parts.append(f"{suppressed} suppressed by //gofixleak: directives")
+    if errors:  # "0 findings." alone, after an error, would read as clean
+        parts.append(plural(errors, "error"))
+    if warnings:
+        parts.append(plural(warnings, "warning"))
     partly = skipped.partly_skipped(results)
     if partly:
-        parts.append(f"{_plural(partly, 'file')} partly skipped: syntax errors")
+        parts.append(f"{plural(partly, 'file')} partly skipped: syntax errors")
     return ", ".join(parts) + "."
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
+def plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"

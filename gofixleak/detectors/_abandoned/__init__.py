@@ -1,0 +1,1 @@
+"""The parts of the abandoned-sender detector (see gofixleak.detectors.abandoned_sender)."""
