@@ -23,7 +23,7 @@ from tree_sitter import Node
 from gofixleak import syntax
 from gofixleak.channels import LocalChannel
 from gofixleak.detectors import double_send as local
-from gofixleak.facts import constants, resolve
+from gofixleak.facts import constants, references, resolve
 from gofixleak.facts.usage import Spawn, Usage, usage, usage_of_call
 from gofixleak.model import Finding, Related, Span
 from gofixleak.source import SourceFile, span_of
@@ -280,7 +280,7 @@ def _finding(channel: LocalChannel, shape: Shape, src: SourceFile, rule: str) ->
     of_file = "" if here else f" of {os.path.basename(shape.src.path)}"
     each = "once" if shape.goroutines == 1 else "once per goroutine"
     captures: dict[str, Span] = {"send": span_of(shape.first.statement)} if here else {}
-    if _is_fixable(shape, src):
+    if _is_fixable(shape, channel, src):
         captures["return_after"] = span_of(shape.first.statement)
         if not here:
             captures["return_in"] = span_of(shape.via[-1][1])
@@ -308,18 +308,40 @@ def _through(step: Step) -> str:
     return f" through {step.helper}" if step.helper else ""
 
 
+def _called_only_from(function: Node, src: SourceFile, shape: Shape, name: str) -> bool:
+    """Every mention of the named function holding the shape, but its declaration, lies in
+    ``function`` (of ``src``, the channel's): the goroutines counted there are its only
+    callers."""
+    declared = shape.function.child_by_field_name("name")
+    found = references.mentions(shape.src.pkg, name)
+    if shape.src.pkg.incomplete:
+        return False  # a file out of reach may call it too
+    return all(
+        (where is shape.src and declared is not None and syntax.same_node(node, declared))
+        or (where is src and _inside(node, function))
+        for where, node in found
+    )
+
+
+def _inside(node: Node, scope: Node) -> bool:
+    return scope.start_byte <= node.start_byte and node.end_byte <= scope.end_byte
+
+
 def _function_name(shape: Shape) -> str | None:
     name = shape.function.child_by_field_name("name")
     return shape.src.show(name) if name is not None else None
 
 
-def _is_fixable(shape: Shape, src: SourceFile) -> bool:
+def _is_fixable(shape: Shape, channel: LocalChannel, src: SourceFile) -> bool:
     """A ``return`` may follow the first send: the function has no results, nothing after the
     check does bookkeeping others wait for (see the local rule), a named function is
-    unexported, and a function in another file is called from this one."""
+    unexported and mentioned only in the function whose receives were counted, and a function
+    in another file is called from this one."""
     name = _function_name(shape)
     if name is not None and not name[:1].islower():
         return False
+    if name is not None and not _called_only_from(channel.function, src, shape, name):
+        return False  # another caller may take both values: the return would block it
     if shape.src is not src and shape.via[-1][0] is not src:
         return False  # the fixer finds the function from the call that runs it
     first, second = shape.first.statement, shape.second.statement

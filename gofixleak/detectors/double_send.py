@@ -71,8 +71,9 @@ wait for); the finding remains.
 
 When the shape is in a named helper the `return` goes there, in the helper's file (a fix that
 edits another file of the package), and every caller of the helper gets it: no fix when the
-helper is exported (callers in other packages), has results, or is in another file and reached
-through another helper.
+helper is exported (callers in other packages), is mentioned anywhere but in the function whose
+receives were counted (another caller may take both values, and the return would block it), has
+results, or is in another file and reached through another helper.
 
 Limitations
 -----------
