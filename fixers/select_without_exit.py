@@ -20,6 +20,8 @@ from gofixleak.detectors.select_without_exit import RULE
 from gofixleak.model import Applicability, Edit, Finding, Fix, Span
 from gofixleak.source import SourceFile
 
+from . import _poll_then_block
+
 __all__ = ["RULE", "fix"]
 
 # context functions whose second result is a CancelFunc called as ``cancel()``.
@@ -51,6 +53,10 @@ class _Site:
 
 
 def fix(finding: Finding, src: SourceFile) -> Fix | None:
+    if "poll_send" in finding.captures:
+        return _poll_then_block.fix(finding, src)
+    if "poll_field" in finding.captures:
+        return None  # the signals are of one kind, not known to be one: report only
     site = _site(finding, src)
     if site is None or _has_results(site.function) or _has_goto(site.spawner):
         return None

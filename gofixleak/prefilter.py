@@ -131,3 +131,35 @@ LOCKED_CHANNEL_WAIT: Prefilter = AllOf(Bytes(b"ock("), Bytes(b"<-", b"range"))
 """A call that may take a lock (``mu.Lock()``, ``c.RLock()``, a same-package helper ``s.lock()``
 declared in another file) and a channel operation (``<-``, or a ``range`` over a channel) in one
 file: where ``lock-held-channel-wait`` looks."""
+
+
+class Contains:
+    """Matches where every one of ``needles`` occurs, anywhere (a plain substring test: the
+    fastest necessary condition for a word, or for a token such as ``<-``)."""
+
+    def __init__(self, *needles: bytes) -> None:
+        self.needles = needles
+
+    def search(self, data: bytes, /) -> bool | None:
+        return True if all(needle in data for needle in self.needles) else None
+
+    def __repr__(self) -> str:
+        return f"Contains{self.needles!r}"
+
+
+class AnyOf:
+    """Matches where any of ``prefilters`` matches: a rule whose shapes need different words."""
+
+    def __init__(self, *prefilters: Prefilter) -> None:
+        self.prefilters = prefilters
+
+    def search(self, data: bytes, /) -> object | None:
+        for candidate in self.prefilters:
+            found = candidate.search(data)
+            if found is not None:
+                return found
+        return None
+
+    def __repr__(self) -> str:
+        return f"AnyOf{self.prefilters!r}"
+

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gofixleak import api
+from gofixleak import api, reading
 from gofixleak.discovery import display_path
 from gofixleak.model import FileResult
 from gofixleak.source import line_starts
@@ -151,7 +151,8 @@ def verify(
     and Go version are used to re-run the pipeline without a dropped rule). ``progress`` is told
     of each go command and each package decided.
     """
-    changed = [r for r in results if r.changed]
+    # A file whose fix edits only another file of its package is unchanged, but holds the unit.
+    changed = [r for r in results if r.changed or r.fixes_applied]
     if not changed:
         return Verification(tuple(results))
     meter = _Meter(len({os.path.dirname(os.path.abspath(r.path)) for r in changed}), progress)
@@ -401,7 +402,7 @@ class _Verifier:
         for folder in {_folder(u.path) for u in units}:
             kept = frozenset(u for u in units if _folder(u.path) == folder)
             for path, text in self.texts(folder, kept).items():
-                if text != self.by_path[path].original:
+                if text != self._original(self.by_path[path]):
                     files[os.path.abspath(path)] = text
         names = {os.path.abspath(p): p for p in self.by_path}
         return self.go.check(root, packages, files, names)
@@ -464,13 +465,13 @@ class _Verifier:
 
     @staticmethod
     def _original(result: FileResult) -> bytes:
-        assert result.original is not None
+        if result.original is None:  # unchanged: its fixes edit only other files
+            return reading.read_go_file(result.path)
         return result.original
 
-    @staticmethod
-    def _fixed(result: FileResult) -> bytes:
-        assert result.fixed is not None
-        return result.fixed
+    @classmethod
+    def _fixed(cls, result: FileResult) -> bytes:
+        return result.fixed if result.fixed is not None else cls._original(result)
 
 
 def _text(run: FileResult, original: bytes) -> bytes:

@@ -174,3 +174,17 @@ def test_waitgroup_prefilter_needs_add_and_a_go_statement() -> None:
     assert prefilter.WAITGROUP_ADD.search(b"\twg.Add(1)\n\tgo f()\n") is not None
     assert prefilter.WAITGROUP_ADD.search(b"\twg.Add(1)\n\tf()\n") is None
     assert prefilter.WAITGROUP_ADD.search(b"\tx.AddInt(1) // go on\n\tgo f()\n") is None
+
+
+def test_any_of_matches_where_one_of_its_prefilters_does() -> None:
+    either = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Stop"))
+    assert either.search(b"package p\n\nfunc f() {\n\tgo g()\n}\n") is not None
+    assert either.search(b"package p\n\nvar ok = t.Stop()\n") is not None
+    assert either.search(b"package p\n\n// go to Stopwatch\n") is None
+
+
+def test_contains_matches_only_where_each_of_its_needles_occurs() -> None:
+    both = prefilter.Contains(b"default", b"<-")
+    assert both.search(b"select {\ndefault:\n\tch <- v\n}\n") is not None
+    assert both.search(b"switch x {\ndefault:\n}\n") is None
+    assert both.search(b"v := <-ch\n") is None

@@ -125,10 +125,12 @@ receive in a loop or a ``select``; the receives that count as taken before the e
 an earlier statement of a list that holds it (or inside the ``return`` itself). A receive in a
 branch beside the ``return`` (``if ok { <-ch }`` before it), a ``break`` or ``continue`` that
 skips the receive, a collecting loop after an early return, and a ``return`` between two ``go``
-statements stay silent. It does not report several receives outside loops after a spawning
-loop, nor a non-constant capacity that may be too small. A goroutine that may send more than once
-counts for one value, unless it sends the same constant number on every path. A send by the
-function itself is reported only when it is the first mention of the channel after the
+statements stay silent. A sender that polls a stop signal before each send, while every
+receiver stops on the same signal, is left to select-without-exit (poll-then-block), which can
+fix it. It does not report several receives outside loops after a spawning loop, nor a
+non-constant capacity that may be too small. A goroutine that may send more than once counts
+for one value, unless it sends the same constant number on every path. A send by the function
+itself is reported only when it is the first mention of the channel after the
 ``make``, outside loops, in a function without ``goto``. Types are not known: a range over a
 name is sized only when the name's one declaration in the enclosing function shows its kind (a
 parameter's or ``var``'s type, a composite literal, ``make``, ``len``); package-level names are
@@ -150,6 +152,7 @@ from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
 from gofixleak.channels import LocalChannel
+from gofixleak.detectors import _poll_then_block
 from gofixleak.detectors._abandoned.counting import (
     Count,
     channel_capacity,
@@ -201,6 +204,8 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
         return _dropped_finding(channel, dropped, src) if dropped is not None else None
     if not use.known or any(e.gives_up for e in use.of_kind("send")):
         return None  # it escapes, or a sender can give up
+    if _poll_then_block.proven(channel, src) is not None:
+        return None  # select-without-exit's poll-then-block, with a fix of its own
     if not received_here(use, channel, src):
         return None  # a goroutine, literal or callee receives: it may keep draining
     receives = sorted((e.node for e in use.of_kind("receive", "range")), key=lambda n: n.start_byte)

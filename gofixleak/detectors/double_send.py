@@ -17,6 +17,16 @@ Only this shape is reported: the `if` checks `X != nil` where `X` is named `err`
 second send is a later statement of the same block, and nothing between the two can leave the
 block or send on the channel.
 
+Named helpers of the package (in any file) are followed too. The goroutine may be one
+(`go fetch(url, errc)`, the shape in its body, on its parameter), or call one that holds the
+shape (`go func() { doubleSend(ch, err) }()`, the Go runtime's DoubleSend kernel), and either
+send may be a call of a helper that sends exactly once (`report(errc, err)`). The count then
+covers several goroutines: the function starts N goroutines, once each, each sending at least
+once on every path, and takes exactly N values itself on every path (outside loops); the
+channel is unbuffered, never closed or ranged over, and goes nowhere the package model cannot
+follow. The finding is at the first send when it is in this file, otherwise at the call that
+leads to it.
+
 Why it leaks
 ------------
 The receiver takes one value, the error, and moves on. The goroutine's second send on an
@@ -59,13 +69,21 @@ not compile), or when the skipped code calls `close`, or `Done`, `Unlock`, `RUnl
 `Signal` or `Broadcast` outside a `defer` (the error path would skip bookkeeping that others
 wait for); the finding remains.
 
+When the shape is in a named helper the `return` goes there, in the helper's file (a fix that
+edits another file of the package), and every caller of the helper gets it: no fix when the
+helper is exported (callers in other packages), is mentioned anywhere but in the function whose
+receives were counted (another caller may take both values, and the return would block it), has
+results, or is in another file and reached through another helper.
+
 Limitations
 -----------
 - Channels that are buffered (`make(chan error, 1)`: the second send does not block), received
-  from more than once, in a loop or with `range`, sent on by more than one goroutine, or that
-  escape the function (parameters, fields, channels passed to a helper) are not reported.
-- Goroutines started as named functions (`go worker(errc)`) are not followed, nor a `go`
-  statement in a loop that does not also make the channel (several goroutines send).
+  from in a loop or with `range`, received from fewer or more times than goroutines send on
+  them, or that escape the function (parameters, fields, channels passed to interfaces or
+  function values, stored or returned) are not reported. For a goroutine literal that sends by
+  itself, only one goroutine and one receive are counted.
+- A `go` statement in a loop that does not also make the channel (the goroutines are not
+  counted) is not followed; helpers are followed two calls deep below the goroutine's function.
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
   not reported: they live as long as the program anyway. Goroutines started once for the
   process elsewhere (from a function that only such code calls, in any package; from a cobra
@@ -88,7 +106,8 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.model import Finding, Related, RuleInfo
+from gofixleak.detectors import _double_send_callee
+from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="double-send", doc=__doc__ or "")
@@ -120,11 +139,14 @@ class DoubleSend:
 def detect(src: SourceFile) -> Iterator[Finding]:
     if b"<-" not in src.data or b"nil" not in src.data:
         return
+    seen: set[Span] = set()  # a helper's double send, reached from several channels
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
         for channel in channels.local_channels(function, src):
             found = double_send(channel, src)
             if found is not None:
                 yield finding(channel, found, src)
+            else:
+                yield from _double_send_callee.findings(channel, src, RULE.name, seen)
 
 
 def finding(channel: channels.LocalChannel, found: DoubleSend, src: SourceFile) -> Finding:

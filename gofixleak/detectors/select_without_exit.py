@@ -8,11 +8,33 @@ out: no case returns or breaks out of the loop (no ``return``, ``goto``, ``break
 of an outer label, no ``panic``/``os.Exit``-like call), while the function that started it can
 return. This is the seed article's generator: it keeps offering values after its consumer left.
 
+Poll-then-block (CockroachDB's issue 1462): the goroutine's loop does have a way out, a poll of
+a stop signal (``select { case <-stop: return; default: }``), but then blocks on a send
+(``ch <- v`` later in the loop, or in the poll's ``default``), while every receiver of ``ch``
+stops on the same signal without draining. It is reported only with that proof, made on a
+channel the function makes (``ch := make(chan T)``, unbuffered) and that the package model
+follows everywhere: the goroutine literal is its only sender and polls before each send; every
+receive is a select case of the function itself or of a goroutine literal it starts, beside a
+case on the same signal (a local or parameter ``stop``, or ``ctx.Done()``, spelled the same,
+declared once outside the sender and never assigned) that returns; and nothing ranges over the
+channel.
+
+The same on a struct field (``lt.Events <- m``, the 1462 kernel as written), reported without a
+fix: the owner type or the field is unexported; wherever the package fills the field it makes
+it unbuffered; and every selection of the field on a value of the owner's type (followed into
+the functions it is handed to) is a polled send or a select-case receive beside a case that
+returns on a signal of the same kind, the same method of the same package type
+(``ShouldStop()`` of a ``Stopper``) or the same field of the same type. An operand whose type
+the syntax cannot tell keeps the rule silent.
+
 Why it leaks
 ------------
 Once the spawning function returns, nobody receives what the goroutine sends (or sends what it
 waits for), so it blocks forever in its ``select`` and is never collected, with everything it
 references. A ``default`` case does not help: the goroutine then spins forever instead.
+
+A poll only looks once: when the signal fires after it, the goroutine goes on to its send, and
+the receivers, stopped on that same signal, are gone. The send blocks forever.
 
 Example
 -------
@@ -58,6 +80,10 @@ Fixed
         }
     }
 
+A polled send gets the poll's stop case: ``select { case <-stop: return; case ch <- v: }``
+in its place, or, when it is the poll's ``default``'s only statement and its value is a name,
+a literal or a field of a name, the send becomes the poll's case in place of the ``default``.
+
 Every ``select`` of the loop gets ``case <-ctx.Done(): return``; a bare send or receive
 statement becomes ``select { case ch <- v: case <-ctx.Done(): return }``. The context is, in
 order: one the goroutine already receives as a parameter, one the spawning function made with
@@ -89,6 +115,20 @@ buffered (the new case can win over values still in the buffer and drop them), w
 now stops when the function returns), or when the goroutine defers work (which never ran
 before and now runs).
 
+A polled send on a field gets no fix: both sides watch the same kind of signal, but whether
+they hold the same stopper the syntax does not know.
+
+A polled send's fix is SAFE when the signal is broadcast: ``ctx.Done()`` of a parameter
+declared ``context.Context``, or a channel the function makes and closes and never sends on.
+Until it fires the new select sends as the plain send did; once it fired, every receiver has
+stopped or chooses at random between the value and the signal, as the new select does, and a
+send left waiting could only block forever. The goroutine then returns as the poll's case
+returns (its deferred calls run as they do there). UNSAFE when the signal is a channel of the
+caller's (a parameter): one value sent on it reaches only one goroutine, and the new case may
+take the value a receiver waited for. The send is moved into the poll only when evaluating its
+value has no effect: a select evaluates its sends before it looks at its cases, where the
+``default`` ran after the poll.
+
 No fix when the goroutine talks on a channel that outlives the function (a parameter, a field,
 a package variable, or a local channel that is returned, stored or passed on, or used by
 another goroutine or a deferred call: the goroutine serves someone else, whom a cancel on return
@@ -115,10 +155,19 @@ fix that does not build). No fix when a local named like the ``context`` import 
 the spawning or the goroutine function. The ``context`` import is never added to cgo's
 ``import "C"`` declaration.
 
+A polled send is silent when its channel is buffered, a parameter or escapes, when another
+goroutine or a callee sends on it or receives from it, when a receiver ranges over it or
+drains it on exit, when a receiver's case on the signal does not return or watches another
+signal, and for a goroutine that is a named function. On a local channel the signal must be a
+local, a parameter or its ``Done()``; on a field, a method or field of a package type (a
+context's ``Done()`` is neither). Stopping on the signal before the last receive (the
+consumer that closes ``done`` as it leaves) is not this shape.
+
 References
 ----------
 - The seed article's fourth case (the Fibonacci generator).
 - https://go.dev/blog/pipelines (explicit cancellation)
+- GoBench: CockroachDB's issue 1462 (a transport worker that polls its stopper, then sends)
 - https://pkg.go.dev/context
 """
 
@@ -129,17 +178,23 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import prefilter, syntax
+from gofixleak.detectors import _poll_field, _poll_then_block
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="select-without-exit", doc=__doc__ or "")
-PREFILTER = prefilter.GO_STATEMENT
+# A goroutine of the file, or a poll (a select with a `default`) before a send on a field
+# (`<-`), whose goroutine may be started in another file.
+PREFILTER = prefilter.AnyOf(
+    prefilter.GO_STATEMENT, prefilter.Contains(b"select", b"default", b"<-")
+)
 
 # Methods whose presence makes a type's goroutines background loops that the type stops.
 STOPPING_METHODS = frozenset({"Close", "Stop", "Shutdown"})
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    yield from _poll_field.findings(src, RULE.name)
     if b"go" not in src.data or b"for" not in src.data:
         return
     for go in syntax.descendants(src.root, "go_statement"):
@@ -149,6 +204,7 @@ def detect(src: SourceFile) -> Iterator[Finding]:
         loop = endless_channel_loop(src, goroutine.function)
         if loop is not None:
             yield _finding(src, goroutine, loop)
+    yield from _poll_then_block.findings(src, RULE.name)
 
 
 def goroutine_of(src: SourceFile, go: Node) -> syntax.Goroutine | None:

@@ -3,10 +3,11 @@
 ``f(x)`` resolves to the package's one top-level ``func f`` unless a local or parameter of the
 enclosing declaration is spelled ``f``. ``x.m()`` resolves to the one method ``m`` of ``x``'s
 type when the syntax says what that type is: the method's receiver, a parameter or ``var`` of
-type ``T`` or ``*T``, a composite literal ``T{}`` or ``&T{}``, ``new(T)``, a call of a
-same-package constructor whose (first) result is ``T`` or ``*T``, or a field ``y.f`` whose
-struct type declares ``f`` so. Anything else — interfaces, function values, other packages,
-names declared more than once — is unknown (None), and an unknown keeps the rules silent.
+type ``T`` or ``*T``, a composite literal ``T{}`` or ``&T{}``, a type assertion ``x.(*T)``,
+``new(T)``, a call of a same-package constructor whose (first) result is ``T`` or ``*T``, or a
+field ``y.f`` whose struct type declares ``f`` so. Anything else — interfaces, function values,
+other packages, names declared more than once — is unknown (None), and an unknown keeps the
+rules silent.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ def type_of(src: SourceFile, expression: Node, depth: int = 0) -> str | None:
         if operator is not None and operator.type in ("&", "*") and operand is not None:
             return type_of(src, operand, depth + 1)
         return None
-    if kind == "composite_literal":
-        type_node = expression.child_by_field_name("type")
+    if kind in ("composite_literal", "type_assertion_expression"):
+        type_node = expression.child_by_field_name("type")  # T{...}, x.(T), x.(*T)
         return _package_type(src, type_node, expression)
     if kind == "call_expression":
         return _call_result_type(src, expression, depth)
