@@ -10,10 +10,11 @@ import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import config, discovery, engine, parallel, registry, suppression
+from gofixleak.cache import ResultCache, describe, directory_files
 from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, FileResult
 from gofixleak.reading import ReadError, read_go_file
@@ -114,9 +115,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         if not registry.applicable(rules, data) and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
             continue
-        version = options.go_version or module_go_version(
-            os.path.dirname(os.path.abspath(path))
-        )
+        version = go_version(path, options)
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives())
@@ -124,6 +123,12 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     for package, package_targets in packages.items():
         results.update(_check_package(package, package_targets))
     return [results[path] for path, _ in targets]
+
+
+def go_version(path: str, options: Options) -> GoVersion | None:
+    """The Go version ``path`` is checked for: ``options``' (the command line's or its
+    config's), else its module's."""
+    return options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
 
 
 def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str, FileResult]:
@@ -226,16 +231,29 @@ def options_for(options: Options, path: str) -> Options:
         return dataclasses.replace(options, use_config=False)
 
 
-def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
+def run(
+    paths: Sequence[str],
+    options: Options,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+) -> Iterator[FileResult]:
     """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
     order, as they come: on ``jobs`` processes (default: one per core; 1: in this process).
 
-    The files of one directory are checked together, each in its Go package.
+    The files of one directory are checked together, each in its Go package; with a ``cache``,
+    a directory whose files, options and code did not change is answered from it (and the cache
+    is pruned once the results have all been taken).
     """
     options.rules()  # unknown rule names fail before any work
-    check = functools.partial(check_group, options=options)
+    check = functools.partial(check_group, options=options, cache=cache)
     groups = parallel.ordered_map(check, _by_directory(discovery.discover(paths)), jobs)
-    return itertools.chain.from_iterable(groups)
+    results = itertools.chain.from_iterable(groups)
+    return results if cache is None else _then(results, cache.prune_if_full)
+
+
+def _then(results: Iterator[FileResult], done: Callable[[], None]) -> Iterator[FileResult]:
+    yield from results
+    done()
 
 
 def _by_directory(items: Iterable[discovery.Item]) -> Iterator[list[discovery.Item]]:
@@ -245,7 +263,9 @@ def _by_directory(items: Iterable[discovery.Item]) -> Iterator[list[discovery.It
         yield list(group)
 
 
-def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileResult]:
+def check_group(
+    items: Sequence[discovery.Item], options: Options, cache: ResultCache | None = None
+) -> list[FileResult]:
     """The results of discovered files of one directory (or the errors discovery found)."""
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
@@ -264,5 +284,28 @@ def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileR
         targets.append((item.path, file_options))
     if targets:
         directory = package_directory(targets[0][0])
-        out.update((r.path, r) for r in check_files(directory, targets))
+        if cache is None:
+            checked = check_files(directory, targets)
+        else:
+            checked = _check_cached(cache, directory, targets)
+        out.update((r.path, r) for r in checked)
     return [out[item.path] for item in items]
+
+
+def _check_cached(
+    cache: ResultCache, directory: Directory, targets: Sequence[tuple[str, Options]]
+) -> list[FileResult]:
+    """:func:`check_files`, answered from ``cache`` when everything it reads is unchanged: the
+    bytes of every file of the directory, each target's options and Go version."""
+    files = directory_files(directory, [path for path, _ in targets])
+    if files is None:
+        return check_files(directory, targets)
+    described = [(path, _described(opts, go_version(path, opts))) for path, opts in targets]
+    return cache.check(files, described, lambda: check_files(directory, targets))
+
+
+@functools.lru_cache(maxsize=1024)
+def _described(options: Options, version: GoVersion | None) -> str:
+    """What decides a file's results besides the bytes: its options and Go version (the files
+    of a tree share a few: each is spelled out once)."""
+    return describe((options, version))

@@ -26,13 +26,14 @@ from gofixleak import (
 )
 from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
+from gofixleak.cache import ResultCache, user_cache_root
 from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
 from gofixleak.output import github, json_report, sarif, skipped, text
 from gofixleak.output.quoting import escape_controls
-from gofixleak.reading import ReadError, read_go_file
+from gofixleak.reading import ReadError, read_go_file, reason
 from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
 from gofixleak.writer import can_write, write_fixed
@@ -146,6 +147,19 @@ def check(
             show_default=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
+    ] = False,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="GOFIXLEAK_CACHE_DIR",
+            help="Where the result cache lives (default: $XDG_CACHE_HOME/gofixleak, else"
+            " ~/.cache/gofixleak).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Report goroutine leaks; with --diff or --apply, fix them.
 
@@ -185,8 +199,9 @@ def check(
         )
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
+    cache = None if no_cache else _open_cache(cache_dir)
     scan = progress.track(
-        api.run(paths or ["."], options, jobs), enabled=not quiet and sys.stderr.isatty()
+        api.run(paths or ["."], options, jobs, cache), enabled=not quiet and sys.stderr.isatty()
     )
     results = [r for r in scan if _is_worth_keeping(r)]
     if verify_fixes or verify_tests:
@@ -207,6 +222,19 @@ def check(
         raise _fail(f"--strict: {_partly_skipped(results)}")
     remaining = any(r.findings for r in results) or (diff and any(r.changed for r in results))
     raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+
+
+def _open_cache(directory: str | None) -> ResultCache | None:
+    """The result cache, or None when its directory cannot be made: with a warning when it was
+    chosen (--cache-dir, GOFIXLEAK_CACHE_DIR), silently for the default (a user without a
+    writable home still gets every result, only not cached)."""
+    try:
+        return ResultCache.open(directory or user_cache_root())
+    except OSError as error:
+        if directory is not None:
+            shown = escape_controls(directory)
+            typer.echo(f"gofixleak: warning: {shown}: cache not used: {reason(error)}", err=True)
+        return None
 
 
 def _is_worth_keeping(result: FileResult) -> bool:
