@@ -49,7 +49,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# gofixleak is the installed package, never the work tree's gofixleak/ (which lacks fixers/:
+# only an install maps it to gofixleak.fixers); python -P keeps it so in the processes started.
 sys.path.insert(0, str(REPO / "bench"))
 
 import corpus  # noqa: E402
@@ -136,7 +137,7 @@ def count_scanned(directory: str) -> tuple[int, int]:
 def gofixleak(
     args: Sequence[str], cwd: str, env: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
-    command = [sys.executable, "-m", "gofixleak", "check", "--no-config", *args]
+    command = [sys.executable, "-P", "-m", "gofixleak", "check", "--no-config", *args]
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, check=False)
     return result.returncode, result.stdout, result.stderr
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# gofixleak is the installed package, never the work tree's gofixleak/ (which lacks fixers/:
+# only an install maps it to gofixleak.fixers); python -P keeps it so in the process started.
 
 from gofixleak import syntax  # noqa: E402
 from gofixleak.source import SourceFile  # noqa: E402
@@ -105,7 +106,7 @@ def load_kernels(path: Path = LABELS) -> list[Kernel]:
 
 def run_tool(corpus: Path) -> list[Finding]:
     command = [
-        sys.executable, "-m", "gofixleak", "check", "--no-config", "--format", "json",
+        sys.executable, "-P", "-m", "gofixleak", "check", "--no-config", "--format", "json",
         "--go-version", GO_VERSION, "-q", str(corpus) + "/",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)

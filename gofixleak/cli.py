@@ -24,14 +24,13 @@ from gofixleak import (
     registry,
     suppression,
 )
-from gofixleak import verify as verifier
 from gofixleak.bot import command as bot_command
 from gofixleak.cache import ResultCache, user_cache_root
 from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.output import diff as diff_output
-from gofixleak.output import github, json_report, sarif, skipped, text
+from gofixleak.output import skipped, text
 from gofixleak.output.quoting import escape_controls
 from gofixleak.reading import ReadError, read_go_file, reason
 from gofixleak.server import command as server_command
@@ -260,6 +259,8 @@ def _verified(
 ) -> list[FileResult]:
     """Only the fixes whose packages still build and vet (and test); the others are reported,
     then one line of what was verified (unless ``quiet``)."""
+    from gofixleak import verify as verifier  # only --verify runs go: a check does not load it
+
     try:
         shown = not quiet and sys.stderr.isatty()
         with progress.verification(enabled=shown) as report:
@@ -370,16 +371,23 @@ def _holds_fixed_text(result: FileResult) -> bool:
 def _render(
     results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
 ) -> None:
+    # The machine formats are imported when asked for: a plain check starts without them.
     out = sys.stdout.buffer
     if diff:
         for result in results:
             if result.changed and result.original is not None and result.fixed is not None:
                 out.write(diff_output.unified(result.path, result.original, result.fixed))
     elif output_format is OutputFormat.json:
+        from gofixleak.output import json_report
+
         out.write(json_report.render(results).encode())
     elif output_format is OutputFormat.sarif:
+        from gofixleak.output import sarif
+
         out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
+        from gofixleak.output import github
+
         out.write(github.render(results).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))

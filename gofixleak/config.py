@@ -18,14 +18,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gofixleak import registry
 from gofixleak.source import GoVersion, parse_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
+
+if TYPE_CHECKING:  # tomllib is imported when a config file is read: most runs find none
+    import tomllib
 
 FILENAME = ".gofixleak.toml"
 TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "strict", "go-version", "overrides")
@@ -117,6 +119,8 @@ def _nearest(directory: str) -> str | None:
 @functools.lru_cache(maxsize=256)
 def load(path: str) -> Config:
     """Read and check one config file; ConfigError names the file and the line."""
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             raw = handle.read()

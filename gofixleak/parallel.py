@@ -9,7 +9,6 @@ than it saves.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import signal
 import sys
@@ -70,6 +69,8 @@ def _ordered(function: Callable[[T], R], iterator: Iterator[T], workers: int) ->
 
 
 def _pooled(function: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+    import multiprocessing  # here, not at the top: a small run (a one-file check) needs none
+
     # fork (Linux) starts workers in milliseconds with everything already imported; elsewhere the
     # platform's default (spawn) re-imports the package in each worker.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)

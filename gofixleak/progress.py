@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from gofixleak.model import FileResult
+
+if TYPE_CHECKING:  # rich is imported when a bar is drawn: a quick or quiet scan never loads it
+    from rich.console import Console
+    from rich.progress import Progress
 
 DELAY = 0.5
 
@@ -35,7 +37,7 @@ def track(
     try:
         for count, result in enumerate(results, start=1):
             if progress is None and time.monotonic() - start >= delay:
-                progress = _bar(console or Console(stderr=True))
+                progress = _bar(console)
                 progress.start()
             if progress is not None:
                 progress.update(progress.task_ids[0], completed=count, path=result.path)
@@ -45,14 +47,17 @@ def track(
             progress.stop()
 
 
-def _bar(console: Console) -> Progress:
+def _bar(console: Console | None) -> Progress:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("gofixleak"),
         BarColumn(),
         TextColumn("{task.completed} files"),  # the total is not known while files are found
         TimeElapsedColumn(),
         TextColumn("{task.fields[path]}", style="dim"),
-        console=console,
+        console=console or Console(stderr=True),
         transient=True,
     )
     progress.add_task("scan", total=None, path="")
@@ -68,6 +73,9 @@ def verification(
     if not enabled:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("gofixleak --verify"),
         BarColumn(),

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from gofixleak import verify
 from gofixleak.bot import github
-from gofixleak.bot.command import parse_repository
+from gofixleak.bot.run import parse_repository
 from gofixleak.cli import app
 from tests.github_server import Failure, FakeGitHub
 from tests.verify_rules import GO_MOD, use_rules
@@ -614,8 +614,11 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def at(seconds: float) -> str:
-    """``HH:MM UTC`` of now + ``seconds``, as the rate-limit message writes it."""
-    return f"{datetime.now(UTC) + timedelta(seconds=seconds):%H:%M} UTC"
+    """``HH:MM UTC`` of now + ``seconds``, as the rate-limit message writes it (with the date
+    when that is another day than today)."""
+    now = datetime.now(UTC)
+    then = now + timedelta(seconds=seconds)
+    return f"{then:%H:%M} UTC" if then.date() == now.date() else f"{then:%Y-%m-%d %H:%M} UTC"
 
 
 def test_a_short_rate_limit_is_waited_for_quietly(world: World, waits: list[float]) -> None:

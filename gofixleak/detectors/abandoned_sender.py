@@ -186,6 +186,8 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     self_send = first_self_send(channel, body, src)
     if self_send is not None:
         return _self_send_finding(channel, self_send, body, src)
+    if not _may_strand_senders(channel, body, src):
+        return None
     use = usage(src, channel.function, channel.subject)
     if use.escapes:
         dropped = dropped_producer(channel, use, src)
@@ -204,6 +206,30 @@ def _check(channel: LocalChannel, src: SourceFile) -> Finding | None:
     if exit_ is None:
         return None
     return _finding(channel, senders, exit_, src)
+
+
+def _may_strand_senders(channel: LocalChannel, body: Node, src: SourceFile) -> bool:
+    """Quick necessary conditions, before the channel's usage is worked out: the function
+    starts a goroutine, and receives from the channel itself or returns it (a producer)."""
+    if src.data.find(b"go", body.start_byte, body.end_byte) == -1:
+        return False
+    if not any(syntax.descendants(body, "go_statement")):
+        return False
+    return any(
+        syntax.is_received(use) or _is_returned(use)
+        for use in syntax.identifiers_named(src, channel.name, body)
+    )
+
+
+def _is_returned(identifier: Node) -> bool:
+    values = identifier.parent
+    statement = values.parent if values is not None else None
+    return (
+        values is not None
+        and statement is not None
+        and values.type == "expression_list"
+        and statement.type == "return_statement"
+    )
 
 
 def _self_send_finding(channel: LocalChannel, send: Node, body: Node, src: SourceFile) -> Finding:
@@ -274,6 +300,8 @@ def _finding(
     total = weighted_total(channel, senders, src)
     if total is not None and total <= capacity:
         return None  # room for one value per goroutine; more sends are not assumed
+    if total is None and channel.capacity is not None and channel.capacity.type != "int_literal":
+        return None  # a capacity written as a name may well be the number of senders
     captures: dict[str, Span] = {
         "make": span_of(channel.make),
         "type": span_of(channel.channel_type),

@@ -60,7 +60,7 @@ def _definition(src: SourceFile, identifier: Node) -> tuple[SourceFile, Node] | 
         value = _const_value(local[0])
         return (src, value) if value is not None else None
     found = []
-    for other in src.pkg.mentioning(name):
+    for other in src.pkg.mentioning(name, "const"):
         for declaration in other.root.named_children:
             if declaration.type != "const_declaration":
                 continue

@@ -94,7 +94,7 @@ def methods_of(package: GoPackage, type_name: str) -> list[Function]:
     if key not in package.derived:
         found = [
             function
-            for src in package.mentioning(type_name)
+            for src in package.mentioning(type_name, "method")
             for function in functions_in(src)
             if function.receiver_type == type_name
         ]
@@ -109,7 +109,10 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
     key = ("struct", name)
     if key not in package.derived:
         found = [
-            t for src in package.mentioning(name) for t in _struct_types_in(src) if t.name == name
+            t
+            for src in package.mentioning(name, "type")
+            for t in _struct_types_in(src)
+            if t.name == name
         ]
         package.derived[key] = found[0] if len(found) == 1 else None
     answer: StructType | None = package.derived[key]  # type: ignore[assignment]
@@ -118,14 +121,22 @@ def struct_type(package: GoPackage, name: str) -> StructType | None:
 
 def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
-    return any(_top_level_names(src, name) for src in package.mentioning(name))
+    kinds = ("func", "type", "const")
+    return any(
+        _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
+    ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))
+
+
+def _var_candidates(package: GoPackage, name: str) -> list[SourceFile]:
+    """Files that may declare ``var name`` (a top-level var, alone or in a group)."""
+    return package.mentioning(name, "var")
 
 
 def package_var_types(package: GoPackage, name: str) -> list[Node]:
     """The declared types of package-level ``var name T`` declarations (one per file that
     declares it; none for ``var name = value``)."""
     out = []
-    for src in package.mentioning(name):
+    for src in _var_candidates(package, name):
         for spec in _top_level_var_specs(src):
             names = [src.show(n) for n in spec.children_by_field_name("name")]
             type_node = spec.child_by_field_name("type")
@@ -138,7 +149,10 @@ def _declared(package: GoPackage, name: str) -> list[Function]:
     key = ("functions", name)
     if key not in package.derived:
         package.derived[key] = [
-            f for src in package.mentioning(name) for f in functions_in(src) if f.name == name
+            f
+            for src in package.mentioning(name, "func")
+            for f in functions_in(src)
+            if f.name == name
         ]
     functions: list[Function] = package.derived[key]  # type: ignore[assignment]
     return functions

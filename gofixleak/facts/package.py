@@ -164,6 +164,7 @@ class GoPackage:
     incomplete: bool = False
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
+    _mentions: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         """The package's files, sorted. A package without a clause (a broken file) holds only
@@ -204,6 +205,7 @@ class GoPackage:
         self._sources[path] = src
         self.directory._texts[path] = data
         self.derived.clear()
+        self._mentions.clear()
         return src
 
     def sources(self) -> Iterator[SourceFile]:
@@ -211,17 +213,57 @@ class GoPackage:
         for path in self.paths():
             yield self.source(path)
 
-    def mentioning(self, word: str) -> list[SourceFile]:
+    def mentioning(self, word: str, declaring: str | None = None) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
-        cannot declare or use a name spelled so."""
-        pattern = _word_pattern(word)
-        out = []
-        for path in self.paths():
-            src = self._sources.get(path)
-            data = src.data if src is not None else self.directory.text(path)
-            if data is not None and pattern.search(data):
-                out.append(self.source(path))
-        return out
+        cannot declare or use a name spelled so. ``declaring`` ("func", "type", "const", "var",
+        "method" for the methods of a type)
+        narrows them to the files whose bytes could declare it so (see
+        :data:`DECLARATIONS`): the others are not parsed for the question."""
+        key = (word, declaring)
+        found = self._mentions.get(key)
+        if found is None:
+            spelled = word.encode()
+            keyword = _KEYWORDS.get(declaring or "", spelled)
+            pattern = _word_pattern(word) if declaring is None else _declaring(word, declaring)
+            found = []
+            for path in self.paths():
+                src = self._sources.get(path)
+                data = src.data if src is not None else self.directory.text(path)
+                # Substring searches in C first: most files do not hold the word at all.
+                if (
+                    data is not None
+                    and spelled in data
+                    and keyword in data
+                    and pattern.search(data)
+                ):
+                    found.append(path)
+            self._mentions[key] = found
+        return [self.source(path) for path in found]
+
+
+DECLARATIONS = {
+    # func NAME( / func NAME[ / func (r *T) NAME(: the name is on the keyword's line.
+    "func": rb"\bfunc\b[^\n{]*?(?<![A-Za-z0-9_])%s\s*[\[(]",
+    # type NAME ..., or NAME ... alone at the start of a line in a type ( ... ) group.
+    "type": rb"(?m)(?:\btype[ \t]+|^[ \t]*)%s\b",
+    # const NAME = ..., or NAME = ... at the start of a line in a const ( ... ) group.
+    "const": rb"(?m)(?:\bconst[ \t]+|^[ \t]*)%s\b",
+    # var NAME ..., or NAME ... at the start of a line in a var ( ... ) group.
+    "var": rb"(?m)(?:\bvar[ \t]+|^[ \t]*)%s\b",
+    # func (r *NAME) m(, func (NAME[T]) m(: a method of the type.
+    "method": rb"\bfunc[ \t]*\([^)\n]*(?<![A-Za-z0-9_])%s\b",
+}
+"""Necessary conditions, on a file's bytes, for it to declare a name at top level so (in
+gofmt's layout and any other that keeps the name on its keyword's line or starts a line with
+it): a file that fails one is not parsed to look for the declaration."""
+
+
+_KEYWORDS = {"func": b"func", "method": b"func", "type": b"type", "const": b"const", "var": b"var"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _declaring(word: str, kind: str) -> re.Pattern[bytes]:
+    return re.compile(DECLARATIONS[kind] % re.escape(word.encode()))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -16,7 +16,7 @@ from tree_sitter import Node
 from gofixleak.facts import declarations
 from gofixleak.facts.declarations import Function
 from gofixleak.source import SourceFile
-from gofixleak.syntax import declaring_identifiers, descendants, same_node, top_level_in
+from gofixleak.syntax import declarations_named, descendants, same_node, top_level_in
 
 _MAX_DEPTH = 8  # how far a type is followed through values, fields and constructors
 
@@ -214,8 +214,7 @@ def _field_type(src: SourceFile, selector: Node, depth: int) -> str | None:
 
 def _declarations_of(src: SourceFile, at: Node, name: str) -> list[Node]:
     """Identifiers declaring ``name`` in the top-level declaration around ``at``."""
-    outer = top_level_in(src.root, at)
-    return [n for n in declaring_identifiers(outer) if src.show(n) == name]
+    return declarations_named(src, name, top_level_in(src.root, at))
 
 
 def _is_declared_locally(src: SourceFile, at: Node, name: str) -> bool:

@@ -40,6 +40,8 @@ from gofixleak.syntax import (
     declaring_identifiers,
     descendants,
     has_variadic_parameter,
+    identifiers_named,
+    is_declaring,
     is_ending_call,
     is_unconditional_loop,
     parameter_names,
@@ -385,6 +387,8 @@ class _Walk:
             flow = self._statements(block_statements(body), _State(NONE))
         except _Unknown as error:
             return unknown(error.why)
+        except RecursionError:  # hundreds of nested blocks: generated code, not followed
+            return unknown("nested too deeply")
         ends = _join(flow.fall, flow.returns)
         return Usage(
             returns=ends.end() if ends is not None else None,
@@ -401,24 +405,23 @@ class _Walk:
     # --- the index of uses ---------------------------------------------------------------
 
     def _index(self, body: Node) -> None:
-        declared = [
-            n
-            for n in declaring_identifiers(body)
-            if self.src.show(n) == self.subject.name and n.start_byte != self.subject.declared
-        ]
-        if declared:
-            raise _Unknown(f"{self.subject.name} is declared again in the function")
-        kinds = ("selector_expression",) if self.subject.field else ("identifier",)
-        for node in descendants(body, *kinds, "func_literal"):
-            if node.type == "func_literal":
-                if not self._in_literal(node, body):
-                    self.literals.setdefault(self._holder(node), []).append(node)
-            elif (
-                self.subject.matches(node, self.src)
-                and node.start_byte != self.subject.declared
+        src, subject = self.src, self.subject
+        names = identifiers_named(src, subject.name, body)
+        if any(is_declaring(n) and n.start_byte != subject.declared for n in names):
+            raise _Unknown(f"{subject.name} is declared again in the function")
+        if subject.field is not None:
+            fields = identifiers_named(src, subject.field, body, "field_identifier")
+            names = [f.parent for f in fields if f.parent is not None]
+        for node in names:
+            if (
+                subject.matches(node, src)
+                and node.start_byte != subject.declared
                 and not self._in_literal(node, body)
             ):
                 self.uses.setdefault(self._holder(node), []).append(node)
+        for literal in descendants(body, "func_literal"):
+            if not self._in_literal(literal, body):
+                self.literals.setdefault(self._holder(literal), []).append(literal)
 
     def _holder(self, node: Node) -> tuple[int, int]:
         """The statement the walk visits that holds ``node``: a header's parts (an ``if``'s
@@ -530,10 +533,11 @@ class _Walk:
         for name in own:
             if name in inner.continues:
                 again = _join(again, inner.continues.pop(name))
-        trips = self._trip_count(loop, clause)
-        exact = trips is not None and not (inner.breaks or inner.continues or inner.returns)
         each = again.now if again is not None else NONE
-        repeated = each.times(trips) if exact and trips is not None else each.repeated()
+        jumps = inner.breaks or inner.continues or inner.returns
+        # The trip count matters only when an iteration does something with the subject.
+        trips = self._trip_count(loop, clause) if each != NONE and not jumps else None
+        repeated = each.times(trips) if trips is not None else each.repeated()
         # A range operand is evaluated once; a condition or post statement once per iteration.
         ranged = clause is not None and clause.type == "range_clause"
         entered = state.plus(header if ranged else header + header.repeated())

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from gofixleak.source import SourceFile
-from gofixleak.syntax.names import call_name, import_name
+from gofixleak.syntax.names import call_name, import_name, imports
 from gofixleak.syntax.tree import (
     ancestors,
     block_statements,
@@ -188,21 +188,34 @@ def is_ending_call(src: SourceFile, node: Node) -> bool:
 TESTIFY_REQUIRE = "github.com/stretchr/testify/require"
 
 
+TEST_ENDING_METHODS = frozenset(
+    {"Fatal", "Fatalf", "Fatalln", "FailNow", "Skip", "Skipf", "SkipNow"}
+)
+
+
 def is_failing_call(src: SourceFile, node: Node) -> bool:
-    """A call after which the goroutine may not go on: an ending call (see
-    :func:`is_ending_call`: ``t.Fatalf``, ``t.FailNow``, ``panic``), or an assertion of testify's
-    ``require`` package, which calls ``t.FailNow`` when it fails."""
+    """A call that ends the test's goroutine while the test binary goes on: ``t.Fatalf``,
+    ``t.FailNow``, ``b.Skip`` (a method so named, of a value, not of a package such as ``log``),
+    ``runtime.Goexit``, or an assertion of testify's ``require`` package, which calls
+    ``t.FailNow`` when it fails. Not ``os.Exit``, ``log.Fatal`` or ``panic``: they end the
+    process, and with it every goroutine."""
     if node.type != "call_expression":
         return False
-    if is_ending_call(src, node):
+    name = call_name(src, node)
+    qualifier, _, method = name.rpartition(".")
+    require = import_name(src, TESTIFY_REQUIRE)
+    if require is not None and qualifier == require:
         return True
-    qualifier = import_name(src, TESTIFY_REQUIRE)
-    return qualifier is not None and call_name(src, node).startswith(f"{qualifier}.")
+    if name == f"{import_name(src, 'runtime')}.Goexit":
+        return True
+    packages = imports(src).values()
+    return method in TEST_ENDING_METHODS and qualifier != "" and qualifier not in packages
 
 
 def failing_statements(body: Node, src: SourceFile) -> list[Node]:
-    """Expression statements of ``body`` (nested literals not entered) that are failing calls:
-    ways out of a loop that :func:`loop_exits` does not list."""
+    """Expression statements of ``body`` (nested literals not entered) that end the test's
+    goroutine (:func:`is_failing_call`): ways out of a loop that :func:`loop_exits` does not
+    list."""
     return [
         statement
         for statement in descendants(body, "expression_statement", into_functions=False)

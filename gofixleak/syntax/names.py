@@ -11,10 +11,17 @@ from types import MappingProxyType
 from tree_sitter import Node
 
 from gofixleak.source import SourceFile
-from gofixleak.syntax.tree import descendants, same_node, statement_of, top_level_in, walk
+from gofixleak.syntax.tree import (
+    descendants,
+    identifiers_named,
+    same_node,
+    statement_of,
+    top_level_in,
+    walk,
+)
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=64)
 def imports(src: SourceFile) -> Mapping[str, str]:
     """Import path -> the name it is used by: its package name guess, alias, "." or "_".
 
@@ -100,6 +107,7 @@ def fresh_name(src: SourceFile, base: str, scope: Node | None = None) -> str:
     return f"{base}{number}"
 
 
+@functools.lru_cache(maxsize=64)
 def package_name(src: SourceFile) -> str:
     clause = next((c for c in src.root.named_children if c.type == "package_clause"), None)
     if clause is None:
@@ -232,6 +240,32 @@ def declaring_identifiers(node: Node) -> list[Node]:
             alias = n.child_by_field_name("alias")
             out.extend(alias.named_children if alias is not None else [])
     return [n for n in out if n.type == "identifier"]
+
+
+def is_declaring(identifier: Node) -> bool:
+    """``identifier`` declares its name (see :func:`declaring_identifiers`), decided from its
+    parents: no walk."""
+    parent = identifier.parent
+    if parent is None or identifier.type != "identifier":
+        return False
+    if parent.type in _DECLARATION_SPECS:
+        return any(same_node(n, identifier) for n in parent.children_by_field_name("name"))
+    holder = parent.parent
+    if parent.type != "expression_list" or holder is None:
+        return False
+    if holder.type in ("short_var_declaration", "range_clause", "receive_statement"):
+        return same_node(holder.child_by_field_name("left"), parent) and any(
+            c.type == ":=" for c in holder.children
+        )
+    return holder.type == "type_switch_statement" and same_node(
+        holder.child_by_field_name("alias"), parent
+    )
+
+
+def declarations_named(src: SourceFile, name: str, node: Node) -> list[Node]:
+    """The identifiers inside ``node`` that declare ``name`` (:func:`declaring_identifiers`
+    of that name, through the file's index of names)."""
+    return [n for n in identifiers_named(src, name, node) if is_declaring(n)]
 
 
 def references(node: Node, name: str, src: SourceFile) -> list[Node]:

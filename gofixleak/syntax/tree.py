@@ -4,8 +4,10 @@ loops and the small structural predicates every rule shares.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import functools
-import itertools
+import operator
 from collections.abc import Iterator
 
 from tree_sitter import Node, Query, QueryCursor
@@ -42,27 +44,117 @@ def walk(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
 
 
 def descendants(node: Node, *types: str, into_functions: bool = True) -> Iterator[Node]:
-    """Descendants of ``node`` (and ``node`` itself) whose type is one of ``types``."""
+    """Descendants of ``node`` (and ``node`` itself) whose type is one of ``types``, in preorder;
+    without those inside nested function literals when ``into_functions`` is false.
+
+    In a tree without syntax errors they come from the file's index: one query per node type and
+    file, in C, and a binary search for ``node``'s range, not a walk in Python (rules ask this of
+    every function of every file). A tree with a syntax error (zero-width nodes do not sort into
+    preorder) and unnamed node types are walked.
+    """
     wanted = frozenset(types)
-    if into_functions and node.parent is None and not node.has_error:
-        return iter(_index_of(node).of_types(wanted))
-    return (n for n in walk(node, into_functions=into_functions) if n.type in wanted)
+    root = _root_of(node)
+    if root is None or root.has_error or not all(_is_named_type(kind) for kind in wanted):
+        return (n for n in walk(node, into_functions=into_functions) if n.type in wanted)
+    index = _index_of(root)
+    found = index.of_types(wanted)
+    if node.parent is not None:
+        found = _in_range(found, node)
+    if not into_functions:
+        found = [n for n in found if index.is_own(n, node)]
+    return iter(found)
 
 
-# Node types that rules look for in the whole file: found together, in one pass.
-_COMMON_SCANS = FUNCTIONS | {"go_statement", "short_var_declaration", "var_spec"}
+def identifiers_named(
+    src: SourceFile, name: str, node: Node, kind: str = "identifier"
+) -> list[Node]:
+    """The identifiers (or ``field_identifier``s...) spelled ``name`` inside ``node``, in
+    preorder, through the file's index of names."""
+    root = src.root
+    if root.has_error:
+        spelled = name.encode()
+        return [n for n in walk(node) if n.type == kind and src.text(n) == spelled]
+    found = _index_of(root).named(src, kind).get(name, [])
+    return found if node.parent is None else _in_range(found, node)
+
+
+_MAX_CLIMB = 64  # Node.parent walks down from the root: climbing costs depth squared
+
+
+def _root_of(node: Node) -> Node | None:
+    """The root of ``node``'s tree, or None when ``node`` lies too deep to climb cheaply."""
+    current = node
+    for _ in range(_MAX_CLIMB):
+        parent = current.parent
+        if parent is None:
+            return current
+        current = parent
+    return None
+
+
+def _in_range(nodes: list[Node], node: Node) -> list[Node]:
+    """The nodes (a preorder list) that are ``node`` or lie inside it. One of the very same range
+    may also be an ancestor (a statement list around its only statement): told apart by depth."""
+    start = bisect.bisect_left(nodes, node.start_byte, key=lambda n: n.start_byte)
+    end = bisect.bisect_left(nodes, node.end_byte, key=lambda n: n.start_byte)
+    inside = [n for n in nodes[start:end] if n.end_byte <= node.end_byte]
+    if inside and inside[0].byte_range == node.byte_range:
+        depth = _depth(node)
+        inside = [n for n in inside if n.byte_range != node.byte_range or _depth(n) >= depth]
+    return inside
+
+
+# Node types that rules look for in files and functions: found together, in the first pass of a
+# file's index (one query: more queries over the same tree cost more than capturing more).
+_COMMON_SCANS = FUNCTIONS | {
+    "go_statement",
+    "defer_statement",
+    "short_var_declaration",
+    "var_spec",
+    "return_statement",
+    "goto_statement",
+    "break_statement",
+    "continue_statement",
+    "labeled_statement",
+    "for_statement",
+    "range_clause",
+    "select_statement",
+    "send_statement",
+    "expression_statement",
+    "call_expression",
+    "unary_expression",
+    "identifier",
+    "import_spec",
+    "type_spec",
+    "type_alias",
+    "type_identifier",
+}
 
 
 class _TreeIndex:
-    """Nodes of one error-free tree by type, in preorder.
+    """Nodes of one error-free tree by type, in preorder, and what is derived from them.
 
-    Several rules scan the whole file for the same types (``go_statement``, functions): a query
-    finds them in C, once per file, instead of a walk per rule in Python.
+    Several rules scan the whole file and every function for the same types (``go_statement``,
+    functions, identifiers): a query finds them in C, once per file, instead of walks in Python.
     """
 
     def __init__(self, root: Node) -> None:
         self.root = root
         self.found: dict[str, list[Node]] = {}
+        self.merged: dict[frozenset[str], list[Node]] = {}
+        self.names: dict[str, dict[str, list[Node]]] = {}
+        self.owners: dict[str, dict[tuple[int, int], Node]] = {}
+
+    def named(self, src: SourceFile, kind: str) -> dict[str, list[Node]]:
+        """The nodes of ``kind`` (identifiers) by the name they spell, each list in preorder."""
+        if kind not in self.names:
+            by_name: dict[str, list[Node]] = {}
+            data = src.data
+            for node in self.of_types(frozenset({kind})):
+                name = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+                by_name.setdefault(name, []).append(node)
+            self.names[kind] = by_name
+        return self.names[kind]
 
     def of_types(self, types: frozenset[str]) -> list[Node]:
         missing = types - self.found.keys()
@@ -70,7 +162,46 @@ class _TreeIndex:
             self._scan(missing | (_COMMON_SCANS - self.found.keys()))
         if len(types) == 1:
             return self.found[next(iter(types))]
-        return _in_preorder([n for kind in types for n in self.found[kind]])
+        if types not in self.merged:
+            self.merged[types] = _in_preorder([n for kind in types for n in self.found[kind]])
+        return self.merged[types]
+
+    def is_own(self, node: Node, scope: Node) -> bool:
+        """``node`` lies in ``scope`` outside every function nested in it (``scope`` itself
+        may be a function: it is entered)."""
+        owner = self._owners(node.type).get(node.byte_range)
+        if owner is None:
+            return True
+        if owner.byte_range == scope.byte_range:
+            # A function has no child of its own range: one of scope's range is scope itself,
+            # or lies inside it (a literal alone in an expression list).
+            return owner.type == scope.type
+        return owner.start_byte <= scope.start_byte and scope.end_byte <= owner.end_byte
+
+    def _owners(self, kind: str) -> dict[tuple[int, int], Node]:
+        """The innermost function strictly around each indexed node of ``kind``: one sweep of
+        the functions and those nodes, both in preorder."""
+        if kind not in self.owners:
+            functions = self.of_types(FUNCTIONS)
+            out: dict[tuple[int, int], Node] = {}
+            stack: list[Node] = []
+            next_function = 0
+            for node in self.of_types(frozenset({kind})):
+                # Push the functions that start before the node (or with it, around it).
+                while next_function < len(functions) and _starts_before(
+                    functions[next_function], node
+                ):
+                    function = functions[next_function]
+                    while stack and not _holds(stack[-1], function):
+                        stack.pop()
+                    stack.append(function)
+                    next_function += 1
+                while stack and not _holds(stack[-1], node):
+                    stack.pop()
+                if stack:
+                    out[node.byte_range] = stack[-1]
+            self.owners[kind] = out
+        return self.owners[kind]
 
     def _scan(self, types: frozenset[str]) -> None:
         named = frozenset(kind for kind in types if _is_named_type(kind))
@@ -95,25 +226,56 @@ def _in_preorder(nodes: list[Node]) -> list[Node]:
     """Nodes of an error-free tree (so no zero-width nodes) in the order a preorder walk meets
     them: by start, the enclosing node first; a node and its only child can share a range, then
     the shallower first. (Query captures come in no such order.)"""
-    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
-    if any(a.byte_range == b.byte_range for a, b in itertools.pairwise(nodes)):
+    # Two stable sorts on attributes read in C: by end, longest first, then by start.
+    nodes.sort(key=_END, reverse=True)
+    nodes.sort(key=_START)
+    ranges = [n.byte_range for n in nodes]
+    if len(set(ranges)) != len(ranges):
         return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte, _depth(n)))
     return nodes
+
+
+_START = operator.attrgetter("start_byte")
+_END = operator.attrgetter("end_byte")
+
+
+def _starts_before(function: Node, node: Node) -> bool:
+    """``function`` comes before ``node`` in preorder (at the same start, the longer first; a
+    node of the function's own range is its ancestor, or the function itself, and comes first)."""
+    if function.start_byte != node.start_byte:
+        return function.start_byte < node.start_byte
+    return function.end_byte > node.end_byte
+
+
+def _holds(outer: Node, node: Node) -> bool:
+    """``node`` lies strictly inside ``outer`` (not ``outer`` itself)."""
+    return (
+        outer.start_byte <= node.start_byte
+        and node.end_byte <= outer.end_byte
+        and outer.byte_range != node.byte_range
+    )
 
 
 def _depth(node: Node) -> int:
     return sum(1 for _ in ancestors(node))
 
 
-_last_index: list[_TreeIndex] = []
+# The indexes of the trees last used, most recent last: a package's files are analysed together
+# (a callee's file beside the caller's), and memory stays flat. An index holds the tree's nodes,
+# so the tree stays alive and its root's id cannot be taken by another tree meanwhile.
+_INDEXES: collections.OrderedDict[int, _TreeIndex] = collections.OrderedDict()
+_KEPT_INDEXES = 32
 
 
 def _index_of(root: Node) -> _TreeIndex:
-    """The index of ``root``'s tree. Only the last tree's is kept: files are checked one after
-    the other, and memory stays flat."""
-    if not _last_index or _last_index[0].root != root:
-        _last_index[:] = [_TreeIndex(root)]
-    return _last_index[0]
+    """The index of ``root``'s tree."""
+    index = _INDEXES.get(root.id)
+    if index is None or index.root != root:
+        index = _INDEXES[root.id] = _TreeIndex(root)
+        while len(_INDEXES) > _KEPT_INDEXES:
+            _INDEXES.popitem(last=False)
+    _INDEXES.move_to_end(root.id)
+    return index
 
 
 def ancestors(node: Node) -> Iterator[Node]:

@@ -138,7 +138,11 @@ def integer_count(size: Node, loop: Node, channel: LocalChannel, src: SourceFile
             return None
         return with_untouched(Count(text, size=size), args[0], loop, channel, src)
     if size.type != "identifier":
-        return None
+        named = constants.integer(src, size)  # size+2, 2*workers: constant expressions
+        return Count(text, constant=named, size=size) if named is not None else None
+    named = constants.integer(src, size)  # const workers = 16
+    if named is not None:
+        return Count(text, constant=named, size=size)
     value = local_constant(size, channel, src)
     if value is not None:
         return with_untouched(Count(text, constant=value, size=size), size, loop, channel, src)
