@@ -6,6 +6,7 @@ Nothing here prints or writes files.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import itertools
@@ -241,14 +242,53 @@ def run(
     order, as they come: on ``jobs`` processes (default: one per core; 1: in this process).
 
     The files of one directory are checked together, each in its Go package; with a ``cache``,
-    a directory whose files, options and code did not change is answered from it (and the cache
-    is pruned once the results have all been taken).
+    a directory whose files, options and code did not change is answered from it, in this
+    process, and only the others go to workers (so an unchanged tree starts none), and the cache
+    is pruned once the results have all been taken.
     """
     options.rules()  # unknown rule names fail before any work
     check = functools.partial(check_group, options=options, cache=cache)
-    groups = parallel.ordered_map(check, _by_directory(discovery.discover(paths)), jobs)
-    results = itertools.chain.from_iterable(groups)
-    return results if cache is None else _then(results, cache.prune_if_full)
+    directories = _by_directory(discovery.discover(paths))
+    if cache is None:
+        return itertools.chain.from_iterable(parallel.ordered_map(check, directories, jobs))
+    groups = _cached_first(directories, options, cache, check, jobs)
+    return _then(itertools.chain.from_iterable(groups), cache.prune_if_full)
+
+
+def _cached_first(
+    directories: Iterator[list[discovery.Item]],
+    options: Options,
+    cache: ResultCache,
+    check: Callable[[list[discovery.Item]], list[FileResult]],
+    jobs: int | None,
+) -> Iterator[list[FileResult]]:
+    """Each group's results in order: from the cache when it has them, else from ``check`` on
+    ``jobs`` processes. A group sent to ``check`` is looked up again there (its files read and
+    hashed twice: little beside parsing them), so that what is stored is keyed by the bytes
+    checked."""
+    answers: collections.deque[list[FileResult] | None] = collections.deque()  # None: checked
+
+    def misses() -> Iterator[list[discovery.Item]]:
+        for items in directories:
+            found = _cached_group(items, options, cache)
+            answers.append(found)
+            if found is None:
+                yield items
+
+    checked = parallel.ordered_map(check, misses(), jobs)
+    done: collections.deque[list[FileResult]] = collections.deque()
+    exhausted = False
+    while answers or not exhausted:
+        if answers and (answers[0] is not None or done):
+            found = answers.popleft()
+            yield found if found is not None else done.popleft()
+        elif exhausted:
+            raise AssertionError("a directory was checked but no result came back")
+        else:
+            try:  # runs misses() on, which adds to answers
+                done.append(next(checked))
+            except StopIteration:
+                exhausted = True
 
 
 def _then(results: Iterator[FileResult], done: Callable[[], None]) -> Iterator[FileResult]:
@@ -267,6 +307,39 @@ def check_group(
     items: Sequence[discovery.Item], options: Options, cache: ResultCache | None = None
 ) -> list[FileResult]:
     """The results of discovered files of one directory (or the errors discovery found)."""
+    out, targets = _targets(items, options)
+    if targets:
+        directory = package_directory(targets[0][0])
+        if cache is None:
+            checked = check_files(directory, targets)
+        else:
+            checked = _check_cached(cache, directory, targets)
+        out.update((r.path, r) for r in checked)
+    return [out[item.path] for item in items]
+
+
+def _cached_group(
+    items: Sequence[discovery.Item], options: Options, cache: ResultCache
+) -> list[FileResult] | None:
+    """:func:`check_group`'s results when nothing needs checking (all from ``cache``, or no
+    file to read), else None."""
+    out, targets = _targets(items, options)
+    if targets:
+        files = directory_files(package_directory(targets[0][0]), [path for path, _ in targets])
+        if files is None:
+            return None
+        found = cache.lookup(files, _descriptions(targets))
+        if found is None:
+            return None
+        out.update((r.path, r) for r in found)
+    return [out[item.path] for item in items]
+
+
+def _targets(
+    items: Sequence[discovery.Item], options: Options
+) -> tuple[dict[str, FileResult], list[tuple[str, Options]]]:
+    """The results known without reading (errors, excluded files), and the files to check
+    with their options."""
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
     for item in items:
@@ -282,14 +355,7 @@ def check_group(
             out[item.path] = FileResult(item.path, error=item.error)
             continue
         targets.append((item.path, file_options))
-    if targets:
-        directory = package_directory(targets[0][0])
-        if cache is None:
-            checked = check_files(directory, targets)
-        else:
-            checked = _check_cached(cache, directory, targets)
-        out.update((r.path, r) for r in checked)
-    return [out[item.path] for item in items]
+    return out, targets
 
 
 def _check_cached(
@@ -300,8 +366,11 @@ def _check_cached(
     files = directory_files(directory, [path for path, _ in targets])
     if files is None:
         return check_files(directory, targets)
-    described = [(path, _described(opts, go_version(path, opts))) for path, opts in targets]
-    return cache.check(files, described, lambda: check_files(directory, targets))
+    return cache.check(files, _descriptions(targets), lambda: check_files(directory, targets))
+
+
+def _descriptions(targets: Sequence[tuple[str, Options]]) -> list[tuple[str, str]]:
+    return [(path, _described(opts, go_version(path, opts))) for path, opts in targets]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -133,14 +133,19 @@ class ResultCache:
         results), from the cache or from ``compute``; ``files``: every file of the directory,
         with the bytes ``compute`` will check."""
         key = self.key(files, targets)
-        paths = [path for path, _ in targets]
-        found = self.load(key, paths)
+        found = self.load(key, [path for path, _ in targets])
         if found is not None:
             return found
         results = compute()
         if all(r.error is None for r in results):
             self.store(key, results)
         return results
+
+    def lookup(
+        self, files: Sequence[tuple[str, bytes]], targets: Sequence[tuple[str, str]]
+    ) -> list[FileResult] | None:
+        """:meth:`check`'s results when the cache holds them, else None."""
+        return self.load(self.key(files, targets), [path for path, _ in targets])
 
     def key(self, files: Sequence[tuple[str, bytes]], targets: Sequence[tuple[str, str]]) -> bytes:
         digest = hashlib.sha256(FORMAT)

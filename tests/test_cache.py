@@ -11,15 +11,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from tree_sitter import Tree
 from typer.testing import CliRunner
 
 from gofixleak import cache as result_cache
-from gofixleak import config, golang, registry, source
+from gofixleak import config, golang, parallel, registry, source
 from gofixleak.cache import ResultCache
 from gofixleak.cli import app
 from gofixleak.model import FileResult
@@ -53,6 +54,8 @@ WAITS = b"package p\n\nfunc Start(job func() error) error {\n\treturn <-Go(job)\
 DROPS = b"package p\n\nfunc Fire(job func() error) {\n\tGo(job)\n}\n"
 
 Outcome = tuple[int, bytes, str]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def run(*args: str, cache: Path | None) -> Outcome:
@@ -386,14 +389,27 @@ def test_an_entry_of_another_user_is_not_read(
     assert parsed
 
 
-def test_workers_answer_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Enough directories for worker processes: each worker reads and stores entries."""
-    for index in range(40):
+def test_workers_check_what_the_cache_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enough directories for worker processes: workers store the entries; a run with nothing
+    changed starts none; a run with some directories changed sends those (and only those) to
+    workers, and prints what a fresh run prints, in the same order."""
+    for index in range(80):
         folder = tmp_path / f"d{index:02}"
         folder.mkdir()
         (folder / "leaky.go").write_bytes(LEAKY.replace(b"package leaky", b"package d", 1))
     monkeypatch.chdir(tmp_path)
     cache = tmp_path / "cache"
+    pooled: list[int] = []
+    real_pooled = parallel._pooled
+
+    def counting(function: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+        sent = list(items)
+        pooled.append(len(sent))
+        return real_pooled(function, iter(sent), workers)
+
+    monkeypatch.setattr(parallel, "_pooled", counting)
 
     def on_two_workers() -> Outcome:
         source.module_go_version.cache_clear()
@@ -401,11 +417,17 @@ def test_workers_answer_from_the_cache(tmp_path: Path, monkeypatch: pytest.Monke
         return result.exit_code, result.stdout_bytes, result.stderr
 
     fresh = run(".", cache=None)
-    assert on_two_workers() == fresh
-    assert len(entries(cache)) == 40
+    assert on_two_workers() == fresh and pooled == [80]
+    assert len(entries(cache)) == 80
     ledger = (cache / "results" / "ledger").read_bytes()
+    pooled.clear()
     assert on_two_workers() == fresh
+    assert pooled == []  # no worker started
     assert (cache / "results" / "ledger").read_bytes() == ledger  # nothing stored: all hits
+    for index in range(0, 80, 2):  # every other directory changes
+        (tmp_path / f"d{index:02}" / "note.go").write_bytes(b"package d\n")
+    fresh = run(".", cache=None)
+    assert on_two_workers() == fresh and pooled == [40]
 
 
 def test_a_new_process_finds_the_entries(tmp_path: Path) -> None:
