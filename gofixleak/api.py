@@ -102,6 +102,9 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     Go package: one result per target, in order."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
+    # Files a fix may edit: every file of the run (a fix found in one file may edit another that
+    # no rule needed to read), unless nothing is fixed (check mode still shows such fixes).
+    editable = [path for path, _ in targets]
     for path, options in targets:
         try:
             data = directory.read(path)
@@ -122,7 +125,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             engine.Target(path, rules, options.fix, options.directives())
         )
     for package, package_targets in packages.items():
-        results.update(_check_package(package, package_targets))
+        results.update(_check_package(package, package_targets, editable))
     return [results[path] for path, _ in targets]
 
 
@@ -132,17 +135,21 @@ def go_version(path: str, options: Options) -> GoVersion | None:
     return options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
 
 
-def _check_package(package: GoPackage, targets: list[engine.Target]) -> dict[str, FileResult]:
+def _check_package(
+    package: GoPackage, targets: list[engine.Target], editable: Sequence[str] = ()
+) -> dict[str, FileResult]:
     originals = {t.path: package.directory.read(t.path) for t in targets}
+    others = [p for p in editable if p in set(package.paths()) and p not in originals]
+    originals.update((p, package.directory.read(p)) for p in others)
     try:
-        outcomes = engine.fix_package(package, targets)
+        outcomes = engine.fix_package(package, targets, others)
     except engine.FixError as error:
         if all(t.required is None for t in targets):
             raise
         # A fixer's bug: report it on the package's first file and check the files unfixed.
         fresh = package.directory.fresh(originals).package(package.name, package.go_version)
         plain = [dataclasses.replace(t, required=None) for t in targets]
-        results = _check_package(fresh, plain)
+        results = _check_package(fresh, plain, editable)
         first = targets[0].path
         results[first] = FileResult(first, error=f"{first}: internal error: {error}")
         return results
@@ -189,6 +196,12 @@ def _linked(outcomes: Mapping[str, engine.Outcome]) -> dict[str, tuple[str, ...]
     return {path: tuple(sorted(others)) for path, others in links.items()}
 
 
+def check_in_package(path: str, data: bytes, options: Options) -> FileResult:
+    """:func:`check_source` of ``data`` as the text of ``path``, read in its Go package on disk
+    (the other files as they are there)."""
+    return check_files(package_directory(path, {path: data}), [(path, options)])[0]
+
+
 def check_file(path: str, options: Options) -> FileResult:
     """Check one file on disk, read in its Go package."""
     return check_files(package_directory(path), [(path, options)])[0]
@@ -200,8 +213,7 @@ def check_unwritten(result: FileResult, options: Options, error: str) -> FileRes
     if result.original is None:
         return dataclasses.replace(result, error=error)
     unfixed = dataclasses.replace(options_for(options, result.path), fix=None)
-    directory = package_directory(result.path, {result.path: result.original})
-    report = check_files(directory, [(result.path, unfixed)])[0]
+    report = check_in_package(result.path, result.original, unfixed)
     return dataclasses.replace(report, error=error)
 
 

@@ -29,6 +29,7 @@ from gofixleak.cache import ResultCache, user_cache_root
 from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
+from gofixleak.oracle import command as oracle_command
 from gofixleak.output import diff as diff_output
 from gofixleak.output import skipped, text
 from gofixleak.output.quoting import escape_controls
@@ -267,6 +268,8 @@ def _verified(
             outcome = verifier.verify(results, options, tests=tests, progress=report)
     except verifier.VerifyError as error:
         raise _fail(str(error)) from error
+    for line in outcome.leak_lines():
+        typer.echo(f"gofixleak: {line}", err=True)
     for dropped in outcome.dropped:
         typer.echo(f"gofixleak: {dropped.describe()}", err=True)
     if not quiet:
@@ -428,6 +431,7 @@ def _all_rule_infos() -> list[RuleInfo]:
 
 bot_command.register(app)  # `gofixleak pr`: the fix pull-request bot (gofixleak/bot)
 server_command.register(app)  # `gofixleak server`: the language server (gofixleak/server)
+oracle_command.register(app)  # `gofixleak test`: tests under Go's leak profile (gofixleak/oracle)
 
 
 def main() -> None:

@@ -142,15 +142,22 @@ def fix_until_stable(
     return fix_package(src.pkg, [Target(src.path, rules, required, report)])[src.path]
 
 
-def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outcome]:
+def fix_package(
+    package: GoPackage, targets: Sequence[Target], editable: Collection[str] = ()
+) -> dict[str, Outcome]:
     """Report on every target of ``package`` and apply the fixes each may take, pass after
-    pass, until none is left; one :class:`Outcome` per target."""
-    editable = [t.path for t in targets if t.required is not None]
+    pass, until none is left; one :class:`Outcome` per target, and one for each other file of
+    ``editable`` (files of the run that no rule needs to read) that a fix edited.
+
+    A fix may edit the targets and ``editable``; a fix that edits any other file is not
+    offered (its file is not one the user asked to check, or is generated)."""
+    allowed = sorted({*editable, *(t.path for t in targets)})
     by_path = {t.path: t for t in targets}
     applied: dict[str, list[Finding]] = {t.path: [] for t in targets}
+    touched: set[str] = set()
     for _ in range(MAX_PASSES):
         analyses = {
-            t.path: examine(package.source(t.path), t.rules, t.report, editable) for t in targets
+            t.path: examine(package.source(t.path), t.rules, t.report, allowed) for t in targets
         }
         candidates = [
             (path, f)
@@ -161,7 +168,7 @@ def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outc
             and f.fix.applicability >= required
         ]
         if not candidates:
-            return {
+            outcomes = {
                 path: Outcome(
                     package.source(path),
                     tuple(analysis.findings),
@@ -170,8 +177,11 @@ def fix_package(package: GoPackage, targets: Sequence[Target]) -> dict[str, Outc
                 )
                 for path, analysis in analyses.items()
             }
+            for path in sorted(touched - outcomes.keys()):
+                outcomes[path] = Outcome(package.source(path), (), ())
+            return outcomes
         accepted = _compatible(candidates)
-        _apply(package, accepted)
+        touched.update(_apply(package, accepted))
         for path, finding in accepted:
             applied[path].append(finding)
     raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
@@ -184,7 +194,8 @@ def _compatible(candidates: Sequence[tuple[str, Finding]]) -> list[tuple[str, Fi
     return [(path, findings[id(fix)]) for path, fix in accepted]
 
 
-def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> None:
+def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> set[str]:
+    """Apply the accepted fixes; the files they changed."""
     changes: dict[str, list[Edit]] = {}
     rules: dict[str, set[str]] = {}
     for path, finding in accepted:
@@ -204,3 +215,4 @@ def _apply(package: GoPackage, accepted: Iterable[tuple[str, Finding]]) -> None:
             raise FixError(
                 f"a fix of {names} would introduce a syntax error; the file is left as is"
             )
+    return set(changes)

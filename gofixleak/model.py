@@ -96,12 +96,17 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another place that explains a finding (the unbuffered ``make``, the early return), in
-    the finding's file or (``path``) in another file of its package."""
+    """Another place that explains a finding (the unbuffered ``make``, the early return).
+
+    ``path`` names a place in another file (the test that started a leaked goroutine): ``span``
+    is then in that file's bytes, and ``line`` is its 1-based line (0: not known), which the
+    renderers need and cannot compute without that file's text.
+    """
 
     span: Span
     message: str
     path: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,9 @@ class Finding:
     captures: Mapping[str, Span] = field(default_factory=dict, compare=False)
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
+    # Whether the package's tests saw this finding's goroutine leak (`gofixleak test`); None
+    # when they did not run.
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,9 @@ class Rule:
     # The detector module's optional PREFILTER: a file whose bytes do not match it cannot hold a
     # finding of this rule, so the rule is not run on it (None: always run).
     prefilter: Prefilter | None = None
+    # False for a rule found by running the tests (the detector module's STATIC = False,
+    # runtime-leak): known to directives, the config and --select, never run by a check.
+    static: bool = True
 
     @property
     def name(self) -> str:
@@ -62,7 +65,9 @@ def all_rules() -> tuple[Rule, ...]:
             fix = None
         else:
             fix = fixer.fix
-        rules.append(Rule(info, detector.detect, fix, getattr(detector, "PREFILTER", None)))
+        prefilter = getattr(detector, "PREFILTER", None)
+        static = getattr(detector, "STATIC", True)
+        rules.append(Rule(info, detector.detect, fix, prefilter, static))
     return tuple(sorted(rules, key=lambda r: r.name))
 
 
@@ -102,8 +107,11 @@ def get(name: str) -> Rule:
 
 
 def select(selected: Sequence[str] | None, ignored: Sequence[str] = ()) -> tuple[Rule, ...]:
-    """The enabled rules: ``selected`` (all when None) minus ``ignored``; unknown names raise."""
+    """The enabled rules a check runs: ``selected`` (all when None) minus ``ignored``, static rules
+    only; unknown names raise."""
     for name in [*(selected or ()), *ignored]:
         get(name)
     chosen = set(selected) if selected else set(rule_names())
-    return tuple(r for r in all_rules() if r.name in chosen and r.name not in set(ignored))
+    return tuple(
+        r for r in all_rules() if r.name in chosen and r.name not in set(ignored) and r.static
+    )

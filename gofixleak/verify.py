@@ -14,6 +14,10 @@ out or forbids GOFLAGS=-mod=mod, a broken go.mod: Go's own error is the output),
 constraints leave the file out on this platform, or when the package fails the same checks
 without any fix (there is no baseline to compare with). Packages that import a fixed
 package are not rebuilt: fixes that change an exported API are UNSAFE by the rules' contract.
+
+With tests, the kept fixes are also proven with Go's leak profile: the goroutines leaked at each
+fix's site before and after it, and a fix that leaves its leak or adds one is dropped
+(gofixleak/oracle/proof.py).
 """
 
 from __future__ import annotations
@@ -27,11 +31,15 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gofixleak import api
 from gofixleak.discovery import display_path
 from gofixleak.model import FileResult
 from gofixleak.source import line_starts
+
+if TYPE_CHECKING:
+    from gofixleak.oracle.proof import LeakCheck
 
 GO_TIMEOUT_SECONDS = 900
 MAX_OUTPUT_LINES = 20
@@ -78,6 +86,13 @@ class Verification:
     packages: tuple[str, ...] = ()  # package directories whose kept fixes passed every check
     checks: tuple[str, ...] = ()  # "go build", "go vet", "go test"
     go_version: str = ""
+    leaks: LeakCheck | None = None  # --verify-tests: goroutines leaked at each fix's site
+
+    def leak_lines(self) -> list[str]:
+        """Per fix, the goroutines leaked at its site before and after it; and the notes."""
+        if self.leaks is None:
+            return []
+        return [*self.leaks.notes, *(proof.describe() for proof in self.leaks.proofs)]
 
     def summary(self) -> str:
         """One line: what passed where, and how many fixes were dropped."""
@@ -143,6 +158,14 @@ def verify(
     toolchain = _Toolchain(go or find_go(), tests, meter.run)
     verifier = _Verifier(changed, options, toolchain, meter)
     verifier.run()
+    leaks = None
+    if tests:  # the leak profile's before -> after per fix (gofixleak/oracle/proof.py)
+        from gofixleak.oracle import proof
+
+        leaks = proof.check(
+            verifier.accepted, verifier.by_path, verifier.texts, toolchain.go, options
+        )
+        verifier.dropped.extend(Dropped(path, rule, reason) for path, rule, reason in leaks.drops)
     rebuilt = {r.path: verifier.rebuild(r) for r in changed}
     return Verification(
         tuple(rebuilt.get(r.path, r) for r in results),
@@ -150,6 +173,7 @@ def verify(
         tuple(sorted(verifier.verified_packages)),
         toolchain.steps,
         toolchain.version(),
+        leaks,
     )
 
 
@@ -276,6 +300,7 @@ class _Verifier:
         self.absolute = {os.path.abspath(r.path): r.path for r in changed}
         self.dropped: list[Dropped] = []
         self.verified_packages: set[str] = set()
+        self.accepted: dict[str, list[Unit]] = {}  # package folder -> units that passed
         # The fix pipeline re-run on a package directory with only some units' fixes.
         self._runs: dict[tuple[str, frozenset[Unit]], dict[str, FileResult]] = {}
 
@@ -368,6 +393,8 @@ class _Verifier:
 
     def _accept(self, by_package: Mapping[str, Sequence[Unit]]) -> None:
         self.verified_packages.update(display_path(f) for f, units in by_package.items() if units)
+        for folder, units in by_package.items():
+            self.accepted.setdefault(folder, []).extend(units)
 
     def _check(self, root: str, packages: Sequence[str], units: Sequence[Unit]) -> _Failure | None:
         files = {}

@@ -47,15 +47,21 @@ def _copy_rule(rule: str, dest: Path, *, golden: bool) -> None:
         if path.name.endswith(".go.golden"):
             if golden:
                 target = dest / rel.with_name(path.name[: -len(".golden")])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+                _copy_go(path, target, rule, dest.parent.name)
             continue
         if not path.name.endswith(".go"):
             continue
         if golden and path.with_name(path.name + ".golden").exists():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        _copy_go(path, target, rule, dest.parent.name)
+
+
+def _copy_go(path: Path, target: Path, rule: str, tree: str) -> None:
+    """Copy a Go file into ``tree``; an import of the rule's own packages (an external test
+    package's) follows the copy: example.com/fixtures/<rule>/... -> .../<tree>/<rule>/..."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    own = f'"{MODULE}/{rule}'.encode()
+    target.write_bytes(path.read_bytes().replace(own, f'"{MODULE}/{tree}/{rule}'.encode()))
 
 
 def build(rules: list[str], root: Path) -> GoReport:

@@ -10,6 +10,7 @@ recognised in any later set and left out of it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -18,12 +19,16 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gofixleak import __version__, api, registry
 from gofixleak.bot import markdown
 from gofixleak.model import FileResult, RuleInfo
 from gofixleak.source import line_starts
 from gofixleak.verify import Verification
+
+if TYPE_CHECKING:
+    from gofixleak.oracle.proof import FixProof
 
 BRANCH_PREFIX = "gofixleak/"
 MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 characters
@@ -41,6 +46,7 @@ class Change:
     rule: str
     fix: str
     safety: str  # "safe" or "unsafe"
+    leaks: str = ""  # --verify-tests: goroutines leaked at the site before -> after the fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +178,9 @@ def build(verification: Verification, options: api.Options, root: str) -> Plan |
     if not files:
         return None
     rules = sorted({f.rule for r in files.values() for f in r.fixes_applied})
-    changes = [c for path, r in sorted(files.items()) for c in _changes(path, r)]
+    changes = [
+        c for path, r in sorted(files.items()) for c in _changes(path, r, _proofs(verification, r))
+    ]
     state = {path: r.original or b"" for path, r in files.items()}
     commits: list[Commit] = []
     entries: list[tuple[str, str, str]] = []
@@ -244,7 +252,7 @@ def _changed_lines_hash(before: bytes, after: bytes) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def _changes(path: str, result: FileResult) -> list[Change]:
+def _changes(path: str, result: FileResult, proofs: Sequence[FixProof]) -> list[Change]:
     starts = line_starts(result.original or b"")
     out = []
     for finding in result.fixes_applied:
@@ -252,7 +260,29 @@ def _changes(path: str, result: FileResult) -> list[Change]:
         fix = finding.fix
         message, safety = (fix.message, fix.applicability.label) if fix else ("", "")
         out.append(Change(path, line, finding.rule, message, safety))
-    return sorted(out, key=lambda c: (c.path, c.line, c.rule))
+    return _with_leaks(sorted(out, key=lambda c: (c.path, c.line, c.rule)), proofs)
+
+
+def _proofs(verification: Verification, result: FileResult) -> list[FixProof]:
+    """The leak check's proofs of the fixes of ``result``, in line order."""
+    proofs = verification.leaks.proofs if verification.leaks else ()
+    return sorted((p for p in proofs if p.path == result.path), key=lambda p: p.line)
+
+
+def _with_leaks(changes: Sequence[Change], proofs: Sequence[FixProof]) -> list[Change]:
+    """Each change with its "before → after". A proof names a fix by its line in the original
+    text, a change of a later pass only roughly: so they are paired per rule, in order."""
+    out = []
+    for change in changes:
+        same_rule = [c for c in changes if c.rule == change.rule]
+        mine = [p for p in proofs if p.rule == change.rule]
+        if len(mine) == len(same_rule):
+            proof: FixProof | None = mine[same_rule.index(change)]
+        else:
+            proof = next((p for p in mine if p.line == change.line), None)
+        leaks = f"{proof.before} → {proof.after}" if proof is not None else ""
+        out.append(dataclasses.replace(change, leaks=leaks))
+    return out
 
 
 def _line(starts: tuple[int, ...], offset: int) -> int:
@@ -299,6 +329,20 @@ def pr_title(changes: Sequence[Change]) -> str:
     return f"Fix {_plural(len(changes), 'goroutine leak')} ({', '.join(rules)})"
 
 
+def _table(changes: Sequence[Change], shown: int) -> list[str]:
+    """The fixes as a Markdown table; with the leak check's before → after column if it ran."""
+    leaks = any(c.leaks for c in changes)
+    head = "| file | line | rule | fix | safety |"
+    head += " leaked goroutines before → after |" if leaks else ""
+    rows = [head, "| --- " * (6 if leaks else 5) + "|"]
+    for c in changes[:shown]:
+        rows.append(_row(c) + (f" {c.leaks or 'not checked'} |" if leaks else ""))
+    if shown < len(changes):
+        rest = f"| ... | | | and {len(changes) - shown} more (see the commits) | |"
+        rows.append(rest + (" |" if leaks else ""))
+    return rows
+
+
 def pr_body(
     fingerprint: str,
     changes: Sequence[Change],
@@ -333,15 +377,19 @@ def _body(
         f"gofixleak found {_plural(len(changes), 'goroutine leak')} and fixed "
         f"{'it' if len(changes) == 1 else 'them'}, one commit per rule.",
         "",
-        "| file | line | rule | fix | safety |",
-        "| --- | --- | --- | --- | --- |",
-        *(_row(c) for c in changes[:shown]),
+        *_table(changes, shown),
     ]
-    if shown < len(changes):
-        out.append(f"| ... | | | and {len(changes) - shown} more (see the commits) | |")
     for name in rules:
         out += _rule_docs(registry.get(name).info)
     out += ["", "### Verification", "", verification.summary() + "."]
+    if verification.leaks is not None and verification.leaks.proofs:
+        confirmed = sum(1 for proof in verification.leaks.proofs if proof.proven)
+        out += [
+            "",
+            f"{confirmed} fix{'' if confirmed == 1 else 'es'} confirmed by the package tests: "
+            "the goroutines that leaked at the site before the fix are gone after it (`go test` "
+            "under Go's goroutineleak profile, the table's last column).",
+        ]
     if verification.dropped:
         out += ["", "Fixes not proposed, because the package no longer passes with them:", ""]
         for dropped in verification.dropped:

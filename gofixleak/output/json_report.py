@@ -15,7 +15,7 @@ VERSION = 1
 def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
     line, column = result.position(finding.span.start)
     end_line, end_column = result.position(finding.span.end)
-    return {
+    entry: dict[str, Any] = {
         "rule": finding.rule,
         "path": result.path,
         "line": line,
@@ -27,6 +27,9 @@ def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
+    if finding.confirmed is not None:  # only where the tests ran (`gofixleak test`)
+        entry["confirmed"] = finding.confirmed
+    return entry
 
 
 def fix_dict(fix: Fix) -> dict[str, Any]:

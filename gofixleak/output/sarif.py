@@ -96,6 +96,8 @@ def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json
         ]
     if finding.fix is not None:
         entry["fixes"] = [_fix(result, finding.fix)]
+    if finding.confirmed is not None:
+        entry["properties"] = {"confirmed": finding.confirmed}
     return entry
 
 
@@ -144,10 +146,15 @@ def _byte_region(span: Span) -> Json:
 def _related_location(result: FileResult, related: Related) -> Json:
     if related.path is None or related.path == result.path:
         return _location(result, related.span)
+    # A place whose file could not be read has its line only (and an empty span at 0).
+    unknown_span = related.line > 0 and related.span == Span(0, 0)
+    region = {} if unknown_span else _byte_region(related.span)
+    if related.line > 0:
+        region = {"startLine": related.line, **region}
     return {
         "physicalLocation": {
             "artifactLocation": artifact_location(related.path),
-            "region": _byte_region(related.span),
+            "region": region,
         }
     }
 

@@ -20,7 +20,7 @@ def render(results: Iterable[FileResult], unsafe_fixes: bool = False) -> str:
         for finding in result.findings:
             line, column = result.position(finding.span.start)
             fixable = finding.fix is not None and finding.fix.applicability >= required
-            marker = " [*]" if fixable else ""
+            marker = (" [confirmed]" if finding.confirmed else "") + (" [*]" if fixable else "")
             path, message = quote_path(result.path), escape_controls(finding.message)
             lines.append(f"{path}:{line}:{column}: {finding.rule}: {message}{marker}")
     return "".join(line + "\n" for line in lines)
