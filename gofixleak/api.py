@@ -14,10 +14,10 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from gofixleak import config, discovery, engine, parallel, registry, suppression
+from gofixleak import bites, config, discovery, engine, parallel, registry, suppression
 from gofixleak.cache import ResultCache, describe, directory_files
 from gofixleak.facts.package import Directory, GoPackage
-from gofixleak.model import Applicability, FileResult
+from gofixleak.model import Applicability, Bite, FileResult
 from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, line_starts, module_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -35,6 +35,8 @@ class Options:
     use_config: bool = False
     # --unsafe-fixes / --no-unsafe-fixes; None: the config's unsafe-fixes decides.
     unsafe_fixes: bool | None = None
+    # The classes of findings reported (and fixed); the others are only counted (bites.py).
+    show: frozenset[Bite] = bites.ALL_BITES
 
     def for_file(self, path: str) -> Options | None:
         """The options for ``path`` once its config is applied; None when it is excluded."""
@@ -122,7 +124,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         version = go_version(path, options)
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
-            engine.Target(path, rules, options.fix, options.directives())
+            engine.Target(path, rules, options.fix, options.directives(), options.show)
         )
     for package, package_targets in packages.items():
         results.update(_check_package(package, package_targets, editable))
@@ -179,6 +181,7 @@ def _result(
         data=final if shown else None,
         linked=linked,
         skipped=skipped,
+        hidden=outcome.hidden,
     )
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import sys
 from typing import Annotated
@@ -16,6 +17,7 @@ from typer.core import TyperGroup
 from gofixleak import (
     __version__,
     api,
+    bites,
     config,
     discovery,
     interrupts,
@@ -27,7 +29,7 @@ from gofixleak import (
 from gofixleak.bot import command as bot_command
 from gofixleak.cache import ResultCache, user_cache_root
 from gofixleak.explanations import explanation, rule_infos
-from gofixleak.model import Applicability, FileResult, RuleInfo
+from gofixleak.model import Applicability, Bite, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
 from gofixleak.oracle import command as oracle_command
 from gofixleak.output import diff as diff_output
@@ -160,6 +162,22 @@ def check(
             show_default=False,
         ),
     ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="Classes of findings that make the exit status 1 (comma-separated: leak,"
+            " test-failure, process-lifetime; default: the config's fail-on, else leak).",
+        ),
+    ] = None,
+    show: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--show",
+            help="Classes of findings reported and fixed (default: the config's show, else all;"
+            " the --fail-on classes always).",
+        ),
+    ] = None,
 ) -> None:
     """Report goroutine leaks; with --diff or --apply, fix them.
 
@@ -181,6 +199,8 @@ def check(
             unsafe_fixes=unsafe_fixes,
         )
         options.rules()
+        failing = _bites_option("--fail-on", fail_on)
+        shown = _bites_option("--show", show)
         config.clear_cache()
         # A broken config fails here, before any work; one found deeper fails its files.
         roots = [] if no_config else [discovery.strip_dots(p) for p in paths or ["."]]
@@ -191,6 +211,8 @@ def check(
         unsafe_fixes = bool(configs and configs[0] is not None and configs[0].unsafe_fixes)
     if strict is None:
         strict = bool(configs and configs[0] is not None and configs[0].strict)
+    failing, shown = _classes(failing, shown, configs[0] if configs else None)
+    options = dataclasses.replace(options, show=shown)
     if jobs is not None and jobs > parallel.max_jobs():
         typer.echo(
             f"gofixleak: --jobs {jobs} is more than {parallel.MAX_JOBS_PER_CORE} per CPU core;"
@@ -210,17 +232,20 @@ def check(
     if apply:
         results, unwritten = _write(results, options)
         failed |= unwritten
-    _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes)
+    _render(results, output_format, diff=diff, unsafe_fixes=unsafe_fixes, fail_on=failing)
     if output_format is OutputFormat.text:  # the other formats carry the regions themselves
         for note in skipped.text_notes(results):
             typer.echo(f"gofixleak: {note}", err=True)
     if output_format is OutputFormat.text and not quiet:
-        typer.echo(text.summary(results, fixing=diff or apply, unsafe_fixes=unsafe_fixes), err=True)
+        fixing = diff or apply
+        summary = text.summary(results, fixing=fixing, unsafe_fixes=unsafe_fixes, fail_on=failing)
+        typer.echo(summary, err=True)
     if failed:
         raise typer.Exit(EXIT_ERROR)
     if strict and skipped.partly_skipped(results):
         raise _fail(f"--strict: {_partly_skipped(results)}")
-    remaining = any(r.findings for r in results) or (diff and any(r.changed for r in results))
+    remaining = any(f.bite in failing for r in results for f in r.findings)
+    remaining |= diff and any(r.changed for r in results)
     raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
 
 
@@ -237,9 +262,30 @@ def _open_cache(directory: str | None) -> ResultCache | None:
         return None
 
 
+def _bites_option(name: str, values: list[str] | None) -> frozenset[Bite] | None:
+    try:
+        return bites.parse(values) if values is not None else None
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from error
+
+
+def _classes(
+    failing: frozenset[Bite] | None, shown: frozenset[Bite] | None, found: config.Config | None
+) -> tuple[frozenset[Bite], frozenset[Bite]]:
+    """The classes that fail the run and those shown: the command line's, else the config's
+    (the one that governs the first path, as for strict), else leak and all. A class that fails
+    the run is always shown."""
+    if failing is None:
+        failing = (found.fail_on if found is not None else None) or bites.DEFAULT_FAIL_ON
+    if shown is None:
+        shown = (found.show if found is not None else None) or bites.ALL_BITES
+    return failing, shown | failing
+
+
 def _is_worth_keeping(result: FileResult) -> bool:
     return bool(
         result.findings
+        or result.hidden
         or result.suppressed
         or result.error is not None
         or result.warning is not None
@@ -372,7 +418,12 @@ def _holds_fixed_text(result: FileResult) -> bool:
 
 
 def _render(
-    results: list[FileResult], output_format: OutputFormat, *, diff: bool, unsafe_fixes: bool
+    results: list[FileResult],
+    output_format: OutputFormat,
+    *,
+    diff: bool,
+    unsafe_fixes: bool,
+    fail_on: frozenset[Bite] = bites.DEFAULT_FAIL_ON,
 ) -> None:
     # The machine formats are imported when asked for: a plain check starts without them.
     out = sys.stdout.buffer
@@ -387,11 +438,12 @@ def _render(
     elif output_format is OutputFormat.sarif:
         from gofixleak.output import sarif
 
-        out.write(sarif.render(results, _all_rule_infos()).encode("utf-8", "replace"))
+        log = sarif.render(results, _all_rule_infos(), fail_on)
+        out.write(log.encode("utf-8", "replace"))
     elif output_format is OutputFormat.github:
         from gofixleak.output import github
 
-        out.write(github.render(results).encode("utf-8", "replace"))
+        out.write(github.render(results, fail_on).encode("utf-8", "replace"))
     else:
         out.write(text.render(results, unsafe_fixes).encode("utf-8", "replace"))
     out.flush()

@@ -3,7 +3,8 @@
 For each file, the nearest ``.gofixleak.toml`` in its directory or above applies; the search
 stops at the repository root (a directory holding ``.git``) or the filesystem root. Configs
 do not merge: the nearest one wins. Keys: ``select``, ``ignore``, ``exclude`` (globs),
-``unsafe-fixes``, ``strict``, ``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
+``unsafe-fixes``, ``strict``, ``fail-on`` and ``show`` (classes of findings, see bites.py),
+``go-version`` and ``[[overrides]]`` (``paths`` globs with their own
 ``select``, ``ignore``, ``go-version``). Globs are relative to the config's directory and
 ``/``-separated: ``*`` and ``?`` stay within a path segment, ``**`` spans segments, a pattern
 without ``/`` matches a file or directory name at any depth, and a pattern that matches a
@@ -22,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gofixleak import registry
+from gofixleak import bites, registry
+from gofixleak.model import Bite
 from gofixleak.source import GoVersion, parse_go_version
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
 
@@ -30,7 +32,17 @@ if TYPE_CHECKING:  # tomllib is imported when a config file is read: most runs f
     import tomllib
 
 FILENAME = ".gofixleak.toml"
-TOP_KEYS = ("select", "ignore", "exclude", "unsafe-fixes", "strict", "go-version", "overrides")
+TOP_KEYS = (
+    "select",
+    "ignore",
+    "exclude",
+    "unsafe-fixes",
+    "strict",
+    "go-version",
+    "overrides",
+    "fail-on",
+    "show",
+)
 OVERRIDE_KEYS = ("paths", "select", "ignore", "go-version")
 
 
@@ -67,6 +79,9 @@ class Config:
     overrides: tuple[Override, ...] = ()
     # Exit 2 when part of a file was not analysed (a syntax error); like --strict.
     strict: bool | None = None
+    # The classes of findings that make the exit status 1, and those shown; like --fail-on, --show.
+    fail_on: frozenset[Bite] | None = None
+    show: frozenset[Bite] | None = None
 
     @property
     def root(self) -> str:
@@ -254,7 +269,18 @@ class _Reader:
             go_version=self._go_version(data),
             overrides=tuple(self._override(o, n) for n, o in enumerate(overrides)),
             strict=self._bool(data, "strict"),
+            fail_on=self._bites(data, "fail-on"),
+            show=self._bites(data, "show"),
         )
+
+    def _bites(self, data: dict[str, Any], key: str) -> frozenset[Bite] | None:
+        names = self._strings(data, key)
+        if names is None:
+            return None
+        try:
+            return bites.parse(names)
+        except ValueError as error:
+            raise self.fail(key, f"{key}: {error}") from error
 
     def _bool(self, data: dict[str, Any], key: str) -> bool | None:
         value = data.get(key)

@@ -1,7 +1,8 @@
 """Detectors find, fixers rewrite, the engine decides.
 
 The engine runs the detectors on a file, drops what lies in a syntax-error region, sets aside
-what a ``//gofixleak:`` directive suppresses (see suppression.py), asks each
+what a ``//gofixleak:`` directive suppresses (see suppression.py), classifies the rest by where
+it bites (see bites.py) and sets aside the classes not shown, asks each
 rule's fixer for a fix and validates it, then applies compatible fixes, re-parses, re-detects and
 repeats until nothing applicable is left.
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from gofixleak import edits, registry, suppression
+from gofixleak import bites, edits, registry, suppression
 from gofixleak.facts.package import GoPackage
-from gofixleak.model import Applicability, Edit, Finding, Fix, Suppressed
+from gofixleak.model import Applicability, Bite, Edit, Finding, Fix, Suppressed
 from gofixleak.registry import Rule
 from gofixleak.source import SourceFile, error_count
 from gofixleak.suppression import DIRECTIVE_RULE_NAMES
@@ -41,10 +42,12 @@ def analyze(
 
 @dataclasses.dataclass(frozen=True)
 class Analysis:
-    """What :func:`analyze` returns, and the suppressed findings (never fixed) beside it."""
+    """What :func:`analyze` returns, and the suppressed findings (never fixed) beside it, and
+    those of a class not shown (never fixed either)."""
 
     findings: list[Finding]
     suppressed: tuple[Suppressed, ...]
+    hidden: tuple[Finding, ...] = ()
 
 
 def examine(
@@ -52,11 +55,12 @@ def examine(
     rules: Sequence[Rule],
     report: Collection[str] = DIRECTIVE_RULE_NAMES,
     editable: Collection[str] = (),
+    shown: Collection[Bite] = bites.ALL_BITES,
 ) -> Analysis:
     """:func:`analyze`, with the suppressed findings kept aside for reports.
 
     ``editable`` names the other files of the package that a fix may edit as well; a fix that
-    edits any other file is not offered.
+    edits any other file is not offered. Findings of a class not in ``shown`` are set aside.
     """
     found: list[Finding] = []
     # A rule whose prefilter does not match this text cannot fire on it: it counts as run (for
@@ -70,10 +74,16 @@ def examine(
     by_name = {rule.name: rule for rule in rules}
     known = {*registry.rule_names(), *by_name} if suppression.has_directives(src.data) else ()
     screened = suppression.screen(src, found, known, by_name, report)
-    findings = [_with_fix(f, src, by_name[f.rule], editable) for f in screened.kept]
+    kept = [bites.classified(f, src) for f in screened.kept]
+    hidden = tuple(f for f in kept if f.bite not in shown)
+    findings = [_with_fix(f, src, by_name[f.rule], editable) for f in kept if f.bite in shown]
     findings.extend(screened.problems)
     findings.sort(key=lambda f: (f.span, f.rule))
-    return Analysis(findings, screened.suppressed)
+    suppressed = tuple(
+        dataclasses.replace(s, finding=bites.classified(s.finding, src))
+        for s in screened.suppressed
+    )
+    return Analysis(findings, suppressed, hidden)
 
 
 def _with_fix(finding: Finding, src: SourceFile, rule: Rule, editable: Collection[str]) -> Finding:
@@ -117,6 +127,7 @@ class Outcome:
     remaining: tuple[Finding, ...]
     applied: tuple[Finding, ...]
     suppressed: tuple[Suppressed, ...] = ()
+    hidden: tuple[Finding, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +139,7 @@ class Target:
     rules: Sequence[Rule]
     required: Applicability | None
     report: Collection[str] = DIRECTIVE_RULE_NAMES
+    shown: Collection[Bite] = bites.ALL_BITES
 
 
 def fix_until_stable(
@@ -157,7 +169,8 @@ def fix_package(
     touched: set[str] = set()
     for _ in range(MAX_PASSES):
         analyses = {
-            t.path: examine(package.source(t.path), t.rules, t.report, allowed) for t in targets
+            t.path: examine(package.source(t.path), t.rules, t.report, allowed, t.shown)
+            for t in targets
         }
         candidates = [
             (path, f)
@@ -174,6 +187,7 @@ def fix_package(
                     tuple(analysis.findings),
                     tuple(applied[path]),
                     analysis.suppressed,
+                    analysis.hidden,
                 )
                 for path, analysis in analyses.items()
             }

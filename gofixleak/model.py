@@ -94,6 +94,20 @@ class Fix:
         return out
 
 
+class Bite(enum.StrEnum):
+    """Where a leak bites: on a path the program takes in normal use, only once a test has
+    already failed, or once for the life of the process (see gofixleak/bites.py). Ordered as
+    they are shown: leaks first."""
+
+    LEAK = "leak"
+    TEST_FAILURE = "test-failure"
+    PROCESS_LIFETIME = "process-lifetime"
+
+    @property
+    def rank(self) -> int:
+        return list(Bite).index(self)
+
+
 @dataclass(frozen=True, slots=True)
 class Related:
     """Another place that explains a finding (the unbuffered ``make``, the early return).
@@ -114,7 +128,7 @@ class Finding:
     """A leak found by a rule in one file.
 
     ``captures`` holds the named spans the detector already found, so that the fixer does not
-    search again.
+    search again. ``bite`` is where the leak bites, decided by the engine (gofixleak/bites.py).
     """
 
     rule: str
@@ -124,6 +138,7 @@ class Finding:
     captures: Mapping[str, Span] = field(default_factory=dict, compare=False)
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
+    bite: Bite = Bite.LEAK
     # Whether the package's tests saw this finding's goroutine leak (`gofixleak test`); None
     # when they did not run.
     confirmed: bool | None = None
@@ -201,6 +216,8 @@ class FileResult:
     skipped: tuple[Span, ...] = ()
     # A one-line notice that does not change the exit status (a file that is not Go source).
     warning: str | None = None
+    # Findings of a class that --show leaves out: not printed, not fixed, only counted.
+    hidden: tuple[Finding, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -2,7 +2,9 @@
 
 A line that expects a finding of the folder's rule carries ``// want "regexp"`` (several strings:
 several findings), followed for fixable rules by the expected fix: ``fix:safe``, ``fix:unsafe``,
-``fix:display`` or ``fix:none``. Every other line must produce no finding of that rule.
+``fix:display`` or ``fix:none``, and by where it bites when that is not ``leak``:
+``bite:test-failure`` or ``bite:process-lifetime``. Every other line must produce no finding of
+that rule.
 ``<case>.go.golden`` is the file after every offered fix (safe and unsafe); no golden, no fix.
 """
 
@@ -18,6 +20,7 @@ FIXTURES = ROOT / "fixtures"
 _WANT = re.compile(r"//\s*want\s+(.*)$")
 _EXPECTATION = re.compile(
     r'(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`)(?:\s+fix:(safe|unsafe|display|none))?'
+    r"(?:\s+bite:(leak|test-failure|process-lifetime))?"
 )
 
 
@@ -26,6 +29,7 @@ class Want:
     line: int
     pattern: str
     fix: str | None  # "safe", "unsafe", "display", "none", or None when not stated
+    bite: str = "leak"
 
 
 @dataclass(frozen=True)
@@ -77,5 +81,6 @@ def parse_wants(data: bytes) -> list[Want]:
             raise ValueError(f"line {number}: a want comment without a quoted regexp")
         for exp in expectations:
             pattern = exp.group(1) if exp.group(1) is not None else exp.group(2)
-            wants.append(Want(number, pattern.replace('\\"', '"'), exp.group(3)))
+            bite = exp.group(4) or "leak"
+            wants.append(Want(number, pattern.replace('\\"', '"'), exp.group(3), bite))
     return wants

@@ -183,3 +183,18 @@ def test_the_body_has_no_hard_wraps_or_rst_backticks(monkeypatch: pytest.MonkeyP
         is_list = all(line.startswith("- ") for line in lines)
         assert len(lines) == 1 or is_list or paragraph.startswith("```"), paragraph
     assert "`make(chan T)`" in docs or "`len(xs)`" in docs
+
+
+def test_fixes_of_findings_that_are_no_leaks_are_labelled_hygiene() -> None:
+    # A leak() in init runs once for the process: its fix is proposed, as hygiene.
+    boot = b"package p\n\nfunc init() {\n\tleak()\n}\n"
+    proposal = build({"p/a.go": CALLS, "p/boot.go": boot})
+    rows = [line for line in proposal.body.splitlines() if line.startswith("| `p/")]
+    assert rows == [
+        "| `p/a.go` | 4 | `fake-leak` | call stop() | safe |",
+        "| `p/a.go` | 5 | `fake-other` | call fine() | safe |",
+        "| `p/boot.go` | 4 | `fake-leak` (hygiene: once for the life of the process) | call stop()"
+        " | safe |",
+    ]
+    assert "Of these, 1 is hygiene: the goroutine is stranded only once a test" in proposal.body
+    assert "hygiene" not in build({"p/a.go": CALLS}).body

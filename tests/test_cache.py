@@ -189,6 +189,7 @@ def test_every_option_and_setting_that_changes_results_is_a_new_entry(
         "diff": (same, ("--diff",)),
         "unsafe": (same, ("--diff", "--unsafe-fixes")),
         "directives": (same, ("--select", "abandoned-sender,unused-directive")),
+        "show": (same, ("--fail-on", "test-failure", "--show", "test-failure")),
         "go.mod 1.23": (go_line("1.23"), ()),  # the ticker rules are silent from Go 1.23 on
         "go.mod 1.22": (go_line("1.22"), ()),
         "config ignore": (configured('ignore = ["orphaned-receiver"]\n'), ()),
@@ -212,6 +213,7 @@ def test_every_option_and_setting_that_changes_results_is_a_new_entry(
         ("diff", "config unsafe"),
         ("config unsafe", "no config"),
         ("plain", "directives"),
+        ("plain", "show"),  # the leaks are only counted
     ]
     for one, other in differ:
         assert outputs[one] != outputs[other], (one, other)

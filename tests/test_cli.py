@@ -68,6 +68,7 @@ def test_json_report(tree: Path) -> None:
         "start_byte": start,
         "end_byte": start + 6,
         "message": "leak() leaks",
+        "bite": "leak",
         "fix": {
             "message": "call stop()",
             "applicability": "safe",

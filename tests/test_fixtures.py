@@ -56,7 +56,7 @@ def describe(findings: list[Finding], data: bytes) -> str:
     starts = line_starts(data)
     return "\n".join(
         f"  line {position(starts, f.span.start)[0]}: {f.message} "
-        f"(fix: {FIX_MARK[f.fix.applicability if f.fix else None]})"
+        f"(fix: {FIX_MARK[f.fix.applicability if f.fix else None]}, bite: {f.bite})"
         for f in findings
     )
 
@@ -91,6 +91,7 @@ def test_findings_match_wants(case: Case) -> None:
         if want.fix is not None:
             got = FIX_MARK[match.fix.applicability if match.fix else None]
             assert got == want.fix, f"line {want.line}: fix is {got}, want {want.fix}"
+        assert match.bite == want.bite, f"line {want.line}: bites {match.bite}, want {want.bite}"
     assert not unmatched, "unexpected findings:\n" + describe(unmatched, data)
 
 

@@ -100,3 +100,30 @@ def test_seed_countdown_is_reported_and_fixed_safely() -> None:
     assert b"\ttick := time.NewTicker(10 * time.Millisecond)\n\tdefer tick.Stop()\n" in result.fixed
     assert b"\t\tcase <-tick.C:\n" in result.fixed
     assert not result.findings
+
+
+def test_in_a_loop_of_main_or_init_a_ticker_per_iteration_is_reported() -> None:
+    # main.main and init may keep one ticker for the life of the program, not one per pass.
+    data = b"""package main
+
+import "time"
+
+func init() {
+	<-time.Tick(time.Millisecond)
+}
+
+func main() {
+	for {
+		<-time.Tick(time.Second)
+		work()
+	}
+}
+
+func work() {}
+"""
+    result = check(data, path="/nonexistent/main.go")
+    (finding,) = result.fixes_applied
+    assert finding.message.startswith("time.Tick in a loop of main starts a new ticker")
+    assert result.fixed is not None
+    hoisted = b"\tticker := time.NewTicker(time.Second)\n\tdefer ticker.Stop()\n\tfor {"
+    assert hoisted in result.fixed

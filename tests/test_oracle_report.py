@@ -127,8 +127,8 @@ def test_json_and_sarif_carry_the_confirmed_mark_and_the_places(folder: Path) ->
     assert "confirmed" not in entries[1]
     log = json.loads(sarif.render([result], []))
     static, runtime = log["runs"][0]["results"]
-    assert static["properties"] == {"confirmed": True}
-    assert "properties" not in runtime
+    assert static["properties"] == {"bite": "leak", "confirmed": True}
+    assert runtime["properties"] == {"bite": "leak"}
     by_test = runtime["relatedLocations"][1]["physicalLocation"]
     assert by_test == {
         "artifactLocation": {"uri": "p_test.go", "uriBaseId": "%SRCROOT%"},

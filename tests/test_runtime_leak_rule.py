@@ -90,10 +90,10 @@ def test_every_format_shows_the_confirmed_mark_only_when_the_tests_ran() -> None
     assert entry["confirmed"] is False
     assert "confirmed" not in json.loads(json_report.render([result_with(None)]))["findings"][0]
     (found,) = json.loads(sarif.render([result_with(True)], []))["runs"][0]["results"]
-    assert found["properties"] == {"confirmed": True}
+    assert found["properties"] == {"bite": "leak", "confirmed": True}
     assert found["relatedLocations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "p_test.go", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 7},
     }
     (plain,) = json.loads(sarif.render([result_with(None)], []))["runs"][0]["results"]
-    assert "properties" not in plain
+    assert plain["properties"] == {"bite": "leak"}

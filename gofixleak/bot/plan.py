@@ -35,6 +35,11 @@ MAX_BODY_CHARS = 60_000  # GitHub refuses a pull request body over 65,536 charac
 FINGERPRINT = re.compile(r"<!-- gofixleak:fingerprint=([0-9a-f]{64}) -->")
 FIXES = re.compile(r"<!-- gofixleak:fixes=([0-9a-f:, ]*) -->")
 MARK_CHARS = 16  # of a sha256: unique enough among the fixes of one repository
+# How the table labels a fix of a finding that is not a leak in normal use.
+HYGIENE = {
+    "test-failure": "hygiene: only once a test has failed",
+    "process-lifetime": "hygiene: once for the life of the process",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,7 @@ class Change:
     rule: str
     fix: str
     safety: str  # "safe" or "unsafe"
+    bite: str = "leak"  # where the leak bites (bites.py): hygiene when it is not "leak"
     leaks: str = ""  # --verify-tests: goroutines leaked at the site before -> after the fix
 
 
@@ -259,7 +265,7 @@ def _changes(path: str, result: FileResult, proofs: Sequence[FixProof]) -> list[
         line = _line(starts, finding.span.start)
         fix = finding.fix
         message, safety = (fix.message, fix.applicability.label) if fix else ("", "")
-        out.append(Change(path, line, finding.rule, message, safety))
+        out.append(Change(path, line, finding.rule, message, safety, finding.bite.value))
     return _with_leaks(sorted(out, key=lambda c: (c.path, c.line, c.rule)), proofs)
 
 
@@ -376,6 +382,7 @@ def _body(
         *([record] if record else []),
         f"gofixleak found {_plural(len(changes), 'goroutine leak')} and fixed "
         f"{'it' if len(changes) == 1 else 'them'}, one commit per rule.",
+        *_hygiene(changes),
         "",
         *_table(changes, shown),
     ]
@@ -405,11 +412,29 @@ def _body(
     return "\n".join(out) + "\n"
 
 
+def _hygiene(changes: Sequence[Change]) -> list[str]:
+    """A sentence on the fixes of findings that are not leaks in normal use, if any."""
+    count = sum(c.bite in HYGIENE for c in changes)
+    if not count:
+        return []
+    which = f"{count} is" if count == 1 else f"{count} are"
+    if count == len(changes):
+        which = "it is" if count == 1 else "all are"
+    return [
+        "",
+        f"Of these, {which} hygiene: the goroutine is stranded only once a test has already"
+        " failed, or once for the life of the process (marked so in the table).",
+    ]
+
+
 def _row(change: Change) -> str:
+    rule = markdown.code(change.rule)
+    if change.bite in HYGIENE:
+        rule += " " + markdown.text(f"({HYGIENE[change.bite]})")
     cells = (
         markdown.code(change.path),
         str(change.line),
-        markdown.code(change.rule),
+        rule,
         markdown.text(change.fix),
         change.safety,
     )

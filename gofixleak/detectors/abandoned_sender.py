@@ -34,6 +34,13 @@ package model follows the channel into them and counts their sends.
 A sender may close the channel when it is done: as the last statement of its run, after sending
 exactly once (Moby's issue 33781), or with a ``defer close(ch)`` of its function.
 
+Where it bites: when the function stops receiving only once a test has failed (the early exit
+is ``t.Fatal...``, ``t.FailNow`` or testify's ``require.X``, or follows ``t.Errorf`` in its block,
+or the ``select``'s other case fails the test: ``case <-time.After(d): t.Fatal("timeout")``),
+the finding is ``test-failure``; when the function runs once for the process (``main``, ``init``
+or what only they call), ``process-lifetime``. Both are shown, marked, and do not fail the run
+by default (``t.Skip`` is no failure: a skipped test's goroutine leaks in a green run).
+
 Why it leaks
 ------------
 A send on an unbuffered channel (or a full buffered one) blocks until somebody receives. Once the

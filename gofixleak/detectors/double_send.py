@@ -67,7 +67,10 @@ Limitations
 - Goroutines started as named functions (`go worker(errc)`) are not followed, nor a `go`
   statement in a loop that does not also make the channel (several goroutines send).
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
-  not reported: they live as long as the program anyway.
+  not reported: they live as long as the program anyway. Goroutines started once for the
+  process elsewhere (from a function that only such code calls, in any package; from a cobra
+  command's `Run`; inside a package-level `sync.Once`) are reported as `process-lifetime`:
+  shown, marked, and not failing the run by default.
 - Error checks other than `err != nil` (`!ok`, `errors.Is`), a first send inside a `select`,
   and a second send in an enclosing block are not recognised.
 
@@ -126,7 +129,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
 
 def finding(channel: channels.LocalChannel, found: DoubleSend, src: SourceFile) -> Finding:
     line = src.data[: found.second.start_byte].count(b"\n") + 1
-    captures = {"send": span_of(found.first)}
+    # The goroutine, for where the leak bites (bites.py).
+    captures = {"send": span_of(found.first), "goroutine": span_of(found.goroutine)}
     if is_fixable(found, src):
         captures["return_after"] = span_of(found.first)
     return Finding(

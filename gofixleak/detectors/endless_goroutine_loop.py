@@ -16,6 +16,10 @@ blocks on channels, and belongs to `select-without-exit`, which reports it and c
 
 Loops of `main.main` and `init`, and of goroutines started there (or in a function of package
 `main` that only they call), are not reported: they run for the life of the program by design.
+Goroutines started once for the process elsewhere (from a function that only such code calls,
+in any package; from a cobra command's `Run`, `RunE`...; inside a package-level `sync.Once` or
+`sync.OnceFunc`) are reported as `process-lifetime`: shown and marked, but not failing the run
+by default, since one such goroutine per process is often the design, yet nothing can stop it.
 Nor are goroutines started by a function that never returns itself (`go poll()` followed by
 an endless `for { serve() }`: they live exactly as long as it does), started in a testable
 example (`func ExampleXxx()` in a `_test.go` file: it shows code meant for a program's `main`),
@@ -91,6 +95,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                 span=span_of(loop),
                 message="goroutine loops forever: this `for` loop has no return, break or "
                 "stop signal",
+                # The function the goroutine runs, for where it bites (bites.py).
+                captures={"goroutine": span_of(function)},
             )
 
 

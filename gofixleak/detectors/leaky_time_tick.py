@@ -1,4 +1,4 @@
-"""`time.Tick` in a function that can return: the ticker behind the channel is never stopped.
+"""`time.Tick` in a loop or in a function that can return: its ticker is never stopped.
 
 What it finds
 -------------
@@ -8,12 +8,21 @@ that can return, whose channel is only received from in that function: kept in a
 (`<-time.Tick(d)`, `case <-time.Tick(d):`, `for range time.Tick(d)`). Only when the module's
 effective Go version (the nearest go.mod `go` line, or `--go-version`) is below 1.23 or unknown.
 
+A call inside a loop (`for { select { case <-time.Tick(d): ... } }`, or `tick := time.Tick(d)`
+in the loop's body) starts a new ticker on every iteration, and the finding says so. That is
+reported wherever the loop is: also in a function that never returns, in `main.main` and in
+`init`, where a single ticker would live as long as the program anyway but one per iteration
+piles up. (The range expression of `for range time.Tick(d)` runs once: not in the loop.)
+A ticker made once for the process outside a loop (in a function that only `main`, `init`, a
+cobra command's `Run` or a package-level `sync.Once` calls) is reported as `process-lifetime`:
+shown, marked, and not failing the run by default.
+
 Why it leaks
 ------------
 `time.Tick` starts a ticker that nothing can stop. Before Go 1.23 the runtime keeps every
 running ticker, referenced or not, so each call of the function leaves one behind for the life
-of the program, firing on every period. Since Go 1.23 an unreferenced ticker is collected, so
-the rule stays silent there.
+of the program, firing on every period; in a loop, each iteration does. Since Go 1.23 an
+unreferenced ticker is collected, so the rule stays silent there.
 
 Example
 -------
@@ -76,13 +85,12 @@ Limitations
 -----------
 Silent when the channel escapes: returned, stored in a field or another variable, passed to a
 call, sent on a channel, or captured by a function literal (the ticker may be meant to outlive
-the function). Silent in `_test.go` files, in `main.main` and `init`, at package level, in
-functions that cannot return (an endless `for { }`, or ending in `for range time.Tick(d)` with
-no way out), for dot-imported `time` (`Tick(d)`), for `x = time.Tick(d)` assignments and for
-multi-value declarations. A `time.Tick` in the loop of a function that never returns does leak
-a ticker per iteration; it is left alone here (the rule is about functions that return).
-A `goto` that jumps backwards is not seen as a loop. Named duration constants are not resolved,
-so their fixes are UNSAFE.
+the function). Silent in `_test.go` files and at package level; outside a loop, also in
+`main.main` and `init` and in functions that cannot return (an endless `for { }`, or ending in
+`for range time.Tick(d)` with no way out), which leave at most one ticker behind. Silent for
+dot-imported `time` (`Tick(d)`), for `x = time.Tick(d)` assignments and for multi-value
+declarations. A `goto` that jumps backwards is not seen as a loop. Named duration constants
+are not resolved, so their fixes are UNSAFE.
 
 References
 ----------
@@ -109,6 +117,7 @@ from gofixleak.syntax import (
     enclosing_loops,
     ends_in_endless_range,
     function_name,
+    is_program_lifetime,
     is_received,
     references,
     same_node,
@@ -127,6 +136,11 @@ MESSAGE = (
     "time.Tick leaks its ticker: {function} can return and the ticker is never stopped "
     "(before Go 1.23 it is never collected)"
 )
+# In a loop the damage is not the return: every iteration starts one more ticker.
+LOOP_MESSAGE = (
+    "time.Tick in a loop of {function} starts a new ticker on every iteration, and none is "
+    "ever stopped (before Go 1.23 none is collected)"
+)
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
@@ -139,7 +153,7 @@ def detect(src: SourceFile) -> Iterator[Finding]:
 
 
 def _finding(src: SourceFile, call: Node) -> Finding | None:
-    function = timer_function(src, call)
+    function = timer_function(src, call, in_main=True)
     if function is None:
         return None
     declaration = sole_declaration(call)
@@ -149,15 +163,23 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
         captures = _direct_captures(call)
     else:
         return None  # the channel escapes: returned, stored, passed on
-    if captures is None or not _can_return(src, function, call, declaration):
+    if captures is None:
+        return None
+    # Once per call, the ticker is left behind when the function returns (main and init never
+    # do, for this purpose); in a loop, one is left behind on every iteration, wherever it is.
+    in_loop = "loop" in captures
+    if not in_loop and (
+        is_program_lifetime(src, function) or not _can_return(src, function, call, declaration)
+    ):
         return None
     captures |= {"call": span_of(call), "function": span_of(function)}
     captures["delay"] = span_of(arguments(call)[0])
+    name = function_name(src, function) or "the function literal"
     return Finding(
         rule=RULE.name,
         path=src.path,
         span=span_of(call),
-        message=MESSAGE.format(function=function_name(src, function) or "the function literal"),
+        message=(LOOP_MESSAGE if in_loop else MESSAGE).format(function=name),
         captures=captures,
     )
 

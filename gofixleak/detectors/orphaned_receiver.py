@@ -46,7 +46,10 @@ Limitations
 - A channel declared with `var ch chan T` (nil) or reached through a struct field, a named
   channel type, or passed as an argument (`go func(c chan int) { <-c }(ch)`) is not tracked.
 - Goroutines started by `main.main`, an `init` or a package-main function only they call are
-  not reported: they live as long as the program anyway.
+  not reported: they live as long as the program anyway. Goroutines started once for the
+  process elsewhere (from a function that only such code calls, in any package; from a cobra
+  command's `Run`; inside a package-level `sync.Once`) are reported as `process-lifetime`:
+  shown, marked, and not failing the run by default.
 - One finding per channel, at its first blocking receive in a goroutine.
 
 References
@@ -62,7 +65,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.model import Finding, Related, RuleInfo
+from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="orphaned-receiver", doc=__doc__ or "")
@@ -83,9 +86,18 @@ def detect(src: SourceFile) -> Iterator[Finding]:
                     span=span_of(receive),
                     message=f"goroutine receives from {channel.name}, which nothing sends on "
                     "or closes: it blocks forever",
-                    captures={"make": span_of(channel.make)},
+                    captures=_captures(channel, receive),
                     related=(Related(span_of(channel.make), f"{channel.name} is made here"),),
                 )
+
+
+def _captures(channel: channels.LocalChannel, receive: Node) -> dict[str, Span]:
+    """The ``make``, and the ``go`` statement of the goroutine, for where it bites (bites.py)."""
+    captures = {"make": span_of(channel.make)}
+    go = channels.go_statement_of(receive, channel.function)
+    if go is not None:
+        captures["go"] = span_of(go)
+    return captures
 
 
 def orphaned_receive(channel: channels.LocalChannel, src: SourceFile) -> Node | None:

@@ -75,7 +75,10 @@ Limitations
   ends in a `panic`), nor when the producing statement never completes
   (`for { ch <- next() }`): no close could be reached.
 - Not reported for goroutines started by `main.main`, an `init` or a package-main function only
-  they call: such a goroutine lives as long as the program anyway.
+  they call: such a goroutine lives as long as the program anyway. Goroutines started once for
+  the process elsewhere (from a function that only such code calls, in any package; from a
+  cobra command's `Run`; inside a package-level `sync.Once`) are reported as
+  `process-lifetime`: shown, marked, and not failing the run by default.
 - A `close` declared in another file of the package is not seen.
 
 References

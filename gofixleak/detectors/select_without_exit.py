@@ -102,7 +102,10 @@ Limitations
 -----------
 Silent for goroutines started from ``main.main`` or an ``init``, from a function of package main
 that only they call, from a testable example, or in ``package runtime`` (they live as long as
-the program), for goroutines started by a method of a type that has a ``Close``, ``Stop`` or
+the program); goroutines started once for the process elsewhere (from a function that only such
+code calls, in any package; from a cobra command's ``Run``; inside a package-level
+``sync.Once``) are reported as ``process-lifetime``: shown, marked, and not failing the run by
+default. Silent for goroutines started by a method of a type that has a ``Close``, ``Stop`` or
 ``Shutdown`` method (a background loop that the type stops), for ``go x.method()`` and for
 functions declared in other files, and for loops with a condition or a ``range`` clause. A loop
 that holds no channel operation at all is ``endless-goroutine-loop``'s; a loop whose exit case

@@ -76,7 +76,10 @@ function or in a block that does not hold the ``go`` statement, when it is recei
 (``make(<-chan T)`` cannot be closed), when it escapes (returned, stored, passed to another
 function, handed to the goroutine twice or to a literal's parameter, handed on by the goroutine),
 for methods started with ``go x.loop()``, and for goroutines started from ``main.main`` or an
-``init``, which live as long as the program. A goroutine function declared in another file is not
+``init``, which live as long as the program. Goroutines started once for the process elsewhere
+(from a function that only such code calls; from a cobra command's ``Run``; inside a
+package-level ``sync.Once``) are reported as ``process-lifetime``: shown, marked, and not failing
+the run by default. A goroutine function declared in another file is not
 followed, nor a ``close`` declared in another file of the package.
 
 References

@@ -1,4 +1,4 @@
-"""A ticker or timer made in a function that can return, and never stopped.
+"""A ticker or timer made in a function that can return, or a ticker in a field, never stopped.
 
 What it finds
 -------------
@@ -12,12 +12,26 @@ fired is released, so `t := time.NewTimer(d)` followed in the same block by an u
 `<-t.C` (no `return`, `break`, `continue` or `goto` in between, and no `t.Reset` anywhere) is
 left alone. A receive in a `select` with other cases, or behind an early return, is reported.
 
+A ticker kept in a struct field: `s.t = time.NewTicker(d)` or `&S{t: time.NewTicker(d)}` (in a
+constructor `NewS`, or any function but `main.main` and `init`), where `t` is an unexported
+field of `S` declared `*time.Ticker`, and nothing in the package stops it. Every use of a field
+spelled `t` in every file of the package is read: none may be a `Stop` (`s.t.Stop()` in a
+`Close`, on any path, counts as stopped, since which `S` a method runs on is not followed),
+and each must be a receive from `x.t.C`, a `x.t.Reset(d)` or another `x.t = time.NewTicker(d)`;
+a use through a value typed as another struct with its own field `t` is that struct's.
+
+A ticker or timer made once for the process outside a loop (in a function that only `main`,
+`init`, a cobra command's `Run` or a package-level `sync.Once` calls, such as a constructor of
+a singleton) is reported as `process-lifetime`: shown, marked, and not failing the run by
+default.
+
 Why it leaks
 ------------
 Before Go 1.23 the runtime holds every running ticker and every pending timer, referenced or
 not. A ticker that is not stopped runs, and is kept, for the life of the program; a timer is
 kept until it fires, which for a long timeout is as good as forever under load. Each call of
-the function leaves one behind. Since Go 1.23 unreferenced timers and tickers are collected,
+the function leaves one behind; a ticker in a field outlives every value of its type that is
+dropped. Since Go 1.23 unreferenced timers and tickers are collected,
 so the rule stays silent there.
 
 Example
@@ -52,7 +66,8 @@ function, so nothing can receive from it after the function returns, and stoppin
 releases it (stopping a timer that has already fired does nothing).
 No fix when the declaration is inside a loop (a `defer` there would pile up one call per
 iteration and still hold every ticker until the function returns; stop it in the loop
-instead), or when the declaration does not end its line.
+instead), or when the declaration does not end its line. No fix for a ticker in a field: where
+it should be stopped (a `Close` or `Stop` method, and who calls it) is the type's design.
 
 Limitations
 -----------
@@ -67,6 +82,12 @@ variable (`<-time.NewTimer(d).C`), when a parameter or local of the function is 
 no way out).
 The timer drain check is syntactic: a `break` inside an inner loop between the declaration and
 the receive makes a drained timer look undrained (the added `Stop` is then harmless).
+For a ticker in a field: silent when any use of a field of that name is something else (read
+into a variable, passed on, compared, set to another value, a method value, a method of that
+name), when the field is exported or embedded, when the type is not a struct declared once in
+the package, when the value stored into is not typed by the package model, when a file of the
+package cannot be read, and for timers (`*time.Timer` fields: a timer is released once it
+fires). A `Stop` in a method that is never called still counts as stopped.
 
 References
 ----------
@@ -82,6 +103,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import prefilter
+from gofixleak.detectors._unstopped_fields import field_ticker
 from gofixleak.model import Finding, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 from gofixleak.syntax import (
@@ -92,6 +114,7 @@ from gofixleak.syntax import (
     enclosing_loops,
     ends_in_endless_range,
     function_name,
+    is_call_to,
     is_received,
     references,
     same_node,
@@ -112,6 +135,10 @@ MESSAGE = (
     "(before Go 1.23 the runtime keeps it)"
 )
 WHEN = {"NewTicker": "and it keeps ticking ", "NewTimer": "before it fires "}
+FIELD_MESSAGE = (
+    "{owner}.{field} from time.NewTicker is never stopped: nothing in the package stops it, "
+    "so the ticker outlives its {owner} (before Go 1.23 the runtime keeps it)"
+)
 # Methods that keep a timer inside the function: the fix stops it after them.
 _METHODS = frozenset({"Reset"})
 _JUMPS = ("return_statement", "goto_statement", "break_statement", "continue_statement")
@@ -121,7 +148,7 @@ def detect(src: SourceFile) -> Iterator[Finding]:
     if b"NewTicker" not in src.data and b"NewTimer" not in src.data:
         return
     for call in timer_calls(src, "NewTicker", "NewTimer"):
-        finding = _finding(src, call)
+        finding = _finding(src, call) or _field_finding(src, call)
         if finding is not None:
             yield finding
 
@@ -154,6 +181,22 @@ def _finding(src: SourceFile, call: Node) -> Finding | None:
             when=WHEN[kind],
         ),
         captures=_captures(declaration, function),
+    )
+
+
+def _field_finding(src: SourceFile, call: Node) -> Finding | None:
+    """A ticker stored in a struct field that nothing in the package stops (no fix: where to
+    stop it, in which method, is the type's design)."""
+    if not is_call_to(src, call, "time", "NewTicker") or timer_function(src, call) is None:
+        return None
+    found = field_ticker(src, call)
+    if found is None:
+        return None
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(call),
+        message=FIELD_MESSAGE.format(owner=found.owner, field=found.field),
     )
 
 

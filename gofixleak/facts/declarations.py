@@ -273,3 +273,41 @@ def _declared_identifiers(declaration: Node) -> Iterator[Node]:
             yield from _declared_identifiers(child)
         elif child.type in ("var_spec", "const_spec", "type_spec", "type_alias"):
             yield from child.children_by_field_name("name")
+
+
+@dataclass(frozen=True, eq=False)
+class InterfaceType:
+    src: SourceFile
+    node: Node  # the interface_type
+    name: str
+
+    def embedded(self) -> list[Node]:
+        """The types it embeds (``io.Reader``, ``testing.TB``), not its methods."""
+        return [
+            element.named_children[0]
+            for element in self.node.named_children
+            if element.type == "type_elem" and len(element.named_children) == 1
+        ]
+
+
+def interface_type(package: GoPackage, name: str) -> InterfaceType | None:
+    """The interface type ``name`` declared at the package's top level, or None (not found, not
+    an interface, or declared more than once)."""
+    key = ("interface", name)
+    if key not in package.derived:
+        found = [
+            InterfaceType(src, body, name)
+            for src in package.mentioning(name)
+            for declaration in src.root.named_children
+            if declaration.type == "type_declaration"
+            for spec in declaration.named_children
+            if spec.type == "type_spec"
+            and (spelled := spec.child_by_field_name("name")) is not None
+            and src.show(spelled) == name
+            and (body := spec.child_by_field_name("type")) is not None
+            and body.type == "interface_type"
+            and not spec.has_error
+        ]
+        package.derived[key] = found[0] if len(found) == 1 else None
+    answer: InterfaceType | None = package.derived[key]  # type: ignore[assignment]
+    return answer

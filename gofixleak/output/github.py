@@ -1,4 +1,5 @@
-"""GitHub Actions workflow commands: one ``::warning`` annotation per finding.
+"""GitHub Actions workflow commands: one ``::warning`` annotation per finding that fails the run
+(a leak, by default), a ``::notice`` for the others, titled with their class.
 
 ``::warning file=F,line=L,col=C,endLine=L2,endColumn=C2,title=RULE::message``; columns count
 UTF-16 code units and are left out when the finding spans several lines (GitHub accepts columns
@@ -10,9 +11,10 @@ character is written as its C escape (``\\t``), so that one command is one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from gofixleak.model import FileResult, Finding
+from gofixleak.bites import DEFAULT_FAIL_ON
+from gofixleak.model import Bite, FileResult, Finding
 from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 from gofixleak.output.quoting import escape_controls
@@ -31,7 +33,9 @@ def command(name: str, message: str, properties: Iterable[tuple[str, str | int]]
     return f"::{name}{' ' + props if props else ''}::{escape_data(escape_controls(message))}"
 
 
-def annotation(result: FileResult, finding: Finding) -> str:
+def annotation(
+    result: FileResult, finding: Finding, fail_on: Collection[Bite] = DEFAULT_FAIL_ON
+) -> str:
     line, column = utf16_position(result, finding.span.start)
     end_line, end_column = utf16_position(result, finding.span.end)
     properties: list[tuple[str, str | int]] = [("file", result.path), ("line", line)]
@@ -39,15 +43,19 @@ def annotation(result: FileResult, finding: Finding) -> str:
         properties += [("col", column), ("endLine", end_line), ("endColumn", end_column)]
     else:
         properties.append(("endLine", end_line))
-    properties.append(("title", finding.rule))
-    return command("warning", finding.message, properties)
+    if finding.bite is Bite.LEAK:
+        properties.append(("title", finding.rule))
+    else:
+        properties.append(("title", f"{finding.rule} ({finding.bite})"))
+    level = "warning" if finding.bite in fail_on else "notice"
+    return command(level, finding.message, properties)
 
 
-def render(results: Iterable[FileResult]) -> str:
+def render(results: Iterable[FileResult], fail_on: Collection[Bite] = DEFAULT_FAIL_ON) -> str:
     results = list(results)
     lines: list[str] = []
     for result in results:
-        lines.extend(annotation(result, finding) for finding in result.findings)
+        lines.extend(annotation(result, finding, fail_on) for finding in result.findings)
         if result.error is not None:
             lines.append(
                 command("error", result.error, [("file", result.path), ("title", "gofixleak")])

@@ -25,6 +25,7 @@ def finding_dict(result: FileResult, finding: Finding) -> dict[str, Any]:
         "start_byte": finding.span.start,
         "end_byte": finding.span.end,
         "message": finding.message,
+        "bite": finding.bite.value,
         "fix": fix_dict(finding.fix) if finding.fix is not None else None,
     }
     if finding.confirmed is not None:  # only where the tests ran (`gofixleak test`)

@@ -6,7 +6,9 @@ docstring; each result names its rule (``ruleId`` and ``ruleIndex``), and carrie
 ``suppressions`` (kind ``inSource``, the directive's reason as justification), not left out.
 Regions use 1-based lines and columns in UTF-16 code units (``columnKind`` says so), plus the
 exact UTF-8 ``byteOffset``/``byteLength``. Paths are relative to ``%SRCROOT%``, the directory
-gofixleak ran in (the repository root, in CI).
+gofixleak ran in (the repository root, in CI). A result's ``level`` is ``warning`` when its class
+fails the run (a leak, by default) and ``note`` otherwise; ``properties.bite`` names the class,
+``properties.confirmed`` says whether `gofixleak test` saw its goroutine leak (when it ran).
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ import base64
 import json
 import os
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from gofixleak import __version__
-from gofixleak.model import Edit, FileResult, Finding, Fix, Related, RuleInfo, Span, Suppressed
+from gofixleak.bites import DEFAULT_FAIL_ON
+from gofixleak.model import (
+    Bite,
+    Edit,
+    FileResult,
+    Finding,
+    Fix,
+    Related,
+    RuleInfo,
+    Span,
+    Suppressed,
+)
 from gofixleak.output import skipped
 from gofixleak.output.positions import utf16_position
 
@@ -31,15 +44,21 @@ SRCROOT = "%SRCROOT%"
 Json = dict[str, Any]
 
 
-def render(results: Iterable[FileResult], rules: Sequence[RuleInfo]) -> str:
+def render(
+    results: Iterable[FileResult],
+    rules: Sequence[RuleInfo],
+    fail_on: Collection[Bite] = DEFAULT_FAIL_ON,
+) -> str:
     """The SARIF log of one run over ``results``; ``rules`` are all rules that can be reported."""
     results = list(results)
     index = {info.name: i for i, info in enumerate(rules)}
     sarif_results: list[Json] = []
     notifications: list[Json] = []
     for result in results:
-        entries = [(f.span, _result(result, f, index)) for f in result.findings]
-        entries += [(s.finding.span, _suppressed(result, s, index)) for s in result.suppressed]
+        entries = [(f.span, _result(result, f, index, fail_on)) for f in result.findings]
+        entries += [
+            (s.finding.span, _suppressed(result, s, index, fail_on)) for s in result.suppressed
+        ]
         sarif_results.extend(entry for _, entry in sorted(entries, key=lambda e: e[0]))
         if result.error is not None:
             notifications.append(_notification(result, "error", result.error))
@@ -80,12 +99,18 @@ def rule_descriptor(info: RuleInfo) -> Json:
     }
 
 
-def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json:
+def _result(
+    result: FileResult,
+    finding: Finding,
+    index: dict[str, int],
+    fail_on: Collection[Bite] = DEFAULT_FAIL_ON,
+) -> Json:
     entry: Json = {
         "ruleId": finding.rule,
-        "level": "warning",
+        "level": "warning" if finding.bite in fail_on else "note",
         "message": {"text": finding.message},
         "locations": [_location(result, finding.span)],
+        "properties": {"bite": finding.bite.value},
     }
     if finding.rule in index:
         entry["ruleIndex"] = index[finding.rule]
@@ -97,12 +122,17 @@ def _result(result: FileResult, finding: Finding, index: dict[str, int]) -> Json
     if finding.fix is not None:
         entry["fixes"] = [_fix(result, finding.fix)]
     if finding.confirmed is not None:
-        entry["properties"] = {"confirmed": finding.confirmed}
+        entry["properties"]["confirmed"] = finding.confirmed
     return entry
 
 
-def _suppressed(result: FileResult, suppressed: Suppressed, index: dict[str, int]) -> Json:
-    entry = _result(result, suppressed.finding, index)
+def _suppressed(
+    result: FileResult,
+    suppressed: Suppressed,
+    index: dict[str, int],
+    fail_on: Collection[Bite] = DEFAULT_FAIL_ON,
+) -> Json:
+    entry = _result(result, suppressed.finding, index, fail_on)
     entry["suppressions"] = [
         {
             "kind": "inSource",

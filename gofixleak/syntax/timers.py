@@ -31,12 +31,13 @@ def timer_calls(src: SourceFile, *names: str) -> Iterator[Node]:
             yield call
 
 
-def timer_function(src: SourceFile, call: Node) -> Node | None:
+def timer_function(src: SourceFile, call: Node, *, in_main: bool = False) -> Node | None:
     """The function whose return strands a timer made by ``call``; None in ``main``/``init``
-    (the program ends with them) or where a local hides the ``time`` import (``time.NewTicker``
+    (the program ends with them; ``in_main``: not None there either, for a caller that has
+    another reason to report) or where a local hides the ``time`` import (``time.NewTicker``
     may then be a fake clock's method, with a ``Stop`` of its own)."""
     function = enclosing_function(call)
-    if function is None or is_program_lifetime(src, function):
+    if function is None or (is_program_lifetime(src, function) and not in_main):
         return None
     return None if hides_import(src, function, "time") else function
 

@@ -1,0 +1,6 @@
+package pkg
+
+// Runs once, when the package is loaded.
+func init() {
+	leak()
+}
