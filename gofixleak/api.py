@@ -6,14 +6,16 @@ Nothing here prints or writes files.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import itertools
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gofixleak import bites, config, discovery, engine, parallel, registry, suppression
+from gofixleak.cache import ResultCache, describe, directory_files
 from gofixleak.facts.package import Directory, GoPackage
 from gofixleak.model import Applicability, Bite, FileResult
 from gofixleak.reading import ReadError, read_go_file
@@ -119,9 +121,7 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
         if not registry.applicable(rules, data) and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
             continue
-        version = options.go_version or module_go_version(
-            os.path.dirname(os.path.abspath(path))
-        )
+        version = go_version(path, options)
         package = directory.package_of(path, version)
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives(), options.show)
@@ -129,6 +129,12 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
     for package, package_targets in packages.items():
         results.update(_check_package(package, package_targets, editable))
     return [results[path] for path, _ in targets]
+
+
+def go_version(path: str, options: Options) -> GoVersion | None:
+    """The Go version ``path`` is checked for: ``options``' (the command line's or its
+    config's), else its module's."""
+    return options.go_version or module_go_version(os.path.dirname(os.path.abspath(path)))
 
 
 def _check_package(
@@ -241,16 +247,68 @@ def options_for(options: Options, path: str) -> Options:
         return dataclasses.replace(options, use_config=False)
 
 
-def run(paths: Sequence[str], options: Options, jobs: int | None = None) -> Iterator[FileResult]:
+def run(
+    paths: Sequence[str],
+    options: Options,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+) -> Iterator[FileResult]:
     """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
     order, as they come: on ``jobs`` processes (default: one per core; 1: in this process).
 
-    The files of one directory are checked together, each in its Go package.
+    The files of one directory are checked together, each in its Go package; with a ``cache``,
+    a directory whose files, options and code did not change is answered from it, in this
+    process, and only the others go to workers (so an unchanged tree starts none), and the cache
+    is pruned once the results have all been taken.
     """
     options.rules()  # unknown rule names fail before any work
-    check = functools.partial(check_group, options=options)
-    groups = parallel.ordered_map(check, _by_directory(discovery.discover(paths)), jobs)
-    return itertools.chain.from_iterable(groups)
+    check = functools.partial(check_group, options=options, cache=cache)
+    directories = _by_directory(discovery.discover(paths))
+    if cache is None:
+        return itertools.chain.from_iterable(parallel.ordered_map(check, directories, jobs))
+    groups = _cached_first(directories, options, cache, check, jobs)
+    return _then(itertools.chain.from_iterable(groups), cache.prune_if_full)
+
+
+def _cached_first(
+    directories: Iterator[list[discovery.Item]],
+    options: Options,
+    cache: ResultCache,
+    check: Callable[[list[discovery.Item]], list[FileResult]],
+    jobs: int | None,
+) -> Iterator[list[FileResult]]:
+    """Each group's results in order: from the cache when it has them, else from ``check`` on
+    ``jobs`` processes. A group sent to ``check`` is looked up again there (its files read and
+    hashed twice: little beside parsing them), so that what is stored is keyed by the bytes
+    checked."""
+    answers: collections.deque[list[FileResult] | None] = collections.deque()  # None: checked
+
+    def misses() -> Iterator[list[discovery.Item]]:
+        for items in directories:
+            found = _cached_group(items, options, cache)
+            answers.append(found)
+            if found is None:
+                yield items
+
+    checked = parallel.ordered_map(check, misses(), jobs)
+    done: collections.deque[list[FileResult]] = collections.deque()
+    exhausted = False
+    while answers or not exhausted:
+        if answers and (answers[0] is not None or done):
+            found = answers.popleft()
+            yield found if found is not None else done.popleft()
+        elif exhausted:
+            raise AssertionError("a directory was checked but no result came back")
+        else:
+            try:  # runs misses() on, which adds to answers
+                done.append(next(checked))
+            except StopIteration:
+                exhausted = True
+
+
+def _then(results: Iterator[FileResult], done: Callable[[], None]) -> Iterator[FileResult]:
+    yield from results
+    done()
 
 
 def _by_directory(items: Iterable[discovery.Item]) -> Iterator[list[discovery.Item]]:
@@ -260,8 +318,43 @@ def _by_directory(items: Iterable[discovery.Item]) -> Iterator[list[discovery.It
         yield list(group)
 
 
-def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileResult]:
+def check_group(
+    items: Sequence[discovery.Item], options: Options, cache: ResultCache | None = None
+) -> list[FileResult]:
     """The results of discovered files of one directory (or the errors discovery found)."""
+    out, targets = _targets(items, options)
+    if targets:
+        directory = package_directory(targets[0][0])
+        if cache is None:
+            checked = check_files(directory, targets)
+        else:
+            checked = _check_cached(cache, directory, targets)
+        out.update((r.path, r) for r in checked)
+    return [out[item.path] for item in items]
+
+
+def _cached_group(
+    items: Sequence[discovery.Item], options: Options, cache: ResultCache
+) -> list[FileResult] | None:
+    """:func:`check_group`'s results when nothing needs checking (all from ``cache``, or no
+    file to read), else None."""
+    out, targets = _targets(items, options)
+    if targets:
+        files = directory_files(package_directory(targets[0][0]), [path for path, _ in targets])
+        if files is None:
+            return None
+        found = cache.lookup(files, _descriptions(targets))
+        if found is None:
+            return None
+        out.update((r.path, r) for r in found)
+    return [out[item.path] for item in items]
+
+
+def _targets(
+    items: Sequence[discovery.Item], options: Options
+) -> tuple[dict[str, FileResult], list[tuple[str, Options]]]:
+    """The results known without reading (errors, excluded files), and the files to check
+    with their options."""
     out: dict[str, FileResult] = {}
     targets: list[tuple[str, Options]] = []
     for item in items:
@@ -277,7 +370,26 @@ def check_group(items: Sequence[discovery.Item], options: Options) -> list[FileR
             out[item.path] = FileResult(item.path, error=item.error)
             continue
         targets.append((item.path, file_options))
-    if targets:
-        directory = package_directory(targets[0][0])
-        out.update((r.path, r) for r in check_files(directory, targets))
-    return [out[item.path] for item in items]
+    return out, targets
+
+
+def _check_cached(
+    cache: ResultCache, directory: Directory, targets: Sequence[tuple[str, Options]]
+) -> list[FileResult]:
+    """:func:`check_files`, answered from ``cache`` when everything it reads is unchanged: the
+    bytes of every file of the directory, each target's options and Go version."""
+    files = directory_files(directory, [path for path, _ in targets])
+    if files is None:
+        return check_files(directory, targets)
+    return cache.check(files, _descriptions(targets), lambda: check_files(directory, targets))
+
+
+def _descriptions(targets: Sequence[tuple[str, Options]]) -> list[tuple[str, str]]:
+    return [(path, _described(opts, go_version(path, opts))) for path, opts in targets]
+
+
+@functools.lru_cache(maxsize=1024)
+def _described(options: Options, version: GoVersion | None) -> str:
+    """What decides a file's results besides the bytes: its options and Go version (the files
+    of a tree share a few: each is spelled out once)."""
+    return describe((options, version))

@@ -27,6 +27,7 @@ from gofixleak import (
     suppression,
 )
 from gofixleak.bot import command as bot_command
+from gofixleak.cache import ResultCache, user_cache_root
 from gofixleak.explanations import explanation, rule_infos
 from gofixleak.model import Applicability, Bite, FileResult, RuleInfo
 from gofixleak.options import IgnoreOption, SelectOption, rule_names, selected_rules
@@ -34,7 +35,7 @@ from gofixleak.oracle import command as oracle_command
 from gofixleak.output import diff as diff_output
 from gofixleak.output import skipped, text
 from gofixleak.output.quoting import escape_controls
-from gofixleak.reading import ReadError, read_go_file
+from gofixleak.reading import ReadError, read_go_file, reason
 from gofixleak.server import command as server_command
 from gofixleak.source import parse_go_version
 from gofixleak.writer import can_write, write_fixed
@@ -148,6 +149,19 @@ def check(
             show_default=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
+    ] = False,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="GOFIXLEAK_CACHE_DIR",
+            help="Where the result cache lives (default: $XDG_CACHE_HOME/gofixleak, else"
+            " ~/.cache/gofixleak).",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         list[str] | None,
         typer.Option(
@@ -207,8 +221,9 @@ def check(
         )
     # Results arrive one file at a time; a clean, unchanged file is dropped at once, so memory
     # follows what is reported, not the size of the tree.
+    cache = None if no_cache else _open_cache(cache_dir)
     scan = progress.track(
-        api.run(paths or ["."], options, jobs), enabled=not quiet and sys.stderr.isatty()
+        api.run(paths or ["."], options, jobs, cache), enabled=not quiet and sys.stderr.isatty()
     )
     results = [r for r in scan if _is_worth_keeping(r)]
     if verify_fixes or verify_tests:
@@ -232,6 +247,19 @@ def check(
     remaining = any(f.bite in failing for r in results for f in r.findings)
     remaining |= diff and any(r.changed for r in results)
     raise typer.Exit(EXIT_FINDINGS if remaining else EXIT_CLEAN)
+
+
+def _open_cache(directory: str | None) -> ResultCache | None:
+    """The result cache, or None when its directory cannot be made: with a warning when it was
+    chosen (--cache-dir, GOFIXLEAK_CACHE_DIR), silently for the default (a user without a
+    writable home still gets every result, only not cached)."""
+    try:
+        return ResultCache.open(directory or user_cache_root())
+    except OSError as error:
+        if directory is not None:
+            shown = escape_controls(directory)
+            typer.echo(f"gofixleak: warning: {shown}: cache not used: {reason(error)}", err=True)
+        return None
 
 
 def _bites_option(name: str, values: list[str] | None) -> frozenset[Bite] | None:

@@ -44,8 +44,13 @@ def read_go_file(path: str) -> bytes:
         raise ReadError(f"{path}: cannot read: {reason(error)}") from error
     with os.fdopen(fd, "rb") as handle:
         try:
-            _check(path, os.fstat(fd))
-            data = handle.read(MAX_FILE_BYTES + 1)
+            info = os.fstat(fd)
+            _check(path, info)
+            # The size and one byte more, which shows a file that grew meanwhile: asking for the
+            # limit at once allocated 8 MiB per file (0.3 s of CPU over Go's 5,500 files).
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
         except OSError as error:
             raise ReadError(f"{path}: cannot read: {reason(error)}") from error
     if len(data) > MAX_FILE_BYTES:  # it grew after the check

@@ -36,17 +36,20 @@ def parse_go_version(text: str) -> GoVersion:
 
 @functools.lru_cache(maxsize=4096)
 def module_go_version(directory: str) -> GoVersion | None:
-    """The ``go`` line of the nearest go.mod at or above ``directory``, or None."""
+    """The ``go`` line of the nearest go.mod at or above ``directory``, or None.
+
+    A directory without a go.mod asks its parent through this same cache, so the directories
+    of one module look for go.mod once each, not once per level above them."""
     current = Path(directory).resolve()
-    for folder in (current, *current.parents):
-        gomod = folder / "go.mod"
-        if gomod.is_file():
-            try:
-                match = _GO_LINE.search(gomod.read_bytes())
-            except OSError:
-                return None
-            return (int(match.group(1)), int(match.group(2))) if match else None
-    return None
+    gomod = current / "go.mod"
+    if gomod.is_file():
+        try:
+            match = _GO_LINE.search(gomod.read_bytes())
+        except OSError:
+            return None
+        return (int(match.group(1)), int(match.group(2))) if match else None
+    parent = current.parent
+    return None if parent == current else module_go_version(str(parent))
 
 
 def is_generated(data: bytes) -> bool:

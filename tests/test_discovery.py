@@ -56,3 +56,25 @@ def test_links_out_of_the_tree_and_loops_are_not_followed(
     (tree / "sub" / "out").symlink_to(outside)
     (tree / "sub" / "loop").symlink_to(tree / "sub")
     assert paths(["."]) == ["a.go", "sub/c.go", "sub/deep/d_test.go"]
+
+
+def test_a_linked_file_is_scanned_once_and_never_out_of_the_tree(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "o.go").write_text("package o\n")
+    (tree / "sub" / "to_a.go").symlink_to(tree / "a.go")  # met after a.go: a.go it is
+    (tree / "sub" / "to_d.go").symlink_to("deep/d_test.go")  # met before sub/deep/d_test.go
+    (tree / "sub" / "to_o.go").symlink_to(outside / "o.go")
+    assert paths(["."]) == ["a.go", "sub/c.go", "sub/to_d.go"]
+    assert paths(["sub/to_a.go", "."]) == ["sub/to_a.go", "sub/c.go", "sub/to_d.go"]
+
+
+def test_paths_are_shown_from_the_working_directory(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tree / "sub")
+    assert paths(["."]) == ["c.go", "deep/d_test.go"]
+    assert paths(["..", "."]) == [str(tree / "a.go"), "c.go", "deep/d_test.go"]
+    assert paths(["../sub/"]) == ["c.go", "deep/d_test.go"]
+    assert paths([str(tree / "sub" / "deep")]) == ["deep/d_test.go"]

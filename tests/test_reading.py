@@ -47,6 +47,39 @@ def test_at_most_the_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     )
 
 
+def growing(monkeypatch: pytest.MonkeyPatch, held: int) -> None:
+    """Files say they hold ``held`` bytes when opened, whatever they hold when read: they grew
+    in between (or are, like /proc's, of no stated size)."""
+    stat, fstat = os.stat, os.fstat
+
+    def smaller(info: os.stat_result) -> os.stat_result:
+        fields = list(info)
+        fields[6] = held  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "stat", lambda path: smaller(stat(path)))
+    monkeypatch.setattr(os, "fstat", lambda fd: smaller(fstat(fd)))
+
+
+def test_a_file_that_grew_after_its_size_was_read_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = b"package p\n" + b"// more\n" * 10_000
+    (tmp_path / "grown.go").write_bytes(text)
+    growing(monkeypatch, 0)
+    assert read_go_file(str(tmp_path / "grown.go")) == text
+
+
+def test_a_file_that_grew_past_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 2**20)
+    (tmp_path / "grown.go").write_bytes(b"/" * (2**20 + 100))
+    growing(monkeypatch, 10)
+    with pytest.raises(ReadError, match=r"grown\.go: not checked: it holds more than the 1,048"):
+        read_go_file(str(tmp_path / "grown.go"))
+
+
 def test_a_directory_named_like_a_go_file_is_not_read(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match=r"not a regular file \(a directory\); not read$"):
         read_go_file(str(tmp_path))

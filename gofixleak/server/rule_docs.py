@@ -16,12 +16,12 @@ import tempfile
 from pathlib import Path
 
 from gofixleak import __version__
+from gofixleak.cache import user_cache_root
 from gofixleak.explanations import explanation, rule_infos
 
 
 def directory() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "gofixleak" / __version__ / "explain"
+    return user_cache_root() / __version__ / "explain"
 
 
 @functools.cache
