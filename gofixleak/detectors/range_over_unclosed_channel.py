@@ -1,4 +1,4 @@
-"""A goroutine ranges over a channel that the function feeding it never closes.
+"""A goroutine ranges over a channel that its function, or its package, never closes.
 
 What it finds
 -------------

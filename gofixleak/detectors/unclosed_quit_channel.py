@@ -1,4 +1,4 @@
-"""A goroutine waits for a quit signal that the function which made the channel never sends.
+"""A goroutine waits for a quit signal (a channel, a cancel) that nothing ever sends.
 
 What it finds
 -------------
