@@ -89,7 +89,7 @@ def test_counted_loops(tmp_path: Path) -> None:
     src = pkg.source(str(tmp_path / "a.go"))
     loops = list(syntax.descendants(src.root, "for_statement"))
     found = [syntax.counted_loop(src, loop) for loop in loops]
-    assert [(c[0], src.show(c[1])) if c else None for c in found] == [
+    assert [(syntax.int_literal(src, c[0]), src.show(c[1])) if c else None for c in found] == [
         (0, "n"),
         (1, "len(xs)"),
         None,

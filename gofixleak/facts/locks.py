@@ -34,7 +34,6 @@ from tree_sitter import Node
 
 from gofixleak.facts import declarations, resolve
 from gofixleak.facts.declarations import Function
-from gofixleak.facts.usage import _is_written  # the one test of "this name is written here"
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
     FUNCTIONS,
@@ -45,6 +44,7 @@ from gofixleak.syntax import (
     is_ending_call,
     is_inside,
     is_unconditional_loop,
+    is_written,
     parameter_names,
     same_node,
     walk,
@@ -276,7 +276,7 @@ def is_stable(src: SourceFile, function: Node, name: str) -> bool:
             return False  # a fresh variable (or value) per iteration of this run
     outer = _top_level(src, function)
     return not any(
-        _is_written(n)
+        is_written(n)
         for n in descendants(outer, "identifier")
         if src.show(n) == name and not same_node(n, declared)
     )

@@ -37,6 +37,7 @@ from gofixleak.syntax import (
     arguments,
     block_statements,
     call_name,
+    counted_loop,
     declaring_identifiers,
     descendants,
     has_variadic_parameter,
@@ -612,7 +613,7 @@ class _Walk:
                     return None
                 return len(elements)
             return None
-        return _counted_loop(self.src, clause, loop)
+        return _counted_loop(self.src, loop)
 
     def _switch(self, statement: Node, state: _State, label: str | None) -> _Flow:
         start = state.plus(self._weight(statement))
@@ -885,55 +886,12 @@ def _case_statements(case: Node) -> Iterator[Node]:
         yield from (c for c in lists[0].named_children if c.type != "comment")
 
 
-def _counted_loop(src: SourceFile, clause: Node, loop: Node) -> int | None:
+def _counted_loop(src: SourceFile, loop: Node) -> int | None:
     """The trip count of ``for i := A; i < B; i++`` with constant A and B (named constants
     included) and ``i`` not written in the body; None otherwise."""
-    init = clause.child_by_field_name("initializer")
-    condition = clause.child_by_field_name("condition")
-    update = clause.child_by_field_name("update")
-    if init is None or condition is None or update is None:
+    counted = counted_loop(src, loop)
+    if counted is None:
         return None
-    if init.type != "short_var_declaration":
-        return None
-    left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
-    if left is None or right is None or len(left.named_children) != 1:
-        return None
-    if len(right.named_children) != 1:
-        return None
-    index = src.show(left.named_children[0])
-    start = constants.integer(src, right.named_children[0])
-    bound = condition.child_by_field_name("right")
-    operator = condition.child_by_field_name("operator")
-    counter = condition.child_by_field_name("left")
-    if start is None or bound is None or operator is None:
-        return None
-    if counter is None or src.show(counter) != index or operator.type != "<":
-        return None
-    if src.show(update).replace(" ", "") != f"{index}++":
-        return None
-    body = loop.child_by_field_name("body")
-    if body is not None and any(
-        _is_written(node) for node in descendants(body, "identifier") if src.show(node) == index
-    ):
-        return None
-    end = constants.integer(src, bound)
-    return max(end - start, 0) if end is not None else None
+    start, end = constants.integer(src, counted[0]), constants.integer(src, counted[1])
+    return max(end - start, 0) if start is not None and end is not None else None
 
-
-def _is_written(identifier: Node) -> bool:
-    """``identifier`` is assigned, incremented or decremented, or has its address taken."""
-    parent = identifier.parent
-    if parent is None:
-        return False
-    if parent.type in ("inc_statement", "dec_statement"):
-        return True
-    if parent.type == "unary_expression":
-        operator = parent.child_by_field_name("operator")
-        return operator is not None and operator.type == "&"
-    holder = parent.parent
-    return (
-        parent.type == "expression_list"
-        and holder is not None
-        and holder.type == "assignment_statement"
-        and same_node(holder.child_by_field_name("left"), parent)
-    )

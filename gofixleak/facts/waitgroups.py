@@ -496,7 +496,11 @@ def _runs_times(src: SourceFile, loop: Node, count: Node) -> bool:
             return False
         return wanted in (spelled, f"len({spelled})")
     counted = syntax.counted_loop(src, loop)
-    return counted is not None and counted[0] == 0 and _spelled(src, counted[1]) == wanted
+    return (
+        counted is not None
+        and syntax.int_literal(src, counted[0]) == 0
+        and _spelled(src, counted[1]) == wanted
+    )
 
 
 def _writes(src: SourceFile, body: Node, names: set[str]) -> bool:

@@ -407,10 +407,10 @@ def is_case_communication(node: Node) -> bool:
     return parent is not None and parent.type == "communication_case"
 
 
-def counted_loop(src: SourceFile, loop: Node) -> tuple[int, Node] | None:
-    """``(S, N)`` for ``for i := S; i < N; i++`` with an integer literal ``S`` and a counter
-    that the body never writes (assigned, incremented, declared again): the loop runs
-    ``N - S`` times if ``N`` keeps its value. None for any other loop."""
+def counted_loop(src: SourceFile, loop: Node) -> tuple[Node, Node] | None:
+    """``(S, N)``, the expressions of ``for i := S; i < N; i++`` whose counter the body never
+    writes (assigned, incremented, declared again, its address taken): the loop runs ``N - S``
+    times if ``N`` keeps its value. None for any other loop."""
     clause = next((c for c in loop.named_children if c.type == "for_clause"), None)
     if clause is None:
         return None
@@ -424,12 +424,13 @@ def counted_loop(src: SourceFile, loop: Node) -> tuple[int, Node] | None:
     left, right = init.child_by_field_name("left"), init.child_by_field_name("right")
     if left is None or right is None or len(left.named_children) != 1:
         return None
+    if len(right.named_children) != 1:
+        return None
     index = src.show(left.named_children[0])
-    start = _int_literal(src.show(right))
     bound = condition.child_by_field_name("right")
     operator = condition.child_by_field_name("operator")
     counter = condition.child_by_field_name("left")
-    if start is None or bound is None or operator is None or operator.type != "<":
+    if bound is None or operator is None or operator.type != "<":
         return None
     if counter is None or src.show(counter) != index:
         return None
@@ -437,15 +438,34 @@ def counted_loop(src: SourceFile, loop: Node) -> tuple[int, Node] | None:
         return None
     body = loop.child_by_field_name("body")
     for node in descendants(body, "identifier") if body is not None else ():
-        parent = node.parent
-        if src.show(node) == index and parent is not None and parent.type in (
-            "inc_statement",
-            "dec_statement",
-            "assignment_statement",
-            "expression_list",
-        ):
+        if src.show(node) == index and is_written(node):
             return None
-    return start, bound
+    return right.named_children[0], bound
+
+
+def is_written(identifier: Node) -> bool:
+    """``identifier`` is assigned (``i = 1``, ``i += 2``), incremented or decremented, declared
+    again (``i := 5``), or has its address taken (``&i``)."""
+    parent = identifier.parent
+    if parent is None:
+        return False
+    if parent.type in ("inc_statement", "dec_statement"):
+        return True
+    if parent.type == "unary_expression":
+        operator = parent.child_by_field_name("operator")
+        return operator is not None and operator.type == "&"
+    holder = parent.parent
+    return (
+        parent.type == "expression_list"
+        and holder is not None
+        and holder.type in ("assignment_statement", "short_var_declaration")
+        and same_node(holder.child_by_field_name("left"), parent)
+    )
+
+
+def int_literal(src: SourceFile, node: Node) -> int | None:
+    """The value of an integer literal (``8``, ``0x10``, ``1_000``); None for anything else."""
+    return _int_literal(src.show(node)) if node.type == "int_literal" else None
 
 
 def _int_literal(text: str) -> int | None:
