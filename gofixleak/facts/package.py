@@ -15,7 +15,6 @@ a question about "every use in the package" then has no sure answer, and the rul
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -165,6 +164,8 @@ class GoPackage:
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
     _mentions: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
+    # Per file, the names it could declare or use (:func:`names_in`), with the bytes read.
+    _indexes: dict[str, tuple[bytes, dict[str, frozenset[bytes]]]] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         """The package's files, sorted. A package without a clause (a broken file) holds only
@@ -207,6 +208,7 @@ class GoPackage:
         self.directory._texts[path] = data
         self.derived.clear()
         self._mentions.clear()
+        self._indexes.pop(path, None)
         return src
 
     def sources(self) -> Iterator[SourceFile]:
@@ -217,15 +219,14 @@ class GoPackage:
     def mentioning(self, word: str, declaring: str | None = None) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
         cannot declare or use a name spelled so. ``declaring`` ("func", "type", "const", "var",
-        "method" for the methods of a type)
-        narrows them to the files whose bytes could declare it so (see
-        :data:`DECLARATIONS`): the others are not parsed for the question."""
+        "method" for the methods of a type) narrows them to the files whose bytes could declare
+        it so (see :func:`names_in`): the others are not parsed for the question."""
         key = (word, declaring)
         found = self._mentions.get(key)
         if found is None:
             spelled = word.encode()
             keyword = _KEYWORDS.get(declaring or "", spelled)
-            pattern = _word_pattern(word) if declaring is None else _declaring(word, declaring)
+            kind = _INDEX_OF.get(declaring or "", "words")
             found = []
             for path in self.paths():
                 src = self._sources.get(path)
@@ -235,11 +236,18 @@ class GoPackage:
                     data is not None
                     and spelled in data
                     and keyword in data
-                    and _on_a_line_of(pattern, data, spelled)
+                    and spelled in self._names(path, data)[kind]
                 ):
                     found.append(path)
             self._mentions[key] = found
         return [self.source(path) for path in found]
+
+    def _names(self, path: str, data: bytes) -> dict[str, frozenset[bytes]]:
+        names = self._indexes.get(path)
+        if names is None or names[0] is not data:
+            names = (data, names_in(data))
+            self._indexes[path] = names
+        return names[1]
 
     def data(self, path: str) -> bytes:
         """A file's bytes as the package sees them (b"" when it cannot be read); not parsed."""
@@ -248,67 +256,38 @@ class GoPackage:
         return data if data is not None else b""
 
 
-DECLARATIONS = {
-    # func NAME( / func NAME[ / func (r *T) NAME(: the name is on the keyword's line.
-    "func": rb"\bfunc\b[^\n{]*?(?<![A-Za-z0-9_])%s\s*[\[(]",
-    # type NAME ..., or NAME ... alone at the start of a line in a type ( ... ) group.
-    "type": rb"(?m)(?:\btype[ \t]+|^[ \t]*)%s\b",
-    # const NAME = ..., or NAME = ... at the start of a line in a const ( ... ) group; NAME
-    # may follow other names of the spec (`const a, NAME = 1, 2`).
-    "const": rb"(?m)(?:\bconst[ \t]+|^[ \t]*)(?:\w+[ \t]*,[ \t]*)*%s\b",
-    # var NAME ..., or NAME ... at the start of a line in a var ( ... ) group, after other
-    # names of the spec or not.
-    "var": rb"(?m)(?:\bvar[ \t]+|^[ \t]*)(?:\w+[ \t]*,[ \t]*)*%s\b",
-    # func (r *NAME) m(, func (NAME[T]) m(: a method of the type.
-    "method": rb"\bfunc[ \t]*\([^)\n]*(?<![A-Za-z0-9_])%s\b",
-}
-"""Necessary conditions, on a file's bytes, for it to declare a name at top level so (in
-gofmt's layout and any other that keeps the name on its keyword's line or starts a line with
-it): a file that fails one is not parsed to look for the declaration."""
-
-
 _KEYWORDS = {"func": b"func", "method": b"func", "type": b"type", "const": b"const", "var": b"var"}
+_INDEX_OF = {"func": "func", "method": "func", "type": "type", "const": "spec", "var": "spec"}
+
+# Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
+_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
+_FUNC_LINE = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])func(?![A-Za-z0-9_\x80-\xff])[^\n{]*")
+_TYPE_NAME = re.compile(
+    rb"(?m)(?:(?<![A-Za-z0-9_\x80-\xff])type[ \t]+|^[ \t]*)([A-Za-z0-9_\x80-\xff]+)"
+)
+_SPEC_NAMES = re.compile(
+    rb"(?m)(?:(?<![A-Za-z0-9_\x80-\xff])(?:const|var)[ \t]+|^[ \t]*)"
+    rb"([A-Za-z0-9_\x80-\xff]+(?:[ \t]*,[ \t]*[A-Za-z0-9_\x80-\xff]+)*)"
+)
 
 
-@functools.lru_cache(maxsize=4096)
-def _declaring(word: str, kind: str) -> re.Pattern[bytes]:
-    return _from_a_line_start(DECLARATIONS[kind] % re.escape(word.encode()))
+def names_in(data: bytes) -> dict[str, frozenset[bytes]]:
+    """What a file's bytes could declare at top level, found in one pass each, in gofmt's
+    layout and any other that keeps a declared name on its keyword's line or starts a line
+    with it: ``words``, every identifier it spells; ``func``, the words after a ``func``
+    keyword and before a ``{`` on its line (a function's name, a method's name and its
+    receiver's type); ``type``,
+    the word after ``type`` or first on a line (a name in a ``type ( ... )`` group); ``spec``,
+    the names of a ``const``/``var`` spec (``a, b = 1, 2``), after the keyword or first on a
+    line. Each is a superset (a file outside it cannot declare the name so) and is only a
+    necessary condition: the syntax tree decides."""
+    return {
+        "words": frozenset(_WORD.findall(data)),
+        "func": frozenset(w for line in _FUNC_LINE.findall(data) for w in _WORD.findall(line)),
+        "type": frozenset(_TYPE_NAME.findall(data)),
+        "spec": frozenset(w for run in _SPEC_NAMES.findall(data) for w in _WORD.findall(run)),
+    }
 
-
-@functools.lru_cache(maxsize=1024)
-def _word_pattern(word: str) -> re.Pattern[bytes]:
-    # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
-    word_byte = rb"A-Za-z0-9_\x80-\xff"
-    spelled = re.escape(word.encode())
-    word_pattern = rb"(?<![" + word_byte + rb"])" + spelled + rb"(?![" + word_byte + rb"])"
-    return _from_a_line_start(word_pattern)
-
-
-def _from_a_line_start(pattern: bytes) -> re.Pattern[bytes]:
-    """``pattern``, matched from the start of the line its match starts on."""
-    flags = 0
-    if pattern.startswith(b"(?m)"):
-        pattern, flags = pattern.removeprefix(b"(?m)"), re.MULTILINE
-    return re.compile(rb"[^\n]*?(?:" + pattern + rb")", flags)
-
-
-def _on_a_line_of(pattern: re.Pattern[bytes], data: bytes, spelled: bytes) -> bool:
-    """``pattern`` (from :func:`_from_a_line_start`) matches on a line where ``spelled`` occurs.
-
-    In a word's pattern and in each of :data:`DECLARATIONS`, what a match holds before the word
-    never crosses a newline: a match starts on the line of one of the word's occurrences. Only
-    those lines are tried (searching each whole file for each name cost minutes on
-    nats-server's 143 large files)."""
-    at = data.find(spelled)
-    while at >= 0:
-        line = data.rfind(b"\n", 0, at) + 1
-        if pattern.match(data, line):
-            return True
-        end = data.find(b"\n", at)
-        if end < 0:
-            return False
-        at = data.find(spelled, end)
-    return False
 
 
 def single_file_package(src_path: str, go_version: GoVersion | None) -> GoPackage:
