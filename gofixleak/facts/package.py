@@ -225,19 +225,13 @@ class GoPackage:
         found = self._mentions.get(key)
         if found is None:
             spelled = word.encode()
-            keyword = _KEYWORDS.get(declaring or "", spelled)
             kind = _INDEX_OF.get(declaring or "", "words")
             found = []
             for path in self.paths():
                 src = self._sources.get(path)
                 data = src.data if src is not None else self.directory.text(path)
-                # Substring searches in C first: most files do not hold the word at all.
-                if (
-                    data is not None
-                    and spelled in data
-                    and keyword in data
-                    and spelled in self._names(path, data)[kind]
-                ):
+                # A set lookup per file: a package is asked about thousands of names.
+                if data is not None and spelled in self._names(path, data)[kind]:
                     found.append(path)
             self._mentions[key] = found
         return [self.source(path) for path in found]
@@ -256,7 +250,6 @@ class GoPackage:
         return data if data is not None else b""
 
 
-_KEYWORDS = {"func": b"func", "method": b"func", "type": b"type", "const": b"const", "var": b"var"}
 _INDEX_OF = {"func": "func", "method": "func", "type": "type", "const": "spec", "var": "spec"}
 
 # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.

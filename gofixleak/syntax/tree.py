@@ -260,11 +260,12 @@ def _depth(node: Node) -> int:
     return sum(1 for _ in ancestors(node))
 
 
-# The indexes of the trees last used, most recent last: a package's files are analysed together
+# The indexes of the trees last used, most recent last (enough for the files of one large
+# package): a package's files are analysed together
 # (a callee's file beside the caller's), and memory stays flat. An index holds the tree's nodes,
 # so the tree stays alive and its root's id cannot be taken by another tree meanwhile.
 _INDEXES: collections.OrderedDict[int, _TreeIndex] = collections.OrderedDict()
-_KEPT_INDEXES = 32
+_KEPT_INDEXES = 256
 
 
 def _index_of(root: Node) -> _TreeIndex:
