@@ -250,7 +250,7 @@ class GoPackage:
         return data if data is not None else b""
 
 
-_INDEX_OF = {"func": "func", "method": "func", "type": "type", "const": "spec", "var": "spec"}
+_INDEX_OF = {"func": "func", "method": "func", "type": "type", "const": "const", "var": "var"}
 
 # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
@@ -270,15 +270,20 @@ def names_in(data: bytes) -> dict[str, frozenset[bytes]]:
     with it: ``words``, every identifier it spells; ``func``, the words after a ``func``
     keyword and before a ``{`` on its line (a function's name, a method's name and its
     receiver's type); ``type``,
-    the word after ``type`` or first on a line (a name in a ``type ( ... )`` group); ``spec``,
-    the names of a ``const``/``var`` spec (``a, b = 1, 2``), after the keyword or first on a
+    the word after ``type`` or first on a line (a name in a ``type ( ... )`` group); ``const``
+    and ``var``, the names of a spec (``a, b = 1, 2``), after the keyword or first on a
     line. Each is a superset (a file outside it cannot declare the name so) and is only a
     necessary condition: the syntax tree decides."""
+    words = frozenset(_WORD.findall(data))
+    specs = frozenset(w for run in _SPEC_NAMES.findall(data) for w in _WORD.findall(run))
     return {
-        "words": frozenset(_WORD.findall(data)),
+        "words": words,
         "func": frozenset(w for line in _FUNC_LINE.findall(data) for w in _WORD.findall(line)),
-        "type": frozenset(_TYPE_NAME.findall(data)),
-        "spec": frozenset(w for run in _SPEC_NAMES.findall(data) for w in _WORD.findall(run)),
+        # A name first on a line declares a type, a const or a var only in a file with that
+        # keyword.
+        "type": frozenset(_TYPE_NAME.findall(data)) if b"type" in words else frozenset(),
+        "const": specs if b"const" in words else frozenset(),
+        "var": specs if b"var" in words else frozenset(),
     }
 
 
