@@ -99,6 +99,7 @@ class Finding:
     text: str  # the finding's first source line, stripped: the triage key
     message: str
     fix: str | None  # "safe", "unsafe", or None
+    bite: str = "leak"  # where it bites: leak, test-failure or process-lifetime
 
     def key(self) -> tuple[str, str, str, str]:
         return (self.tree, self.path, self.rule, self.text)
@@ -166,6 +167,7 @@ def scan(tree: Tree, jobs: int, extra: Sequence[str] = ()) -> None:
                 text=source_line(tree.directory, f["path"], f["line"]),
                 message=f["message"],
                 fix=f["fix"]["applicability"] if f["fix"] else None,
+                bite=f.get("bite", "leak"),
             )
         )
 
@@ -402,6 +404,36 @@ def rule_row(name: str, counts: Counter[str]) -> tuple[object, ...]:
     )
 
 
+BITES = ("leak", "test-failure", "process-lifetime")
+
+
+def bite_table(findings: list[Finding], triage: dict[tuple[str, str, str, str], Verdict]) -> str:
+    """Findings per class of where they bite (every class is shown by default; only ``leak``
+    fails the run), each with its verdicts, and the share of ``leak`` among them."""
+    rows: list[tuple[object, ...]] = []
+    for bite in BITES:
+        counts = Counter(verdict_of(f, triage) for f in findings if f.bite == bite)
+        rows.append(
+            (
+                f"`{bite}`",
+                sum(counts.values()),
+                counts["leak"],
+                counts["harmless"],
+                counts["false-positive"],
+                counts["untriaged"],
+            )
+        )
+    shown = len(findings)
+    leaks = sum(f.bite == "leak" for f in findings)
+    share = f"{100 * leaks / shown:.0f}%" if shown else "-"
+    header = ("class", "findings", "leak", "harmless", "false positive", "untriaged")
+    return (
+        table(header, rows)
+        + f"\n\nOf the {shown} findings shown by default, {leaks} ({share}) are in the `leak` "
+        "class, the one that fails a run by default."
+    )
+
+
 def verdict_of(finding: Finding, triage: dict[tuple[str, str, str, str], Verdict]) -> str:
     verdict = triage.get(finding.key())
     return verdict.verdict if verdict else "untriaged"
@@ -452,6 +484,10 @@ def render(
         "### Triage per rule",
         "",
         rule_table(findings, triage) if findings else "No findings.",
+        "",
+        "### Where the findings bite",
+        "",
+        bite_table(findings, triage) if findings else "No findings.",
         "",
     ]
     if tickers:
