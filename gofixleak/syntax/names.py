@@ -13,7 +13,7 @@ from tree_sitter import Node
 from gofixleak.source import SourceFile
 from gofixleak.syntax.tree import (
     descendants,
-    identifiers_named,
+    identifiers_named_that,
     same_node,
     statement_of,
     top_level_in,
@@ -271,7 +271,7 @@ def is_declaring(identifier: Node) -> bool:
 def declarations_named(src: SourceFile, name: str, node: Node) -> list[Node]:
     """The identifiers inside ``node`` that declare ``name`` (:func:`declaring_identifiers`
     of that name, through the file's index of names)."""
-    return [n for n in identifiers_named(src, name, node) if is_declaring(n)]
+    return identifiers_named_that(src, name, node, "declaring", is_declaring)
 
 
 def references(node: Node, name: str, src: SourceFile) -> list[Node]:

@@ -8,7 +8,7 @@ import bisect
 import collections
 import functools
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -78,6 +78,24 @@ def identifiers_named(
     return found if node.parent is None else _in_range(found, node)
 
 
+def identifiers_named_that(
+    src: SourceFile, name: str, node: Node, tag: str, keep: Callable[[Node], bool]
+) -> list[Node]:
+    """:func:`identifiers_named` that ``keep`` (a test of the node alone, named by ``tag``)
+    accepts: the test is run once per identifier of the file, not once per question (a large
+    function asks who declares ``s`` thousands of times, of thousands of ``s``)."""
+    root = src.root
+    if root.has_error:
+        return [n for n in identifiers_named(src, name, node) if keep(n)]
+    index = _index_of(root)
+    key = (tag, name)
+    found = index.kept.get(key)
+    if found is None:
+        named = index.named(src, "identifier").get(name, [])
+        found = index.kept[key] = [n for n in named if keep(n)]
+    return found if node.parent is None else _in_range(found, node)
+
+
 _MAX_CLIMB = 64  # Node.parent walks down from the root: climbing costs depth squared
 
 
@@ -95,9 +113,15 @@ def _root_of(node: Node) -> Node | None:
 def _in_range(nodes: list[Node], node: Node) -> list[Node]:
     """The nodes (a preorder list) that are ``node`` or lie inside it. One of the very same range
     may also be an ancestor (a statement list around its only statement): told apart by depth."""
-    start = bisect.bisect_left(nodes, node.start_byte, key=lambda n: n.start_byte)
-    end = bisect.bisect_left(nodes, node.end_byte, key=lambda n: n.start_byte)
-    inside = [n for n in nodes[start:end] if n.end_byte <= node.end_byte]
+    start = bisect.bisect_left(nodes, node.start_byte, key=_START)
+    end = bisect.bisect_left(nodes, node.end_byte, key=_START)
+    # Nodes nest: one that starts inside ``node`` and ends after it starts where ``node`` does
+    # and encloses it, and those come first (the enclosing first, in preorder).
+    while start < end and nodes[start].start_byte == node.start_byte:
+        if nodes[start].end_byte <= node.end_byte:
+            break
+        start += 1
+    inside = nodes[start:end]
     if inside and inside[0].byte_range == node.byte_range:
         depth = _depth(node)
         inside = [n for n in inside if n.byte_range != node.byte_range or _depth(n) >= depth]
@@ -144,6 +168,7 @@ class _TreeIndex:
         self.merged: dict[frozenset[str], list[Node]] = {}
         self.names: dict[str, dict[str, list[Node]]] = {}
         self.owners: dict[str, dict[tuple[int, int], Node]] = {}
+        self.kept: dict[tuple[str, str], list[Node]] = {}
 
     def named(self, src: SourceFile, kind: str) -> dict[str, list[Node]]:
         """The nodes of ``kind`` (identifiers) by the name they spell, each list in preorder."""
