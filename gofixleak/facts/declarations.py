@@ -147,7 +147,7 @@ def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
     key = ("declares", name)
     if key not in package.derived:
-        kinds = ("func", "type", "const")
+        kinds = ("type", "const", "func")  # the narrowest index first: any() may stop early
         package.derived[key] = any(
             _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
         ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))

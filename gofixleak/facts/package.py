@@ -163,9 +163,10 @@ class GoPackage:
     incomplete: bool = False
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
-    _mentions: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
+    # Per kind of :func:`names_in`, the files (in order) whose bytes hold each word so.
+    _where: dict[str, dict[bytes, list[str]]] = field(default_factory=dict)
     # Per file, the names it could declare or use (:func:`names_in`), with the bytes read.
-    _indexes: dict[str, tuple[bytes, dict[str, frozenset[bytes]]]] = field(default_factory=dict)
+    _indexes: dict[str, _Names] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         """The package's files, sorted. A package without a clause (a broken file) holds only
@@ -199,7 +200,7 @@ class GoPackage:
     def adopt(self, src: SourceFile) -> None:
         """Use ``src`` (already parsed, with this package) as the text of its path."""
         self._sources[src.path] = src
-        self._mentions.clear()  # its bytes may not be those on disk
+        self._where.clear()  # its bytes may not be those on disk
 
     def update(self, path: str, data: bytes) -> SourceFile:
         """Replace a file's text (a fix was applied): parse it, forget everything derived."""
@@ -207,7 +208,7 @@ class GoPackage:
         self._sources[path] = src
         self.directory._texts[path] = data
         self.derived.clear()
-        self._mentions.clear()
+        self._where.clear()
         self._indexes.pop(path, None)
         return src
 
@@ -218,30 +219,29 @@ class GoPackage:
 
     def mentioning(self, word: str, declaring: str | None = None) -> list[SourceFile]:
         """The files whose bytes hold ``word`` as a whole identifier, parsed; the others
-        cannot declare or use a name spelled so. ``declaring`` ("func", "type", "const", "var",
-        "method" for the methods of a type) narrows them to the files whose bytes could declare
+        cannot declare or use a name spelled so. ``declaring`` ("func" for a function or
+        method of that name, "type", "const", "var", "method" for the methods of a type) narrows them to the files whose bytes could declare
         it so (see :func:`names_in`): the others are not parsed for the question."""
-        key = (word, declaring)
-        found = self._mentions.get(key)
-        if found is None:
-            spelled = word.encode()
-            kind = _INDEX_OF.get(declaring or "", "words")
-            found = []
+        kind = _INDEX_OF.get(declaring or "", "words")
+        where = self._where.get(kind)
+        if where is None:
+            # One index per kind, word -> files, built on the first question of that kind: a
+            # large package is asked about thousands of names.
+            where = {}
             for path in self.paths():
                 src = self._sources.get(path)
                 data = src.data if src is not None else self.directory.text(path)
-                # A set lookup per file: a package is asked about thousands of names.
-                if data is not None and spelled in self._names(path, data)[kind]:
-                    found.append(path)
-            self._mentions[key] = found
-        return [self.source(path) for path in found]
+                if data is not None:
+                    for spelled in self._names(path, data)[kind]:
+                        where.setdefault(spelled, []).append(path)
+            self._where[kind] = where
+        return [self.source(path) for path in where.get(word.encode(), ())]
 
-    def _names(self, path: str, data: bytes) -> dict[str, frozenset[bytes]]:
+    def _names(self, path: str, data: bytes) -> Mapping[str, frozenset[bytes]]:
         names = self._indexes.get(path)
-        if names is None or names[0] is not data:
-            names = (data, names_in(data))
-            self._indexes[path] = names
-        return names[1]
+        if names is None or names.data is not data:
+            names = self._indexes[path] = _Names(data)
+        return names
 
     def data(self, path: str) -> bytes:
         """A file's bytes as the package sees them (b"" when it cannot be read); not parsed."""
@@ -250,11 +250,16 @@ class GoPackage:
         return data if data is not None else b""
 
 
-_INDEX_OF = {"func": "func", "method": "func", "type": "type", "const": "const", "var": "var"}
+_INDEX_OF = {"func": "name", "method": "func", "type": "type", "const": "const", "var": "var"}
 
 # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 _FUNC_LINE = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])func(?![A-Za-z0-9_\x80-\xff])[^\n{]*")
+# The word after ``func`` and its receiver, if any (a parenthesis of its own allowed inside).
+_FUNC_NAME = re.compile(
+    rb"(?<![A-Za-z0-9_\x80-\xff])func[ \t]*(?:\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*)?"
+    rb"([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)"
+)
 _TYPE_NAME = re.compile(
     rb"(?m)(?:(?<![A-Za-z0-9_\x80-\xff])type[ \t]+|^[ \t]*)([A-Za-z0-9_\x80-\xff]+)"
 )
@@ -269,23 +274,63 @@ def names_in(data: bytes) -> dict[str, frozenset[bytes]]:
     layout and any other that keeps a declared name on its keyword's line or starts a line
     with it: ``words``, every identifier it spells; ``func``, the words after a ``func``
     keyword and before a ``{`` on its line (a function's name, a method's name and its
-    receiver's type); ``type``,
+    receiver's type); ``name``, the word after a ``func`` keyword and its receiver (a
+    function's or a method's name); ``type``,
     the word after ``type`` or first on a line (a name in a ``type ( ... )`` group); ``const``
     and ``var``, the names of a spec (``a, b = 1, 2``), after the keyword or first on a
     line. Each is a superset (a file outside it cannot declare the name so) and is only a
     necessary condition: the syntax tree decides."""
-    words = frozenset(_WORD.findall(data))
-    specs = frozenset(w for run in _SPEC_NAMES.findall(data) for w in _WORD.findall(run))
-    return {
-        "words": words,
-        "func": frozenset(w for line in _FUNC_LINE.findall(data) for w in _WORD.findall(line)),
+    names = _Names(data)
+    return {kind: names[kind] for kind in _KINDS}
+
+
+_KINDS = ("words", "func", "name", "type", "const", "var")
+
+
+class _Names(Mapping[str, frozenset[bytes]]):
+    """:func:`names_in` of one file, each kind computed when first asked."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._kinds: dict[str, frozenset[bytes]] = {}
+
+    def __getitem__(self, kind: str) -> frozenset[bytes]:
+        found = self._kinds.get(kind)
+        if found is None:
+            found = self._kinds[kind] = self._compute(kind)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KINDS)
+
+    def __len__(self) -> int:
+        return len(_KINDS)
+
+    def _compute(self, kind: str) -> frozenset[bytes]:
+        data = self.data
+        if kind == "words":
+            return frozenset(_WORD.findall(data))
+        if kind == "func":
+            return frozenset(w for line in _FUNC_LINE.findall(data) for w in _WORD.findall(line))
+        if kind == "name":
+            return frozenset(_FUNC_NAME.findall(data))
         # A name first on a line declares a type, a const or a var only in a file with that
         # keyword.
-        "type": frozenset(_TYPE_NAME.findall(data)) if b"type" in words else frozenset(),
-        "const": specs if b"const" in words else frozenset(),
-        "var": specs if b"var" in words else frozenset(),
-    }
+        if kind not in _KINDS or kind.encode() not in self["words"]:
+            return frozenset()
+        if kind == "type":
+            return frozenset(_TYPE_NAME.findall(data))
+        if "const" in self._kinds or "var" in self._kinds:
+            return self._kinds["const" if kind == "var" else "var"] or self._specs()
+        return self._specs()
 
+    def _specs(self) -> frozenset[bytes]:
+        # Most runs are one word: split only those that list several.
+        return frozenset(
+            w
+            for run in _SPEC_NAMES.findall(self.data)
+            for w in (_WORD.findall(run) if b"," in run else (run,))
+        )
 
 
 def single_file_package(src_path: str, go_version: GoVersion | None) -> GoPackage:
