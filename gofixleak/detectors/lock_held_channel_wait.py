@@ -98,7 +98,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gofixleak import prefilter, syntax
-from gofixleak.detectors._locked.counterparts import Proof, prove
+from gofixleak.detectors._locked.counterparts import Proof, may_prove, prove
 from gofixleak.detectors._locked.waits import Wait, blocking_waits
 from gofixleak.facts import locks
 from gofixleak.model import Finding, Related, RuleInfo
@@ -118,6 +118,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
         if _LOCKING not in src.text(function):
             continue  # it calls no Lock (nor a helper lock()): it holds nothing
         for wait in blocking_waits(src, function):
+            if not may_prove(src, wait):
+                continue  # no mutex held could make it a deadlock: the walk is spared
             for hold in sorted(locks.held(src, function, wait.node), key=str):
                 proof = prove(src, function, wait, hold)
                 if proof is not None:

@@ -112,29 +112,58 @@ def prove(src: SourceFile, function: Node, wait: Wait, hold: Hold) -> Proof | No
 # --- the channel ------------------------------------------------------------------------------
 
 
+def may_prove(src: SourceFile, wait: Wait) -> bool:
+    """What :func:`prove` asks of ``wait`` whatever mutex is held: every channel it uses is
+    one the proof can follow, unbuffered, with a counterpart. Asked first, it spares the walk
+    for the held mutexes of the many functions whose waits no mutex could make a deadlock."""
+    for kind, expression in wait.operations:
+        channel = _followed(src, expression)
+        if channel is None or not channel.operations.unbuffered:
+            return False
+        if not any(op.kind in COUNTERPARTS[kind] for op in channel.operations.operations):
+            return False
+    return True
+
+
 def _channel(src: SourceFile, function: Node, expression: Node, hold: Hold) -> Channel | None:
     """The channel ``expression`` names, when its identity ties it to the held mutex: a field
     of the variable whose field (or embedded mutex) is held, or a local of the function that
     declares the held local mutex; either with a package-level mutex."""
     place = hold.place
+    channel = _followed(src, expression)
+    if channel is None:
+        return None
+    if channel.root is not None:
+        related = place.package_level or (place.root == channel.root and len(place.path) == 1)
+        return channel if related and locks.is_stable(src, function, channel.root) else None
+    scope = channel.scope
+    if scope is None or not (place.package_level or _is_local_of(src, scope, place)):
+        return None
+    return channel
+
+
+def _followed(src: SourceFile, expression: Node) -> Channel | None:
+    """The channel ``expression`` names with all its operations, when the package sees them
+    all: an unexported field selected from a variable of a known struct type, or a local channel
+    made in the function that declares it."""
     if expression.type == "selector_expression":
         operand = expression.child_by_field_name("operand")
         selected = expression.child_by_field_name("field")
         if operand is None or selected is None or operand.type != "identifier":
             return None
-        root = src.show(operand)
-        related = place.package_level or (place.root == root and len(place.path) == 1)
         owner = resolve.type_of(src, operand)
-        if not related or owner is None or not locks.is_stable(src, function, root):
+        if owner is None:
             return None
         found = field_operations(src.pkg, owner, src.show(selected))
-        return Channel(src.show(expression), found, root) if found is not None else None
+        if found is None:
+            return None
+        return Channel(src.show(expression), found, src.show(operand))
     if expression.type == "identifier":
-        return _local_channel(src, expression, place)
+        return _local_channel(src, expression)
     return None
 
 
-def _local_channel(src: SourceFile, identifier: Node, place: Place) -> Channel | None:
+def _local_channel(src: SourceFile, identifier: Node) -> Channel | None:
     name = src.show(identifier)
     declared = resolve.declarations_of(src, identifier, name)
     scope = enclosing_function(declared[0]) if len(declared) == 1 else None
@@ -144,7 +173,7 @@ def _local_channel(src: SourceFile, identifier: Node, place: Place) -> Channel |
         (c for c in channels.local_channels(scope, src) if c.declared == declared[0].start_byte),
         None,
     )
-    if made is None or not (place.package_level or _is_local_of(src, scope, place)):
+    if made is None:
         return None
     found = local_operations(src, scope, name, made.make)
     return Channel(name, found, None, scope) if found is not None else None
