@@ -44,7 +44,20 @@ class GoStatement:
     nothing inside such a declaration.
     """
 
+    def __init__(self) -> None:
+        # Several rules' prefilters ask it of the same bytes in a row: the last answer is kept.
+        self._last: tuple[bytes, re.Match[bytes] | None] | None = None
+
     def search(self, data: bytes, /) -> re.Match[bytes] | None:
+        last = self._last
+        if last is not None and last[0] is data:
+            return last[1]
+        found = self._search(data)
+        self._last = (data, found)
+        return found
+
+    @staticmethod
+    def _search(data: bytes) -> re.Match[bytes] | None:
         for match in _GO_WORD_END.finditer(data):
             start = match.start()
             if start and data[start - 1] in _WORD_BYTES:
@@ -109,7 +122,7 @@ class AllOf:
         return f"AllOf{self.prefilters!r}"
 
 
-WAITGROUP_ADD: Prefilter = AllOf(Word(b"Add"), GO_STATEMENT)
+WAITGROUP_ADD: Prefilter = AllOf(GO_STATEMENT, Word(b"Add"))  # the go statement is asked anyway
 """A ``wg.Add`` and a ``go`` statement: the WaitGroup rule reports at a goroutine that an Add
 counts, or at a Wait in the loop that follows an Add, and both stand in the Add's block."""
 
