@@ -147,10 +147,12 @@ def declares(package: GoPackage, name: str) -> bool:
     """Some file of the package declares ``name`` at top level (function, type, var, const)."""
     key = ("declares", name)
     if key not in package.derived:
-        kinds = ("type", "const", "func")  # the narrowest index first: any() may stop early
+        # The narrowest index first, the files parsed already first: a file is parsed only
+        # when none before it declares the name.
         package.derived[key] = any(
-            _top_level_names(src, name) for kind in kinds for src in package.mentioning(name, kind)
-        ) or any(_top_level_names(src, name) for src in _var_candidates(package, name))
+            package.any_mentioning(name, kind, lambda src: bool(_top_level_names(src, name)))
+            for kind in ("type", "const", "func", "var")
+        )
     return bool(package.derived[key])
 
 
