@@ -151,6 +151,8 @@ def _followed(src: SourceFile, expression: Node) -> Channel | None:
         selected = expression.child_by_field_name("field")
         if operand is None or selected is None or operand.type != "identifier":
             return None
+        if src.show(selected)[:1].isupper():
+            return None  # an exported field: code out of view may operate on it
         owner = resolve.type_of(src, operand)
         if owner is None:
             return None
