@@ -99,6 +99,8 @@ def wait_at(src: SourceFile, rule: str, span: Span) -> FieldWait | None:
 def _all_waits(src: SourceFile) -> list[FieldWait]:
     if b"go" not in src.data:
         return []  # the go statement is in this file; the wait may be in another
+    if not _may_wait_forever(src.pkg):
+        return []
     out: list[FieldWait] = []
     seen: set[tuple[str, Span]] = set()
     for go in syntax.descendants(src.root, "go_statement"):
@@ -358,6 +360,53 @@ def _unready(src: SourceFile, ref: FieldRef | None, *, sends_count: bool) -> Fie
     if any(u.owner_known and (u.kind == "call" or u.kind.startswith("method:")) for u in uses.uses):
         return None  # not a channel's use: the declared type is not what it seems
     return uses
+
+
+_CHAN = re.compile(rb"chan\b")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_LIST_BYTES = _WORD_BYTES | frozenset(b", \t")
+_NAME_IN_LIST = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
+_CLOSED_FIELD = re.compile(rb"close\([^()\n]*\.([A-Za-z0-9_\x80-\xff]+)\s*\)")
+_CONTEXT_FIELD = re.compile(rb"context\s*\.\s*Context\b")
+
+
+def _may_wait_forever(package: GoPackage) -> bool:
+    """What every wait of the three rules needs, read from the package's bytes: a name declared
+    with a channel type (``f chan T``) that no file closes (``close(x.f)``), or a context
+    field and a ``WithCancel`` (its cancel may be the one never called). Without either, no
+    goroutine's code is followed (resolving its calls parses the package)."""
+    key = ("field-waits-possible",)
+    if key not in package.derived:
+        datas = [package.data(path) for path in package.paths()]
+        names = {name for data in datas if b"chan" in data for name in _channel_names(data)}
+        # What _spells_a_counterpart finds without a send, for every name at once.
+        closed = {name for data in datas for name in _CLOSED_FIELD.findall(data)}
+        possible = bool(names - closed) or (
+            any(b"WithCancel" in data for data in datas)
+            and any(_CONTEXT_FIELD.search(data) for data in datas)
+        )
+        package.derived[key] = possible
+    return bool(package.derived[key])
+
+
+def _channel_names(data: bytes) -> Iterator[bytes]:
+    """The names a struct field with a channel type may declare: the words before each ``chan``
+    on its line when only blanks, a ``{`` or a ``;`` precede them (``quit`` of
+    ``quit chan struct{}``, ``a, b`` of ``struct{ a, b <-chan int }``; a parameter alone on its
+    line as well: a superset)."""
+    for match in _CHAN.finditer(data):
+        start = match.start()
+        if start and (data[start - 1] in _WORD_BYTES or data[start - 1] >= 0x80):
+            continue  # the end of a longer word
+        end = data.rfind(b"\n", 0, start) + 1
+        before = data[end:start].rstrip(b" \t")
+        before = before.removesuffix(b"<-").rstrip(b" \t")
+        first = len(before)
+        while first and (before[first - 1] in _NAME_LIST_BYTES or before[first - 1] >= 0x80):
+            first -= 1
+        if first and before[first - 1] not in b"{;":
+            continue  # after a parenthesis, an operator...: not a field's names
+        yield from _NAME_IN_LIST.findall(before, first)
 
 
 def _spells_a_counterpart(package: GoPackage, field: str, *, sends_count: bool) -> bool:
