@@ -70,6 +70,7 @@ def test_files_that_may_declare_a_name_are_found_on_any_line_of_it(tmp_path: Pat
     assert [Path(s.path).name for s in pkg.mentioning("limit", "func")] == ["c.go"]
     assert [Path(s.path).name for s in pkg.mentioning("limit", "type")] == ["c.go"]
     assert [Path(s.path).name for s in pkg.mentioning("S", "method")] == ["c.go"]
+    assert pkg.mentioning("S", "func") == []  # a receiver's type names no function
     assert [Path(s.path).name for s in pkg.mentioning("limit")] == ["a.go", "b.go", "c.go"]
     assert pkg.mentioning("limi") == []
 
@@ -425,3 +426,16 @@ func f() {
     src, node = function(pkg, "f")
     call = next(c for c in syntax.descendants(node, "call_expression"))
     assert resolve.callee(src, call) is None
+
+
+def test_a_declaration_found_in_a_parsed_file_spares_parsing_the_others(tmp_path: Path) -> None:
+    pkg = package(
+        tmp_path,
+        a="package p\n\ntype limit int\n",
+        b="package p\n\nfunc f() {\n\tlimit := 3\n\t_ = limit\n}\n",
+    )
+    pkg.source(str(tmp_path / "a.go"))
+    assert declarations.declares(pkg, "limit")
+    assert not pkg.has_source(str(tmp_path / "b.go"))
+    assert not declarations.declares(pkg, "f2")
+    assert declarations.declares(pkg, "f") and pkg.has_source(str(tmp_path / "b.go"))
