@@ -118,11 +118,15 @@ def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) ->
             results[path] = FileResult(path, warning=warning)
             continue
         rules = options.rules()
-        if not registry.applicable(rules, data) and not suppression.has_directives(data):
+        chosen = registry.applicable(rules, data)
+        if not chosen and not suppression.has_directives(data):
             results[path] = FileResult(path)  # nothing an enabled rule looks for: not even parsed
             continue
         version = go_version(path, options)
         package = directory.package_of(path, version)
+        if not registry.in_package(chosen, data, package) and not suppression.has_directives(data):
+            results[path] = FileResult(path)  # nor in its package: not parsed either
+            continue
         packages.setdefault(package, []).append(
             engine.Target(path, rules, options.fix, options.directives(), options.show)
         )

@@ -66,7 +66,7 @@ def examine(
     # A rule whose prefilter does not match this text cannot fire on it: it counts as run (for
     # unused directives) without running. Checked on every pass: a fix can bring in what another
     # rule looks for.
-    for rule in registry.applicable(rules, src.data):
+    for rule in registry.applicable(rules, src.data, src.pkg):
         for finding in rule.detect(src):
             if src.is_broken(finding.span):
                 continue

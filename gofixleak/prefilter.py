@@ -6,6 +6,10 @@ on. A detector module may declare ``PREFILTER``: an object with ``search(data)``
 could report. A file it does not match is never parsed for that rule. A prefilter must be a
 *necessary* condition: too loose costs time, too strict loses findings
 (tests/test_prefilter.py runs every fixture with and without the prefilters).
+
+A detector module may also declare ``PACKAGE_PREFILTER(data, package)``, asked once the
+prefilter matched, with the file's package: a test of the package's bytes (never a parse) that is
+False only when the file holds no finding of the rule in that package.
 """
 
 from __future__ import annotations

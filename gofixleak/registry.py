@@ -7,13 +7,18 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gofixleak import detectors
 from gofixleak.model import Finding, Fix, RuleInfo
 from gofixleak.prefilter import Prefilter
 from gofixleak.source import SourceFile
 
+if TYPE_CHECKING:
+    from gofixleak.facts.package import GoPackage
+
 Detector = Callable[[SourceFile], Iterable[Finding]]
+PackagePrefilter = Callable[[bytes, "GoPackage"], bool]
 Fixer = Callable[[Finding, SourceFile], Fix | None]
 
 
@@ -28,6 +33,10 @@ class Rule:
     # False for a rule found by running the tests (the detector module's STATIC = False,
     # runtime-leak): known to directives, the config and --select, never run by a check.
     static: bool = True
+    # The detector module's optional PACKAGE_PREFILTER: asked after the prefilter matched, with
+    # the file's package (its other files' bytes, never parsed for it); False only when the file
+    # provably holds no finding of this rule in that package.
+    package_prefilter: PackagePrefilter | None = None
 
     @property
     def name(self) -> str:
@@ -67,12 +76,16 @@ def all_rules() -> tuple[Rule, ...]:
             fix = fixer.fix
         prefilter = getattr(detector, "PREFILTER", None)
         static = getattr(detector, "STATIC", True)
-        rules.append(Rule(info, detector.detect, fix, prefilter, static))
+        in_package = getattr(detector, "PACKAGE_PREFILTER", None)
+        rules.append(Rule(info, detector.detect, fix, prefilter, static, in_package))
     return tuple(sorted(rules, key=lambda r: r.name))
 
 
-def applicable(rules: Sequence[Rule], data: bytes) -> tuple[Rule, ...]:
-    """The rules that may report something in ``data``: those whose prefilter matches it.
+def applicable(
+    rules: Sequence[Rule], data: bytes, package: GoPackage | None = None
+) -> tuple[Rule, ...]:
+    """The rules that may report something in ``data``: those whose prefilter matches it, and,
+    given the file's ``package``, whose package prefilter admits it there.
 
     Rules often share a prefilter (every goroutine rule needs a ``go`` statement): each distinct
     one is run once.
@@ -80,15 +93,24 @@ def applicable(rules: Sequence[Rule], data: bytes) -> tuple[Rule, ...]:
     verdicts: dict[int, bool] = {}
     chosen = []
     for rule in rules:
-        if rule.prefilter is None:
-            chosen.append(rule)
-            continue
-        key = id(rule.prefilter)
-        if key not in verdicts:
-            verdicts[key] = rule.may_match(data)
-        if verdicts[key]:
-            chosen.append(rule)
-    return tuple(chosen)
+        if rule.prefilter is not None:
+            key = id(rule.prefilter)
+            if key not in verdicts:
+                verdicts[key] = rule.may_match(data)
+            if not verdicts[key]:
+                continue
+        chosen.append(rule)
+    return in_package(chosen, data, package) if package is not None else tuple(chosen)
+
+
+def in_package(rules: Sequence[Rule], data: bytes, package: GoPackage) -> tuple[Rule, ...]:
+    """``rules`` less those whose package prefilter says the file, in ``package``, holds no
+    finding of theirs."""
+    return tuple(
+        rule
+        for rule in rules
+        if rule.package_prefilter is None or rule.package_prefilter(data, package)
+    )
 
 
 def rule_names() -> list[str]:

@@ -32,7 +32,10 @@ def _as_go_path(path: Path) -> str:
 
 
 def _without_prefilters(monkeypatch: pytest.MonkeyPatch) -> None:
-    rules = tuple(dataclasses.replace(r, prefilter=None) for r in registry.all_rules())
+    rules = tuple(
+        dataclasses.replace(r, prefilter=None, package_prefilter=None)
+        for r in registry.all_rules()
+    )
     monkeypatch.setattr(registry, "all_rules", lambda: rules)
 
 
@@ -71,6 +74,8 @@ def test_a_rule_reports_only_where_its_prefilter_matches(checked: registry.Rule)
         src = SourceFile.parse(go_path, data, module_go_version(str(path.parent)))
         if any(True for _ in checked.detect(src)):
             assert checked.may_match(data), f"{checked.name} reports in {_id(path)}"
+            admitted = checked.package_prefilter is None or checked.package_prefilter(data, src.pkg)
+            assert admitted, f"{checked.name} reports in {_id(path)}, not admitted in its package"
 
 
 def test_files_no_rule_can_fire_on_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,3 +193,41 @@ def test_contains_matches_only_where_each_of_its_needles_occurs() -> None:
     assert both.search(b"select {\ndefault:\n\tch <- v\n}\n") is not None
     assert both.search(b"switch x {\ndefault:\n}\n") is None
     assert both.search(b"v := <-ch\n") is None
+
+
+LOCKED_RANGE_TYPE = """package p
+
+import "sync"
+
+type hub struct {
+	mu      sync.Mutex
+	updates chan int
+	names   []string
+}
+"""
+
+LOCKED_RANGE = """package p
+
+func (h *hub) %s() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for range h.%s {
+	}
+}
+"""
+
+
+@pytest.mark.parametrize(("ranged", "admitted"), [("updates", True), ("names", False)])
+def test_a_locked_range_is_parsed_only_over_a_channel_field_of_the_package(
+    tmp_path: Path, ranged: str, admitted: bool
+) -> None:
+    """lock-held-channel-wait's package prefilter: a file with no ``<-`` and no ``make(chan``
+    waits only in a range over a field that some file of the package declares as a channel."""
+    (tmp_path / "hub.go").write_text(LOCKED_RANGE_TYPE)
+    path = tmp_path / "drain.go"
+    path.write_text(LOCKED_RANGE % ("drain", ranged))
+    (rule,) = [r for r in registry.all_rules() if r.name == "lock-held-channel-wait"]
+    package = api.package_directory(str(path)).package_of(str(path), None)
+    data = path.read_bytes()
+    assert rule.may_match(data)
+    assert registry.in_package((rule,), data, package) == ((rule,) if admitted else ())

@@ -95,12 +95,15 @@ References
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from gofixleak import prefilter, syntax
 from gofixleak.detectors._locked.counterparts import Proof, may_prove, prove
 from gofixleak.detectors._locked.waits import Wait, blocking_waits
 from gofixleak.facts import locks
+from gofixleak.facts.field_names import channel_field_names
+from gofixleak.facts.package import GoPackage
 from gofixleak.model import Finding, Related, RuleInfo
 from gofixleak.source import SourceFile, span_of
 
@@ -109,6 +112,25 @@ RULE = RuleInfo(name="lock-held-channel-wait", doc=__doc__ or "")
 PREFILTER = prefilter.LOCKED_CHANNEL_WAIT
 
 _RELATED_COUNTERPARTS = 4  # counterparts shown beside a finding
+
+
+def _waits_in_package(data: bytes, package: GoPackage) -> bool:
+    """A file that spells no ``<-`` waits only in a ``range``: over a local channel (made in the
+    file: ``make(chan``) or over a field ``x.f`` that some file of the package declares with a
+    channel type (a name :func:`~gofixleak.facts.field_names.channel_field_names` lists). Most
+    files that lock and range range over slices: they are not parsed for this rule."""
+    if b"<-" in data or _MAKE_CHAN.search(data):
+        return True
+    ranged = _RANGED_FIELD.findall(data)
+    return bool(ranged) and not channel_field_names(package).isdisjoint(ranged)
+
+
+PACKAGE_PREFILTER = _waits_in_package
+_MAKE_CHAN = re.compile(rb"make\s*\(\s*chan\b")
+_RANGED_FIELD = re.compile(
+    rb"range\s+[A-Za-z0-9_\x80-\xff]+\s*\.\s*([A-Za-z0-9_\x80-\xff]+)"
+)
+
 # In Lock(, RLock( and the helpers that wrap them (lock(, rlock(); the prefilter's condition too.
 _LOCKING = b"ock("
 

@@ -8,6 +8,8 @@ when one of them is something it does not understand.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -57,3 +59,44 @@ def _uses_in(src: SourceFile, name: str) -> list[FieldUse]:
                 if same_node(first, parent):
                     out.append(FieldUse(src, keyed))
     return sorted(out, key=lambda use: (use.src.path, use.node.start_byte))
+
+
+def channel_field_names(package: GoPackage) -> frozenset[bytes]:
+    """The names that a struct field with a channel type may have in the package, read from
+    its bytes (:func:`channel_names` of every file): a superset, no file parsed."""
+    key = ("channel-field-names",)
+    if key not in package.derived:
+        package.derived[key] = frozenset(
+            name
+            for path in package.paths()
+            if b"chan" in (data := package.data(path))
+            for name in channel_names(data)
+        )
+    found: frozenset[bytes] = package.derived[key]  # type: ignore[assignment]
+    return found
+
+
+_CHAN = re.compile(rb"chan\b")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_LIST_BYTES = _WORD_BYTES | frozenset(b", \t")
+_NAME_IN_LIST = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
+
+
+def channel_names(data: bytes) -> Iterator[bytes]:
+    """The names a struct field with a channel type may declare: the words before each ``chan``
+    on its line when only blanks, a ``{`` or a ``;`` precede them (``quit`` of
+    ``quit chan struct{}``, ``a, b`` of ``struct{ a, b <-chan int }``; a parameter alone on its
+    line as well: a superset)."""
+    for match in _CHAN.finditer(data):
+        start = match.start()
+        if start and (data[start - 1] in _WORD_BYTES or data[start - 1] >= 0x80):
+            continue  # the end of a longer word
+        end = data.rfind(b"\n", 0, start) + 1
+        before = data[end:start].rstrip(b" \t")
+        before = before.removesuffix(b"<-").rstrip(b" \t")
+        first = len(before)
+        while first and (before[first - 1] in _NAME_LIST_BYTES or before[first - 1] >= 0x80):
+            first -= 1
+        if first and before[first - 1] not in b"{;":
+            continue  # after a parenthesis, an operator...: not a field's names
+        yield from _NAME_IN_LIST.findall(before, first)

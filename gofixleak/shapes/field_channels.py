@@ -37,6 +37,7 @@ from tree_sitter import Node
 from gofixleak import channels, syntax
 from gofixleak.facts import callers, declarations, resolve
 from gofixleak.facts.declarations import Function
+from gofixleak.facts.field_names import channel_field_names
 from gofixleak.facts.fields import FieldRef, FieldUses, denoted_field, field_uses, uncancelled
 from gofixleak.facts.package import GoPackage
 from gofixleak.model import Edit, Finding, Related, Span
@@ -362,10 +363,6 @@ def _unready(src: SourceFile, ref: FieldRef | None, *, sends_count: bool) -> Fie
     return uses
 
 
-_CHAN = re.compile(rb"chan\b")
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_NAME_LIST_BYTES = _WORD_BYTES | frozenset(b", \t")
-_NAME_IN_LIST = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 _CLOSED_FIELD = re.compile(rb"close\([^()\n]*\.([A-Za-z0-9_\x80-\xff]+)\s*\)")
 _CONTEXT_FIELD = re.compile(rb"context\s*\.\s*Context\b")
 
@@ -378,7 +375,7 @@ def _may_wait_forever(package: GoPackage) -> bool:
     key = ("field-waits-possible",)
     if key not in package.derived:
         datas = [package.data(path) for path in package.paths()]
-        names = {name for data in datas if b"chan" in data for name in _channel_names(data)}
+        names = channel_field_names(package)
         # What _spells_a_counterpart finds without a send, for every name at once.
         closed = {name for data in datas for name in _CLOSED_FIELD.findall(data)}
         possible = bool(names - closed) or (
@@ -387,26 +384,6 @@ def _may_wait_forever(package: GoPackage) -> bool:
         )
         package.derived[key] = possible
     return bool(package.derived[key])
-
-
-def _channel_names(data: bytes) -> Iterator[bytes]:
-    """The names a struct field with a channel type may declare: the words before each ``chan``
-    on its line when only blanks, a ``{`` or a ``;`` precede them (``quit`` of
-    ``quit chan struct{}``, ``a, b`` of ``struct{ a, b <-chan int }``; a parameter alone on its
-    line as well: a superset)."""
-    for match in _CHAN.finditer(data):
-        start = match.start()
-        if start and (data[start - 1] in _WORD_BYTES or data[start - 1] >= 0x80):
-            continue  # the end of a longer word
-        end = data.rfind(b"\n", 0, start) + 1
-        before = data[end:start].rstrip(b" \t")
-        before = before.removesuffix(b"<-").rstrip(b" \t")
-        first = len(before)
-        while first and (before[first - 1] in _NAME_LIST_BYTES or before[first - 1] >= 0x80):
-            first -= 1
-        if first and before[first - 1] not in b"{;":
-            continue  # after a parenthesis, an operator...: not a field's names
-        yield from _NAME_IN_LIST.findall(before, first)
 
 
 def _spells_a_counterpart(package: GoPackage, field: str, *, sends_count: bool) -> bool:
