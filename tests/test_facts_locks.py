@@ -321,3 +321,62 @@ func g(sink func(chan int)) {
         )
         found = local_operations(function.src, function.node, "ch", make)
         assert (found and [o.kind for o in found.operations]) == kinds
+
+
+CHAINS = """package p
+
+import "sync"
+
+type T struct {
+	mu sync.Mutex
+	ch chan int
+}
+
+func (t *T) release() { t.finish() }
+
+func (t *T) finish() { t.mu.Unlock() }
+
+func (t *T) tally() int { return count(3) }
+
+func count(n int) int { return n + 1 }
+
+func (t *T) jumpy() {
+	goto out
+out:
+}
+
+func (t *T) throughChain() {
+	t.mu.Lock()
+	t.release()
+	t.ch <- 1 // held:
+}
+
+func (t *T) throughPureCalls() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_ = t.tally()
+	t.ch <- 1 // held: t.mu
+}
+
+func (t *T) throughAJump() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.jumpy()
+	t.ch <- 1 // held:
+}
+"""
+
+
+def test_a_callee_is_walked_unless_no_function_it_may_call_spells_a_lock(tmp_path: Path) -> None:
+    """A release two calls down is seen; a callee whose calls spell no lock, goto or
+    fallthrough is known to change nothing (its body is not walked); a goto makes the held
+    set unknown, hence empty."""
+    pkg = package(tmp_path, a=CHAINS, b="package p\n\n  func (t *T) indented() {}\n")
+    assert declarations.lock_free(pkg, "tally") and declarations.lock_free(pkg, "count")
+    assert not declarations.lock_free(pkg, "release")  # it calls finish, which unlocks
+    assert not declarations.lock_free(pkg, "jumpy")
+    assert not declarations.lock_free(pkg, "indented")  # a header not at a line's start
+    for src, function, send in sends(pkg):
+        line = src.data[send.start_byte : src.data.index(b"\n", send.start_byte)].decode()
+        want = line.split("// held:")[1].strip()
+        assert shown(locks.held(src, function, send)) == want, line

@@ -109,7 +109,7 @@ def _field_operations(package: GoPackage, type_name: str, field_name: str) -> Op
     found: list[Operation] = []
     stored: list[tuple[SourceFile, Node]] = []
     for src in package.mentioning(field_name):
-        for node in descendants(src.root, "selector_expression", "keyed_element"):
+        for node in _naming(src).get(field_name, ()):
             if node.type == "keyed_element":
                 value = _keyed_value(src, node, type_name, field_name)
                 if value is not None:
@@ -120,6 +120,31 @@ def _field_operations(package: GoPackage, type_name: str, field_name: str) -> Op
     made = [v for s, v in stored if v.type != "nil"]
     unbuffered = bool(made) and all(_is_unbuffered(s, v) for s, v in stored if v.type != "nil")
     return Operations(tuple(found), unbuffered)
+
+
+def _naming(src: SourceFile) -> dict[str, list[Node]]:
+    """The file's selectors ``x.f`` by the name selected and its keyed elements ``k: v`` by the
+    key's name, in preorder: one walk per file, not one per field asked about."""
+    key = ("operations-naming", src.path)
+    cached = src.pkg.derived.get(key)
+    if isinstance(cached, tuple) and cached[0] is src:
+        found: dict[str, list[Node]] = cached[1]
+        return found
+    found = {}
+    for node in descendants(src.root, "selector_expression", "keyed_element"):
+        if node.type == "keyed_element":
+            parts = [c for c in node.named_children if c.type != "comment"]
+            if len(parts) != 2:
+                continue  # never a field's key (see _keyed_value)
+            named = parts[0].named_children[0] if parts[0].named_children else parts[0]
+        else:
+            selected = node.child_by_field_name("field")
+            if selected is None:
+                continue
+            named = selected
+        found.setdefault(src.show(named), []).append(node)
+    src.pkg.derived[key] = (src, found)
+    return found
 
 
 def _selects(src: SourceFile, selector: Node, field_name: str) -> bool:
