@@ -106,13 +106,14 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.detectors import _double_send_callee
+from gofixleak.detectors import _double_send_callee, _double_send_overfill
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="double-send", doc=__doc__ or "")
-# Every finding is in a goroutine: a file without a `go` statement has none.
-PREFILTER = prefilter.GO_STATEMENT
+# The error path's double send is in a goroutine: a file without a `go` statement has none. An
+# overfilled channel is made in the file (`make` and `chan`), wherever its goroutine starts.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Contains(b"make", b"chan"))
 
 # Bookkeeping that the error path must not skip: others wait for it.
 _BOOKKEEPING_METHODS = frozenset({"Done", "Unlock", "RUnlock", "Release", "Signal", "Broadcast"})
@@ -137,9 +138,12 @@ class DoubleSend:
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    seen: set[Span] = set()  # a helper's double send, reached from several channels
+    yield from _double_send_overfill.findings(src, RULE.name, seen)
     if b"<-" not in src.data or b"nil" not in src.data:
         return
-    seen: set[Span] = set()  # a helper's double send, reached from several channels
+    if prefilter.GO_STATEMENT.search(src.data) is None:
+        return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
         for channel in channels.local_channels(function, src):
             found = double_send(channel, src)
