@@ -91,6 +91,15 @@ NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
 
 
+# Between two tokens: blanks and comments.
+_BETWEEN = rb"(?:\s|/\*.*?\*/|//[^\n]*\n)*"
+MAKE_CHAN: Prefilter = re.compile(
+    rb"\bmake" + _BETWEEN + rb"\(" + _BETWEEN + rb"(?:<-" + _BETWEEN + rb")?chan\b", re.DOTALL
+)
+"""``make(chan T...)`` (``make(<-chan T)`` too), whatever blanks or comments part its tokens:
+the builtin is called by its name (``is_make_chan``)."""
+
+
 class AllOf:
     """Matches when each of ``prefilters`` matches (tried in order: the cheapest first)."""
 

@@ -188,3 +188,19 @@ def test_contains_matches_only_where_each_of_its_needles_occurs() -> None:
     assert both.search(b"select {\ndefault:\n\tch <- v\n}\n") is not None
     assert both.search(b"switch x {\ndefault:\n}\n") is None
     assert both.search(b"v := <-ch\n") is None
+
+
+def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
+    """The overfill of double-send starts at a ``make(chan ...)``, in a file that may start no
+    goroutine."""
+    make_chan = prefilter.MAKE_CHAN
+    for text in (
+        b"ch := make(chan int, 1)",
+        b"ch := make(<-chan int)",
+        b"c := &C{ch: make( chan<- struct{} )}",
+        b"ch := make(/* unbuffered */ chan int)",
+        b"ch := make(\n\t// values\n\tchan int,\n\t2)",
+    ):
+        assert make_chan.search(text) is not None, text
+    for text in (b"s := make([]chan int, 1)", b"m := remake(chan int)", b"make(channels)"):
+        assert make_chan.search(text) is None, text

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from gofixleak import channels, syntax
+from gofixleak import channels, prefilter, syntax
 from gofixleak.facts import constants, resolve
 from gofixleak.facts.declarations import Function
 from gofixleak.facts.usage import Subject
@@ -31,6 +31,7 @@ from gofixleak.model import Finding, Related, Span
 from gofixleak.source import SourceFile, span_of
 
 _MAX_DEPTH = 3  # calls followed below the function that makes the channel
+_MAX_SENDS = 64  # sends counted before the capacity is asked: a larger buffer is not filled
 # Statements after which the path may not go on, or something may receive from the channel.
 _STOPPERS = frozenset(
     {
@@ -56,7 +57,6 @@ class Buffer:
     function: Node
     statement: Node  # the declaration: short_var_declaration or var_declaration
     make: Node
-    capacity: int
     holder: str
     field: str | None
 
@@ -83,20 +83,21 @@ class _Stop(Exception):
 def findings(src: SourceFile, rule: str, seen: set[Span]) -> Iterator[Finding]:
     """A finding for each channel of the file sent on beyond its capacity before anything can
     receive from it, unless ``seen`` already holds its place (a callee's send reached twice)."""
-    if b"make" not in src.data or b"chan" not in src.data:
+    if prefilter.MAKE_CHAN.search(src.data) is None:
         return
     for buffer in buffers(src):
-        sends = overfill(buffer, src)
-        if sends is None:
+        found = overfill(buffer, src)
+        if found is None:
             continue
-        finding = _finding(buffer, sends, src, rule)
+        capacity, sends = found
+        finding = _finding(buffer, capacity, sends, src, rule)
         if finding.span not in seen:
             seen.add(finding.span)
             yield finding
 
 
 def buffers(src: SourceFile) -> Iterator[Buffer]:
-    """The channels with a constant capacity that a function's block declares."""
+    """The channels that a function's block declares with ``make``."""
     for node in syntax.descendants(src.root, "short_var_declaration", "var_spec"):
         if src.data.find(b"chan", node.start_byte, node.end_byte) == -1:
             continue  # no make(chan ...) without the word: most declarations end here
@@ -111,9 +112,7 @@ def buffers(src: SourceFile) -> Iterator[Buffer]:
         if found is None:
             continue
         holder, field, make = found
-        capacity = _capacity(make, src)
-        if capacity is not None:
-            yield Buffer(function, statement, make, capacity, holder, field)
+        yield Buffer(function, statement, make, holder, field)
 
 
 def _declared(node: Node, src: SourceFile) -> tuple[str, str | None, Node] | None:
@@ -173,16 +172,21 @@ def _capacity(make: Node, src: SourceFile) -> int | None:
 # --- the walk -------------------------------------------------------------------------------
 
 
-def overfill(buffer: Buffer, src: SourceFile) -> list[Send] | None:
-    """The sends up to the one that finds the buffer full with nothing able to receive (the
-    last), or None when the walk stops first."""
+def overfill(buffer: Buffer, src: SourceFile) -> tuple[int, list[Send]] | None:
+    """The buffer's capacity and the sends up to the one that finds it full with nothing able
+    to receive (the last); None when the walk stops first or the capacity is not a constant."""
     block = buffer.statement.parent
     assert block is not None
     later = [s for s in block.named_children if s.start_byte >= buffer.statement.end_byte]
-    walk = _Walk(buffer.capacity)
+    walk = _Walk(_MAX_SENDS)
     with contextlib.suppress(_Stop):  # the sends made before the walk stopped still count
         walk.statements(src, later, Subject(buffer.holder, buffer.field), 0, None, None)
-    return walk.sends if len(walk.sends) > buffer.capacity else None
+    if not walk.sends:
+        return None  # most channels: the capacity is not asked (a named constant is looked up)
+    capacity = _capacity(buffer.make, src)
+    if capacity is None or len(walk.sends) <= capacity:
+        return None
+    return capacity, walk.sends[: capacity + 1]
 
 
 class _Walk:
@@ -200,8 +204,8 @@ class _Walk:
         callee: str | None,
     ) -> None:
         """Walk ``statements``; returns when they end (or a callee's top-level ``return``),
-        raises _Stop when the walk cannot go on, and stops quietly once the buffer overflows
-        (``self.sends`` then holds one send more than the capacity)."""
+        raises _Stop when the walk cannot go on, and stops quietly once ``self.sends`` holds
+        more sends than ``self.capacity``."""
         for statement in statements:
             if len(self.sends) > self.capacity:
                 return
@@ -317,15 +321,17 @@ def _line(src: SourceFile, node: Node) -> int:
     return src.data[: node.start_byte].count(b"\n") + 1
 
 
-def _finding(buffer: Buffer, sends: list[Send], src: SourceFile, rule: str) -> Finding:
+def _finding(
+    buffer: Buffer, capacity: int, sends: list[Send], src: SourceFile, rule: str
+) -> Finding:
     last = sends[-1]
     here = last.src is src
     where = last.node if here else last.call
     assert where is not None
     room = (
         "is unbuffered"
-        if buffer.capacity == 0
-        else f"has room for {buffer.capacity} value{'s' if buffer.capacity > 1 else ''}"
+        if capacity == 0
+        else f"has room for {capacity} value{'s' if capacity > 1 else ''}"
     )
     times = {1: "once", 2: "twice"}.get(len(sends), f"{len(sends)} times")
     through = f" (in {last.callee})" if last.callee is not None else ""

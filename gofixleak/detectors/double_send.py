@@ -112,8 +112,8 @@ from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="double-send", doc=__doc__ or "")
 # The error path's double send is in a goroutine: a file without a `go` statement has none. An
-# overfilled channel is made in the file (`make` and `chan`), wherever its goroutine starts.
-PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Contains(b"make", b"chan"))
+# overfilled channel is made in the file, wherever its goroutine starts.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.MAKE_CHAN)
 
 # Bookkeeping that the error path must not skip: others wait for it.
 _BOOKKEEPING_METHODS = frozenset({"Done", "Unlock", "RUnlock", "Release", "Signal", "Broadcast"})
