@@ -68,7 +68,7 @@ class Buffer:
 @dataclass(frozen=True)
 class Send:
     """A send on the channel: in ``src``, reached through ``call`` of the function that made
-    the channel (None: a send of that function itself), in the callee named ``callee``."""
+    the channel (None: a send of that function itself), in the function named ``callee``."""
 
     src: SourceFile
     node: Node
@@ -227,8 +227,7 @@ class _Walk:
                 function, inner = target
                 body = syntax.block_statements(function.body)
                 here = call if call is not None else statement.named_children[0]
-                name = callee if callee is not None else function.name
-                self.statements(function.src, body, inner, depth + 1, here, name)
+                self.statements(function.src, body, inner, depth + 1, here, function.name)
                 continue
             if _names(statement, subject.name, src) or _may_stop(statement, src):
                 raise _Stop
