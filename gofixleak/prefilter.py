@@ -108,6 +108,37 @@ NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 """``time.NewTicker`` and ``time.NewTimer``, however ``time`` is imported."""
 
 
+# Between two tokens: blanks and comments.
+_BETWEEN = rb"(?:\s|/\*.*?\*/|//[^\n]*\n)*"
+_MAKE_CHAN = re.compile(
+    rb"(?<![A-Za-z0-9_\x80-\xff])make"
+    + _BETWEEN
+    + rb"\("
+    + _BETWEEN
+    + rb"(?:<-"
+    + _BETWEEN
+    + rb")?chan\b",
+    re.DOTALL,
+)
+
+
+class MakeChan:
+    """``make(chan T...)`` (``make(<-chan T)`` too), whatever blanks or comments part its
+    tokens: the builtin is called by its name (``is_make_chan``). Both words are looked for
+    first (most files spell neither), and the pattern starts with its literal."""
+
+    def search(self, data: bytes, /) -> re.Match[bytes] | None:
+        if b"chan" not in data or b"make" not in data:
+            return None
+        return _MAKE_CHAN.search(data)
+
+    def __repr__(self) -> str:
+        return "MakeChan()"
+
+
+MAKE_CHAN: Prefilter = MakeChan()
+
+
 class AllOf:
     """Matches when each of ``prefilters`` matches (tried in order: the cheapest first)."""
 

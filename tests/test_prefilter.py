@@ -231,3 +231,19 @@ def test_a_locked_range_is_parsed_only_over_a_channel_field_of_the_package(
     data = path.read_bytes()
     assert rule.may_match(data)
     assert registry.in_package((rule,), data, package) == ((rule,) if admitted else ())
+
+
+def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
+    """The overfill of double-send starts at a ``make(chan ...)``, in a file that may start no
+    goroutine."""
+    make_chan = prefilter.MAKE_CHAN
+    for text in (
+        b"ch := make(chan int, 1)",
+        b"ch := make(<-chan int)",
+        b"c := &C{ch: make( chan<- struct{} )}",
+        b"ch := make(/* unbuffered */ chan int)",
+        b"ch := make(\n\t// values\n\tchan int,\n\t2)",
+    ):
+        assert make_chan.search(text) is not None, text
+    for text in (b"s := make([]chan int, 1)", b"m := remake(chan int)", b"make(channels)"):
+        assert make_chan.search(text) is None, text

@@ -1,4 +1,4 @@
-"""A goroutine sends its error, then falls through to a second send that nobody receives.
+"""A send nobody takes: an error path falls through to a second send, or a buffer is overfilled.
 
 What it finds
 -------------
@@ -27,11 +27,32 @@ channel is unbuffered, never closed or ranged over, and goes nowhere the package
 follow. The finding is at the first send when it is in this file, otherwise at the call that
 leads to it.
 
+A channel filled beyond its capacity before anything can receive from it is the other shape
+(the Go runtime's Cockroach24808 kernel). A function makes a channel with a constant capacity N
+(0: unbuffered), held in a local (`ch := make(chan T, N)`) or in a field of a local composite
+literal (`c := &Compactor{ch: make(chan T, N)}`), and the statements that follow in that block
+send on it N+1 times before anything could receive: the (N+1)th send blocks forever. Sends of
+same-package functions and methods that the statements hand the channel to (`c.Start()`,
+`f(c)`, `f(c.ch)`, `f(ch)`) are counted where the call stands, when they are statements of the
+callee that come before anything else it does with the channel (followed three calls deep). The
+walk stops, and nothing is reported, at the first statement that may let something receive or
+may not go on: one that names the variable otherwise (a receive, a close, a range, a
+capture by a function literal, a pass to a call not followed, a store, a copy, an assignment),
+a `go` statement, a `select` (a send with a `default` is one), a loop, a label, a jump, a
+`return` of the function that made the channel, or an ending call (`panic`, `os.Exit`,
+`t.Fatal`). Statements that do not name the variable cannot reach the channel: until one does,
+only the variable holds it. The finding is at the send that blocks when it is in this file,
+otherwise at the call that leads to it; the `make` and the earlier sends are related places.
+
 Why it leaks
 ------------
 The receiver takes one value, the error, and moves on. The goroutine's second send on an
 unbuffered channel then waits for a receiver that never comes: the goroutine blocks forever on
 the error path, and keeps its stack and everything it references.
+
+An overfilled channel's extra send waits for room that only a receiver can make, and the
+receiver is started (or the receive reached) only after that send, by the same goroutine: it
+never comes, and the goroutine blocks forever.
 
 Example
 -------
@@ -60,6 +81,29 @@ Fixed
         return <-errc
     }
 
+The overfill (Start sends before it starts the only receiver):
+
+    func (c *Compactor) Start(ctx context.Context, s *Stopper) {
+        c.ch <- struct{}{}   // blocks forever: the buffer is full
+        s.RunWorker(ctx, func(ctx context.Context) {
+            for {
+                select {
+                case <-c.ch:
+                    c.compact()
+                case <-s.ShouldStop():
+                    return
+                }
+            }
+        })
+    }
+
+    compactor := &Compactor{ch: make(chan struct{}, 1)}
+    compactor.ch <- struct{}{}
+    compactor.Start(ctx, stopper)
+
+is fixed by starting the receiver first (the send after `RunWorker`), or by dropping one of
+the two sends.
+
 Fix safety
 ----------
 The fix inserts `return` after the error send, so the error path ends there. It is UNSAFE: it
@@ -68,6 +112,10 @@ needs a review. No fix is offered when the goroutine literal has results (a bare
 not compile), or when the skipped code calls `close`, or `Done`, `Unlock`, `RUnlock`, `Release`,
 `Signal` or `Broadcast` outside a `defer` (the error path would skip bookkeeping that others
 wait for); the finding remains.
+
+An overfilled channel gets no fix: a larger buffer, a send moved after the receiver's start
+or a send dropped each change what the receiver sees, and which one the program means is not
+in the syntax.
 
 When the shape is in a named helper the `return` goes there, in the helper's file (a fix that
 edits another file of the package), and every caller of the helper gets it: no fix when the
@@ -91,6 +139,13 @@ Limitations
   shown, marked, and not failing the run by default.
 - Error checks other than `err != nil` (`!ok`, `errors.Is`), a first send inside a `select`,
   and a second send in an enclosing block are not recognised.
+- An overfill is counted along the statements of one block only: sends inside an `if` or a
+  `switch` branch, in a loop, after the block ends, or after a statement that names the
+  variable in any other way are not; a channel assigned (`c.ch = make(...)`), made with a
+  capacity that is not a constant, declared with others in one statement, or held by a field
+  of a value that is not a composite literal of the declaration is not followed. Functions
+  values and interfaces stop the walk. `main` and `init` are not reported (a stuck `main` is a
+  hang). The sends counted are at most 64.
 
 References
 ----------
@@ -106,13 +161,14 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
-from gofixleak.detectors import _double_send_callee
+from gofixleak.detectors import _double_send_callee, _double_send_overfill
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="double-send", doc=__doc__ or "")
-# Every finding is in a goroutine: a file without a `go` statement has none.
-PREFILTER = prefilter.GO_STATEMENT
+# The error path's double send is in a goroutine: a file without a `go` statement has none. An
+# overfilled channel is made in the file, wherever its goroutine starts.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.MAKE_CHAN)
 
 # Bookkeeping that the error path must not skip: others wait for it.
 _BOOKKEEPING_METHODS = frozenset({"Done", "Unlock", "RUnlock", "Release", "Signal", "Broadcast"})
@@ -137,9 +193,12 @@ class DoubleSend:
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    seen: set[Span] = set()  # a helper's double send, reached from several channels
+    yield from _double_send_overfill.findings(src, RULE.name, seen)
     if b"<-" not in src.data or b"nil" not in src.data:
         return
-    seen: set[Span] = set()  # a helper's double send, reached from several channels
+    if prefilter.GO_STATEMENT.search(src.data) is None:
+        return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
         for channel in channels.local_channels(function, src):
             found = double_send(channel, src)

@@ -119,14 +119,13 @@ def _waits_in_package(data: bytes, package: GoPackage) -> bool:
     file: ``make(chan``) or over a field ``x.f`` that some file of the package declares with a
     channel type (a name :func:`~gofixleak.facts.field_names.channel_field_names` lists). Most
     files that lock and range range over slices: they are not parsed for this rule."""
-    if b"<-" in data or _MAKE_CHAN.search(data):
+    if b"<-" in data or prefilter.MAKE_CHAN.search(data):
         return True
     ranged = _RANGED_FIELD.findall(data)
     return bool(ranged) and not channel_field_names(package).isdisjoint(ranged)
 
 
 PACKAGE_PREFILTER = _waits_in_package
-_MAKE_CHAN = re.compile(rb"make\s*\(\s*chan\b")
 _RANGED_FIELD = re.compile(
     rb"range\s+[A-Za-z0-9_\x80-\xff]+\s*\.\s*([A-Za-z0-9_\x80-\xff]+)"
 )
