@@ -160,6 +160,8 @@ copied or returned; an ``Add`` of anything but a positive constant (``Add(n)``, 
 exported, embedded or pointer field; an ``x.wg`` whose ``x`` may be of another type; a type of
 the package made of the owner (``type A = T``, ``type B T``, a struct that embeds ``T``), under
 which the same field goes by another type's name; a file of the package that cannot be read.
+The owner handed to another package is no escape: that code cannot name an unexported field,
+and the owner's methods it may call are the package's own code, counted like the rest.
 A local's ``Wait`` is reported only where the declaring function (or a literal in it) calls it
 directly. Reflection and ``unsafe`` are not seen. The kernel's own ``Add`` runs under a lock
 that ``Stop`` holds while waiting; the finding names the missing ``Done``, not the lock.

@@ -31,6 +31,11 @@ Two kinds of WaitGroup are followed:
   or method of that name). A goroutine that uses it runs a literal, a method of the owner
   (``go s.run()``) or a function given the owner; such a method or function must be called by
   nothing else in the package.
+
+Apart from the counter, :func:`never_done` lists the WaitGroups of either kind that the package
+adds to (a positive constant) and waits on, and that no code of the package can call ``Done``
+on: every use is such an ``Add`` or a ``Wait``, nothing escapes, and no ``Done`` or ``Go``
+anywhere. No pairing of Adds with goroutines is needed for that.
 """
 
 from __future__ import annotations
