@@ -22,8 +22,10 @@ The script runs ``gofixleak check --go-version 1.22`` on the directory (discover
 ``testdata``, so the directory is named explicitly) and matches every finding to a kernel by
 file and enclosing top-level function. A kernel is found when a finding of its expected rule
 lies in its function (its file, for a GoKer kernel). Findings that are not a labelled leak must
-be listed in the kernel's ``other_findings`` with a verdict (``true`` or ``false-positive``);
-any other finding is UNLABELLED and the exit status is 1.
+be listed in the kernel's ``other_findings`` with a verdict (``true`` or ``false-positive``),
+or, in a file that holds no labelled kernel (``simple.go``, the profiler's own tests), in the
+file's top-level ``other_findings`` (with the ``file``); any other finding is UNLABELLED and
+the exit status is 1.
 
 Prints the markdown to stdout; ``--update FILE`` also puts it between FILE's
 ``<!-- recall:start -->`` and ``<!-- recall:end -->`` markers.
@@ -147,12 +149,22 @@ def _top_level_name(node: object, src: SourceFile) -> str | None:
     return None
 
 
+def load_other_findings(path: Path = LABELS) -> list[dict[str, str]]:
+    """The labelled findings in files that hold no kernel."""
+    data = json.loads(path.read_text())
+    found: list[dict[str, str]] = data.get("other_findings", [])
+    return found
+
+
 def classify(
-    kernels: list[Kernel], findings: list[Finding]
-) -> tuple[list[tuple[Finding, Kernel, dict[str, str]]], list[Finding]]:
+    kernels: list[Kernel],
+    findings: list[Finding],
+    loose: list[dict[str, str]] | None = None,
+) -> tuple[list[tuple[Finding, dict[str, str]]], list[Finding]]:
     """Attach each finding to the kernel whose labelled leak it reports; return the findings
-    that are another labelled finding (with their label) and those nobody labelled."""
-    others: list[tuple[Finding, Kernel, dict[str, str]]] = []
+    that are another labelled finding (with their label: a kernel's, or ``loose``, for files
+    with no kernel) and those nobody labelled."""
+    others: list[tuple[Finding, dict[str, str]]] = []
     unlabelled: list[Finding] = []
     for finding in findings:
         home = [k for k in kernels if k.holds(finding)]
@@ -162,20 +174,16 @@ def classify(
         if hit is not None:
             hit.hits.append(finding)
             continue
+        labels = [o for k in kernels if k.file == finding.path for o in k.others]
+        labels += [o for o in loose or () if o["file"] == finding.path]
         label = next(
-            (
-                (k, o)
-                for k in kernels
-                if k.file == finding.path
-                for o in k.others
-                if o["rule"] == finding.rule and o["line"] == finding.text
-            ),
+            (o for o in labels if o["rule"] == finding.rule and o["line"] == finding.text),
             None,
         )
         if label is None:
             unlabelled.append(finding)
         else:
-            others.append((finding, label[0], label[1]))
+            others.append((finding, label))
     return others, unlabelled
 
 
@@ -185,14 +193,14 @@ def _percent(part: int, whole: int) -> str:
 
 def render(
     kernels: list[Kernel],
-    others: list[tuple[Finding, Kernel, dict[str, str]]],
+    others: list[tuple[Finding, dict[str, str]]],
     unlabelled: list[Finding],
 ) -> str:
     in_scope = [k for k in kernels if k.scope == "in"]
     found_in = [k for k in in_scope if k.found]
     artifacts = [k for k in kernels if k.scope == "artifact"]
     found_all = [k for k in kernels if k.found]
-    false_positives = [f for f, _, o in others if o["verdict"] != "true"] + unlabelled
+    false_positives = [f for f, o in others if o["verdict"] != "true"] + unlabelled
     out = [
         "| | result |",
         "|---|---|",
@@ -239,7 +247,7 @@ def render(
             "| file | line | rule | verdict | why |",
             "|---|---|---|---|---|",
         ]
-        for f, _, o in others:
+        for f, o in others:
             out.append(f"| `{f.path}` | `{f.text}` | `{f.rule}` | {o['verdict']} | {o['reason']} |")
         for f in unlabelled:
             out.append(f"| `{f.path}` | `{f.text}` | `{f.rule}` | UNLABELLED | {f.message} |")
@@ -262,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no corpus at {corpus} (needs Go >= 1.26)", file=sys.stderr)
         return 2
     kernels = load_kernels()
-    others, unlabelled = classify(kernels, run_tool(corpus))
+    others, unlabelled = classify(kernels, run_tool(corpus), load_other_findings())
     markdown = render(kernels, others, unlabelled)
     print(markdown, end="")
     if args.update is not None:

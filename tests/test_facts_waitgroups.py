@@ -271,3 +271,59 @@ def test_a_nil_check_around_a_deferred_literal_counts_too(tmp_path: Path) -> Non
         "\t\t\twg.Done()\n\t\t}()\n\t}\n}\n",
     )
     assert not group.accounted and "nil" in group.why
+
+
+STOPPER = body(
+    "type Stopper struct {\n\tdrain sync.WaitGroup\n}\n\n"
+    "func (s *Stopper) StartTask() {\n\ts.drain.Add(tasks)\n}\n\nconst tasks = 1\n"
+)
+STOPPER_WAIT = "package p\n\nfunc (s *Stopper) Stop() {\n\ts.drain.Wait()\n}\n"
+
+
+def never_done(pkg: GoPackage, path: Path) -> list[str]:
+    return [g.name for g in waitgroups.never_done(pkg.source(str(path)))]
+
+
+def test_a_field_nothing_calls_done_on(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=STOPPER, b=STOPPER_WAIT)
+    (group,) = waitgroups.never_done(pkg.source(str(tmp_path / "b.go")))
+    assert group.name == "Stopper.drain"
+    assert [a.src.path for a in group.adds] == [str(tmp_path / "a.go")]  # a named constant
+    assert never_done(pkg, tmp_path / "a.go") == []  # no Wait there
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "type Alias = Stopper\n\nfunc (a *Alias) End() {\n\ta.drain.Done()\n}\n",
+        "type Same Stopper\n\nfunc (s *Same) End() {\n\ts.drain.Done()\n}\n",
+        "type Outer struct {\n\t*Stopper\n}\n\nfunc (o Outer) End() {\n\to.drain.Done()\n}\n",
+        "func (s *Stopper) More() {\n\ts.drain.Add(-1)\n}\n",
+        "func (s *Stopper) Hand() *sync.WaitGroup {\n\treturn &s.drain\n}\n",
+    ],
+    ids=["alias", "defined", "embedded", "negative-add", "address"],
+)
+def test_what_may_call_done_on_a_field(tmp_path: Path, other: str) -> None:
+    pkg = package(tmp_path, a=STOPPER, b=STOPPER_WAIT, c=body(other))
+    assert never_done(pkg, tmp_path / "b.go") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("wg.Add(1)\n\tgo work()\n\twg.Wait()", True),
+        ("wg.Add(1)\n\tgo func() {\n\t\tdefer wg.Done()\n\t}()\n\twg.Wait()", False),
+        ("wg.Add(1)\n\tkeep(&wg)\n\twg.Wait()", True),  # keep only adds
+        ("wg.Add(1)\n\tother.Keep(&wg)\n\twg.Wait()", False),  # not followed
+        ("wg.Add(1)\n\tf := func() { wg.Wait() }\n\tf()", False),  # a function value
+        ("wg.Wait()", False),  # no Add
+    ],
+    ids=["no-done", "done", "callee-adds", "other-package", "function-value", "no-add"],
+)
+def test_a_local_nothing_calls_done_on(tmp_path: Path, text: str, found: bool) -> None:
+    source = body(
+        f"func f() {{\n\tvar wg sync.WaitGroup\n\t{text}\n}}\n\n"
+        "func keep(wg *sync.WaitGroup) {\n\twg.Add(1)\n}\n\nfunc work() {}\n"
+    )
+    pkg = package(tmp_path, a=source)
+    assert never_done(pkg, tmp_path / "a.go") == (["wg"] if found else [])

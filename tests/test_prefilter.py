@@ -247,3 +247,27 @@ def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
         assert make_chan.search(text) is not None, text
     for text in (b"s := make([]chan int, 1)", b"m := remake(chan int)", b"make(channels)"):
         assert make_chan.search(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("other", "admitted"),
+    [
+        ("package p\n\nimport \"sync\"\n\ntype T struct{ wg sync.WaitGroup }\n\n"
+         "func (t *T) start() { t.wg.Add(1) }\n", True),
+        ("package p\n\nfunc start() {}\n", False),
+    ],
+    ids=["a-waitgroup-added-to", "no-waitgroup"],
+)
+def test_a_lone_wait_is_parsed_only_in_a_package_with_a_waitgroup_and_an_add(
+    tmp_path: Path, other: str, admitted: bool
+) -> None:
+    """waitgroup-done-skipped's package prefilter: a file with a Wait but no Add and go
+    statement holds only the never-Done shape."""
+    (tmp_path / "other.go").write_text(other)
+    path = tmp_path / "wait.go"
+    path.write_text("package p\n\nfunc (t *T) stop(c interface{ Wait() }) {\n\tc.Wait()\n}\n")
+    (rule,) = [r for r in registry.all_rules() if r.name == "waitgroup-done-skipped"]
+    package = api.package_directory(str(path)).package_of(str(path), None)
+    data = path.read_bytes()
+    assert rule.may_match(data)
+    assert registry.in_package((rule,), data, package) == ((rule,) if admitted else ())

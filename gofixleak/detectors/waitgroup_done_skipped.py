@@ -2,10 +2,10 @@
 
 What it finds
 -------------
-Two ways a ``sync.WaitGroup``'s ``Wait`` never returns, on a WaitGroup whose counter the package
-model accounts for (every ``Add`` is paired with the goroutines it counts and every ``Done`` is
-made by one of them, at most once per run; see ``gofixleak/facts/waitgroups.py``), and that
-somebody waits on:
+Three ways a ``sync.WaitGroup``'s ``Wait`` never returns. The first two on a WaitGroup whose
+counter the package model accounts for (every ``Add`` is paired with the goroutines it counts
+and every ``Done`` is made by one of them, at most once per run; see
+``gofixleak/facts/waitgroups.py``), and that somebody waits on:
 
 - **Done skipped.** ``wg.Add(1)`` then ``go ...`` (or ``wg.Add(len(xs))`` then a loop that starts
   one goroutine per element), where the goroutine has a path that returns without
@@ -22,6 +22,20 @@ somebody waits on:
   first ``Wait`` waits for all ``len(xs)`` goroutines, but only one has been started. The
   finding is at the ``Wait``.
 
+The third on any WaitGroup the package model can follow everywhere:
+
+- **Done never called** (cockroach#1055). A ``wg.Wait()`` on a local WaitGroup, or on an
+  unexported ``sync.WaitGroup`` field of a struct type of the package (``s.drain.Wait()``),
+  where the package adds to it (``Add(k)``, ``k`` a positive constant) and no code of the
+  package calls ``Done`` on it: every ``x.drain`` of every file, in every method of the type
+  and every literal, is that ``Wait`` or such an ``Add``; a local is followed from its
+  declaration through the package's callees and goroutines. This needs no pairing of the
+  ``Add`` with goroutines: the ``Add`` may stand in a method (``StartTask``) and the ``Wait`` in
+  another file's ``Stop``. The finding is at the ``Wait``, with the ``Add`` calls as related
+  locations. Whether an ``Add`` runs before a given ``Wait`` is not worked out: a ``Wait``
+  that can only run when no ``Add`` ran would return, but once any ``Add`` has run, a
+  WaitGroup that nothing calls ``Done`` on can only block its waiters.
+
 Why it leaks
 ------------
 ``Wait`` returns when the counter drops to zero. Each goroutine was counted once by ``Add`` and
@@ -29,7 +43,10 @@ is the only one that can take its count back; once it has ended without ``Done``
 stays above zero forever. ``Wait`` blocks for good, and with it the function that waits (a
 goroutine of its own, a ``Stop`` method, a test) and everything they hold. In the loop shape,
 the goroutines that would bring the counter down are never started: the loop is stuck in its
-first iteration whenever ``xs`` has two elements or more.
+first iteration whenever ``xs`` has two elements or more. When nothing calls ``Done`` at all,
+the first ``Add`` raises the counter for good: every ``Wait`` after it blocks (cockroach#1055:
+``Stop`` waits on ``s.drain`` while it holds ``s.mu``, so ``StartTask`` and everything else that
+needs ``s.mu`` block behind it).
 
 Example
 -------
@@ -69,6 +86,13 @@ Fixed
 
 The loop shape's fix moves ``wg.Wait()`` from the loop's body to the line after the loop.
 
+Done never called, and the same code with the ``Done`` in place (another method, another file):
+
+    func (s *Stopper) StartTask() { s.mu.Lock(); defer s.mu.Unlock(); s.drain.Add(1) }
+    func (s *Stopper) Stop()      { s.mu.Lock(); defer s.mu.Unlock(); s.drain.Wait() } // reported
+
+    func (s *Stopper) FinishTask() { s.drain.Done() } // fixed: Stop returns once each task ends
+
 Fix safety
 ----------
 ``defer wg.Done()`` as the goroutine's first statement, the trailing ``wg.Done()`` removed. It
@@ -92,6 +116,8 @@ is the whole change when the fix is SAFE:
   lets the goroutine run on would then wait for its end), when it is made in a callee or a
   nested literal, when there are several ``Done`` calls, or when the statement shares its line
   with other code.
+- No fix when nothing calls ``Done`` (report only): where the ``Done`` belongs (which code ends
+  a task, and whether on every path) is a design decision.
 
 The loop shape's fix moves ``wg.Wait()`` after the loop. SAFE when the ``Wait`` is the last
 statement of the loop's body and the ``Add`` before the loop is the only ``Add`` of a local
@@ -117,7 +143,8 @@ by a function value, used through ``Go`` (Go 1.25), declared as a parameter or a
 variable, embedded in a struct, or a pointer field; and for a field, any ``x.wg`` whose ``x``
 may be of another type. Silent too when a counted goroutine compares its WaitGroup with nil
 (``if wg != nil { defer wg.Done() }``: whether ``Done`` runs depends on the caller), and when it
-never calls ``Done`` at all (the model would have to be missing something). A WaitGroup whose
+never calls ``Done`` at all (the model would have to be missing something), unless no code of
+the package calls ``Done`` on the WaitGroup (the third shape, below). A WaitGroup whose
 only ``Wait`` is in a callee it is passed to counts as waited on; one whose ``Wait`` is in
 another package is not seen. ``Add`` calls reached through a callee of another file are
 followed but not reported. Panics from a callee or the runtime (nil dereference, index out of
@@ -126,11 +153,26 @@ range) are not seen as paths. A ``for range`` over a channel counts as a loop th
 ticker's ``C``), which nothing closes: a goroutine whose only ``Done`` is in such a loop over a
 channel that is in fact never closed would be reported wrongly.
 
+Done never called is silent whenever a ``Done`` could hide: a ``Done`` or ``Go`` anywhere on
+the WaitGroup, a method value (``f := wg.Done``, ``go run(wg.Done)``), its address or value
+handed to code that is not followed (another package's function, a function value), stored,
+copied or returned; an ``Add`` of anything but a positive constant (``Add(n)``, ``Add(-1)``); an
+exported, embedded or pointer field; an ``x.wg`` whose ``x`` may be of another type; a type of
+the package made of the owner (``type A = T``, ``type B T``, a struct that embeds ``T``), under
+which the same field goes by another type's name; a file of the package that cannot be read.
+The owner handed to another package is no escape: that code cannot name an unexported field,
+and the owner's methods it may call are the package's own code, counted like the rest.
+A local's ``Wait`` is reported only where the declaring function (or a literal in it) calls it
+directly. Reflection and ``unsafe`` are not seen. The kernel's own ``Add`` runs under a lock
+that ``Stop`` holds while waiting; the finding names the missing ``Done``, not the lock.
+
 References
 ----------
 - The ``sync.WaitGroup`` documentation, whose example calls ``defer wg.Done()`` first thing.
 - moby/moby#25384 (GoBench/GoKer moby_25384): ``Wait`` inside the loop after
   ``Add(len(pm.plugins))``.
+- cockroachdb/cockroach#1055 (GoBench/GoKer cockroach_1055): ``StartTask`` adds to
+  ``s.drain``, ``Quiesce`` and ``Stop`` wait on it, and nothing calls ``s.drain.Done()``.
 - Tu et al., "Understanding Real-World Concurrency Bugs in Go" (ASPLOS 2019): misuse of
   WaitGroup as a class of blocking bugs.
 """
@@ -143,12 +185,35 @@ from tree_sitter import Node
 
 from gofixleak import prefilter, syntax
 from gofixleak.facts import waitgroups
+from gofixleak.facts.package import GoPackage
+from gofixleak.facts.usage import Event
 from gofixleak.facts.waitgroups import Add, Goroutine, WaitGroup
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="waitgroup-done-skipped", doc=__doc__ or "")
-PREFILTER = prefilter.WAITGROUP_ADD
+# A goroutine an Add counts, or a Wait in the spawning loop: an Add and a go statement. A Wait
+# on a WaitGroup nothing calls Done on: the word Wait.
+PREFILTER = prefilter.AnyOf(prefilter.WAITGROUP_ADD, prefilter.Word(b"Wait"))
+_ADD = prefilter.Word(b"Add")
+
+
+def _in_package(data: bytes, package: GoPackage) -> bool:
+    """A file with a Wait but no Add and go statement holds only the never-Done shape, which
+    needs a WaitGroup the package declares (``WaitGroup`` spelled in some file) and an Add on
+    it (the word ``Add`` in some file): most such Waits are a command's or a Cond's."""
+    if prefilter.WAITGROUP_ADD.search(data) is not None:
+        return True
+    key = ("waitgroup-never-done-possible",)
+    if key not in package.derived:
+        datas = [package.data(path) for path in package.paths()]
+        package.derived[key] = any(b"WaitGroup" in d for d in datas) and any(
+            _ADD.search(d) is not None for d in datas
+        )
+    return bool(package.derived[key])
+
+
+PACKAGE_PREFILTER = _in_package
 
 # Ending calls on a testing value that stop the goroutine with runtime.Goexit.
 _TESTING_ENDS = frozenset({"Fatal", "Fatalf", "FailNow"})
@@ -156,6 +221,15 @@ _TESTING_TYPES = ("*{0}.T", "*{0}.B", "*{0}.F", "{0}.TB")
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    if prefilter.WAITGROUP_ADD.search(src.data) is not None:
+        yield from _counted(src)
+    for group in waitgroups.never_done(src):
+        for wait in group.waits:
+            yield _never_done(src, group, wait)
+
+
+def _counted(src: SourceFile) -> Iterator[Finding]:
+    """The shapes of a counter the package model accounts for: both stand in an Add's block."""
     for group in [*_local_waitgroups(src), *waitgroups.field_waitgroups(src)]:
         if not group.accounted or not group.waits:
             continue
@@ -345,6 +419,33 @@ def _call_of(waitgroup: Node) -> Node:
     selector = waitgroup.parent
     call = selector.parent if selector is not None else None
     return call if call is not None else waitgroup
+
+
+# --- Done never called ----------------------------------------------------------------------
+
+_RELATED_ADDS = 3
+
+
+def _never_done(src: SourceFile, group: waitgroups.NeverDone, wait: Event) -> Finding:
+    waitgroup = _spelled_receiver(src, wait.node)
+    related = [
+        Related(
+            span_of(add.node),
+            "adds to the counter",
+            None if add.src.path == src.path else add.src.path,
+        )
+        for add in group.adds[:_RELATED_ADDS]
+    ]
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(wait.node),
+        message=(
+            f"no code of the package calls {waitgroup}.Done(), so {waitgroup}.Wait() blocks "
+            "forever once an Add has run"
+        ),
+        related=tuple(related),
+    )
 
 
 # --- the fix: defer Done ----------------------------------------------------------------------

@@ -31,6 +31,11 @@ Two kinds of WaitGroup are followed:
   or method of that name). A goroutine that uses it runs a literal, a method of the owner
   (``go s.run()``) or a function given the owner; such a method or function must be called by
   nothing else in the package.
+
+Apart from the counter, :func:`never_done` lists the WaitGroups of either kind that the package
+adds to (a positive constant) and waits on, and that no code of the package can call ``Done``
+on: every use is such an ``Add`` or a ``Wait``, nothing escapes, and no ``Done`` or ``Go``
+anywhere. No pairing of Adds with goroutines is needed for that.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from gofixleak import syntax
-from gofixleak.facts import declarations, resolve
+from gofixleak.facts import constants, declarations, resolve
 from gofixleak.facts.package import GoPackage
 from gofixleak.facts.usage import Event, Interval, Subject, Usage, usage, usage_of_call
 from gofixleak.source import SourceFile
@@ -846,3 +851,197 @@ def _at_uses(run: Usage) -> Usage:
         events=tuple(dataclasses.replace(e, node=e.use or e.node) for e in run.events),
         spawned=tuple(dataclasses.replace(s, run=_at_uses(s.run)) for s in run.spawned),
     )
+
+
+# --- never done -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class NeverDone:
+    """A WaitGroup (``wg``, or ``T.wg`` for a field) that the package adds to and waits on, and
+    on which no code of the package calls ``Done``: each ``Add`` call (a positive constant
+    count) and each ``Wait`` call, as the call nodes, in whatever file of the package."""
+
+    name: str
+    adds: tuple[Event, ...]
+    waits: tuple[Event, ...]
+
+
+_FIELD_WAIT = re.compile(rb"\.([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*Wait\s*\(")
+
+
+def never_done(src: SourceFile) -> list[NeverDone]:
+    """The WaitGroups that ``src`` waits on and that no code of the package calls ``Done`` on,
+    while some ``Add`` with a positive count does count on them; see :func:`never_done_local`
+    and :func:`never_done_fields` for what must hold. Only their ``Wait`` calls in ``src``
+    are listed in ``waits``."""
+    found = [*_never_done_locals(src), *never_done_fields(src)]
+    out = []
+    for group in found:
+        waits = tuple(w for w in group.waits if w.src.path == src.path)
+        if waits:
+            out.append(dataclasses.replace(group, waits=waits))
+    return out
+
+
+def _never_done_locals(src: SourceFile) -> Iterator[NeverDone]:
+    for local in local_declarations(src):
+        if _may_never_be_done(src, local):
+            group = never_done_local(src, local)
+            if group is not None:
+                yield group
+
+
+def _may_never_be_done(src: SourceFile, local: Local) -> bool:
+    """One look at the syntax: the function calls ``Wait`` on the local itself (a literal of
+    it too) and never spells ``Done`` or ``Go`` on it."""
+    waits = False
+    for selector in syntax.descendants(local.function, "selector_expression"):
+        operand = selector.child_by_field_name("operand")
+        method = selector.child_by_field_name("field")
+        if operand is None or method is None or operand.type != "identifier":
+            continue
+        if src.show(operand) != local.name:
+            continue
+        spelled = src.show(method)
+        if spelled in ("Done", "Go"):
+            return False
+        waits = waits or spelled == "Wait"
+    return waits
+
+
+def never_done_local(src: SourceFile, local: Local) -> NeverDone | None:
+    """The local WaitGroup when every use of it, followed from its declaration through the
+    package's callees and goroutines (:func:`~gofixleak.facts.usage.usage`), is a ``Wait`` or
+    an ``Add`` of a positive constant, with one ``Add`` at least: nothing escapes (no address
+    or value handed to code that is not followed, no method value, nothing stored, captured
+    by a function value or returned), and nothing calls ``Done`` or ``Go``."""
+    top = usage(src, local.function, Subject(local.name, declared=local.identifier.start_byte))
+    if not top.known:
+        return None
+    group = _never_done_events(local.name, top.events)
+    if group is None or syntax.hides_import(src, local.identifier, "sync"):
+        return None
+    return group
+
+
+def _never_done_events(name: str, events: tuple[Event, ...]) -> NeverDone | None:
+    """``events`` (at the calls) as a :class:`NeverDone`, or None when one is not an ``Add`` of
+    a positive constant nor a ``Wait``, or when none is an ``Add``."""
+    adds: dict[tuple[str, int], Event] = {}
+    waits: dict[tuple[str, int], Event] = {}
+    for event in events:
+        if event.kind == "method:Wait":
+            waits.setdefault(_key(event.src, event.node), event)
+        elif event.kind == "method:Add" and _positive_count(event.src, event.node):
+            adds.setdefault(_key(event.src, event.node), event)
+        else:
+            return None
+    if not adds or not waits:
+        return None
+    return NeverDone(name, tuple(adds.values()), tuple(waits.values()))
+
+
+def _positive_count(src: SourceFile, call: Node) -> bool:
+    """``call`` (``wg.Add(k)``) adds a constant ``k`` > 0."""
+    args = syntax.arguments(call)
+    if call.type != "call_expression" or len(args) != 1:
+        return False
+    value = constants.integer(src, args[0])
+    return value is not None and value > 0
+
+
+def never_done_fields(src: SourceFile) -> list[NeverDone]:
+    """The WaitGroup fields that ``src`` calls ``Wait`` on (``x.wg.Wait()``) and that no code of
+    the package calls ``Done`` on. The field is an unexported, non-embedded ``sync.WaitGroup``
+    (not a pointer) of a struct type ``T`` of the package; every ``x.wg`` of every file is
+    ``T``'s (:func:`_field_sites`: resolved to ``T``, or no other type has a member of that
+    name) and is a ``Wait`` or an ``Add`` of a positive constant (one at least): its address is
+    not taken, it is not copied, stored, returned, nor used as a method value
+    (``defer s.wg.Done``). No other type of the package is made of ``T`` (an alias, a type
+    defined as ``T``, a struct embedding ``T`` or ``*T``), through which ``x.wg`` could name
+    the same field under another type. Code of other packages cannot name an unexported field."""
+    waited = {m.decode() for m in _FIELD_WAIT.findall(src.data)}
+    if not waited or src.pkg.incomplete:
+        return []
+    candidates = waited & _waitgroup_names(src.pkg)
+    if not candidates:
+        return []
+    found: dict[tuple[str, str], NeverDone] = {}
+    seen: set[tuple[str, str]] = set()
+    for selector in syntax.descendants(src.root, "selector_expression"):
+        method = selector.child_by_field_name("field")
+        operand = selector.child_by_field_name("operand")
+        if method is None or operand is None or src.show(method) != "Wait":
+            continue
+        field = operand.child_by_field_name("field")
+        if operand.type != "selector_expression" or field is None:
+            continue
+        if src.show(field) not in candidates:
+            continue
+        owned = _field_of(src, operand)
+        if owned is None or owned in seen:
+            continue
+        seen.add(owned)
+        group = _never_done_field(src, *owned)
+        if group is not None:
+            found[owned] = group
+    return list(found.values())
+
+
+def _never_done_field(src: SourceFile, owner: str, name: str) -> NeverDone | None:
+    key = ("waitgroup-never-done", owner, name)
+    derived = src.pkg.derived
+    if key not in derived:
+        derived[key] = _never_done_field_group(src, owner, name)
+    group: NeverDone | None = derived[key]  # type: ignore[assignment]
+    return group
+
+
+def _never_done_field_group(src: SourceFile, owner: str, name: str) -> NeverDone | None:
+    sites = _field_sites(src, owner, name)
+    if isinstance(sites, str):
+        return None
+    events = []
+    for site in sites:
+        if site.kind not in ("method:Add", "method:Wait"):
+            return None  # Done, Go, passed on, copied, a method value...
+        call = _add_call(site.node)
+        if call is None:
+            return None
+        events.append(Event(site.kind, site.src, call, use=site.node))
+    group = _never_done_events(f"{owner}.{name}", tuple(events))
+    if group is None or _remade(src.pkg, owner):
+        return None
+    return group
+
+
+def _remade(package: GoPackage, owner: str) -> bool:
+    """Some type of the package other than ``owner`` itself is made of it: ``type A = T``,
+    ``type B T``, ``type B *T``, or a struct that embeds ``T`` or ``*T`` (its ``x.wg`` is
+    ``T``'s field under another type's name)."""
+    for file in package.mentioning(owner):
+        for spec in syntax.descendants(file.root, "type_spec", "type_alias"):
+            declared = spec.child_by_field_name("name")
+            body = spec.child_by_field_name("type")
+            if declared is None or body is None:
+                continue
+            if file.show(declared) == owner and spec.type == "type_spec":
+                if body.type == "struct_type" and _embeds(file, body, owner):
+                    return True
+                continue
+            if declarations.base_type_name(body, file) == owner:
+                return True
+            if body.type == "struct_type" and _embeds(file, body, owner):
+                return True
+    return False
+
+
+def _embeds(src: SourceFile, struct: Node, owner: str) -> bool:
+    for declaration in syntax.descendants(struct, "field_declaration"):
+        type_node = declaration.child_by_field_name("type")
+        if declaration.children_by_field_name("name") or type_node is None:
+            continue
+        if declarations.base_type_name(type_node, src) == owner:
+            return True
+    return False
