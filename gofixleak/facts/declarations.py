@@ -260,58 +260,6 @@ def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes]
     return headers
 
 
-def lock_free(package: GoPackage, name: str) -> bool:
-    """No function or method ``name`` of the package, nor any function of the package that it
-    may call (by name, whatever the receiver), spells ``ock(`` (``Lock()``, ``Unlock()``,
-    ``RLock()``, ``RUnlock()``, a helper ``s.lock()``), ``goto`` or ``fallthrough``, by the bytes
-    between each function's header and the next: a call of it can neither take nor release a
-    mutex, and its walk is known. False when that is not sure (also for a name some file
-    declares where a header does not start a line)."""
-    key = ("lock-free-functions",)
-    if key not in package.derived:
-        package.derived[key] = _lock_free_names(package)
-    names: frozenset[str] = package.derived[key]  # type: ignore[assignment]
-    return name in names
-
-
-_CALLED_NAME = re.compile(rb"(" + _NAME + rb")[ \t]*[\[(]")  # f(x), f[T](x) (and xs[i])
-_ANY_HEADER = re.compile(
-    rb"(?<![A-Za-z0-9_\x80-\xff])func[ \t]*(?:\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*)?"
-    rb"(" + _NAME + rb")[ \t]*[\[(]"
-)
-_LOCKING = re.compile(rb"ock[ \t]*\(|goto|fallthrough")
-
-
-def _lock_free_names(package: GoPackage) -> frozenset[str]:
-    calls: dict[bytes, set[bytes]] = {}
-    tainted: set[bytes] = set()
-    for path in package.paths():
-        data = package.data(path)
-        starts = list(_FUNCTION_HEADER.finditer(data))
-        for index, match in enumerate(starts):
-            end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-            chunk = data[match.start() : end]
-            name = match.group(2)
-            body = chunk[match.end() - match.start() :]  # after the name: what it calls
-            calls.setdefault(name, set()).update(_CALLED_NAME.findall(body))
-            if _LOCKING.search(chunk):
-                tainted.add(name)
-        for match in _ANY_HEADER.finditer(data):
-            if match.start() and data[match.start() - 1] != 0x0A:
-                tainted.add(match.group(1))  # a header not at a line's start: not chunked
-    callers: dict[bytes, list[bytes]] = {}
-    for caller, called in calls.items():
-        for name in called:
-            callers.setdefault(name, []).append(caller)
-    pending = list(tainted)
-    while pending:  # whoever may call a tainted function is tainted
-        for caller in callers.get(pending.pop(), ()):
-            if caller not in tainted:
-                tainted.add(caller)
-                pending.append(caller)
-    return frozenset(n.decode("utf-8", "replace") for n in calls.keys() - tainted)
-
-
 def may_receive(package: GoPackage, name: str) -> bool:
     """Some function or method ``name`` of the package may receive from a channel in its own
     body, by its bytes (``<-`` or ``range`` between its header and the next): a cheap test

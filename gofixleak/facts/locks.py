@@ -601,8 +601,6 @@ class _HeldWalk:
             return self._apply(done, None, state)
         callee = resolve.callee(self.src, call)
         if callee is not None and callee.body is not None:
-            if declarations.lock_free(self.src.pkg, callee.name):
-                return state  # its effect is known and empty: its body is not walked
             return self._apply(effect(callee), binding(self.src, call, callee), state)
         if function is not None and function.type == "identifier" and resolve.declarations_of(
             self.src, function, self.src.show(function)
