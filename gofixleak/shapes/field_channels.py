@@ -351,6 +351,10 @@ def _unready(src: SourceFile, ref: FieldRef | None, *, sends_count: bool) -> Fie
     ``sends_count`` a send) and the list is complete; None otherwise."""
     if ref is None or _spells_a_counterpart(src.pkg, ref.field, sends_count=sends_count):
         return None
+    struct = declarations.struct_type(src.pkg, ref.type_name)
+    declared = struct.field(ref.field) if struct is not None else None
+    if declared is None or declared.kind != "chan":
+        return None  # a slice, a map...: what its uses are is not asked (the package-wide list)
     uses = field_uses(src.pkg, ref)
     if uses is None or uses.unknown is not None or uses.field.kind != "chan":
         return None
