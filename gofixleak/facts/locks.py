@@ -47,7 +47,6 @@ from gofixleak.syntax import (
     is_written,
     parameter_names,
     same_node,
-    walk,
 )
 
 MUTEX_KINDS = frozenset({"mutex", "rwmutex"})
@@ -247,8 +246,8 @@ def _through_a_copy(src: SourceFile, operand: Node) -> bool:
 def lock_calls(src: SourceFile, scope: Node) -> list[LockCall]:
     """The lock calls in ``scope``, not entering nested function literals."""
     found = []
-    for node in walk(scope, into_functions=False):
-        if node.type == "call_expression" and b"Lock" in src.text(node):
+    for node in descendants(scope, "call_expression", into_functions=False):
+        if b"Lock" in src.text(node):
             call = lock_call(src, node)
             if call is not None:
                 found.append(call)
@@ -645,10 +644,7 @@ def _within(place: Place, owner: Place) -> bool:
 def _own_calls(node: Node) -> Iterator[Node]:
     """The calls that evaluating ``node`` makes, innermost first (arguments before the call),
     leaving out nested literals' bodies and goroutines' calls."""
-    found: list[Node] = []
-    for inner in walk(node, into_functions=False):
-        if inner.type == "call_expression":
-            found.append(inner)
+    found = list(descendants(node, "call_expression", into_functions=False))
     yield from sorted(found, key=lambda c: (c.end_byte, -c.start_byte))
 
 
@@ -680,8 +676,8 @@ def _acquires(src: SourceFile, function: Node, depth: int) -> tuple[Acquire, ...
 
 
 def _taken_in(src: SourceFile, body: Node, depth: int) -> Iterator[Acquire]:
-    for node in walk(body, into_functions=False):
-        if node.type != "call_expression" or _is_launched(node):
+    for node in descendants(body, "call_expression", into_functions=False):
+        if _is_launched(node):
             continue
         found = lock_call(src, node)
         if found is not None:

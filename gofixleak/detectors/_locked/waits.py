@@ -37,7 +37,8 @@ def blocking_waits(src: SourceFile, function: Node) -> Iterator[Wait]:
     body = function.child_by_field_name("body")
     if body is None:
         return
-    for node in syntax.walk(body, into_functions=False):
+    kinds = ("select_statement", "send_statement", "unary_expression", "range_clause")
+    for node in syntax.descendants(body, *kinds, into_functions=False):
         if node.type == "select_statement":
             wait = _select(node)
             if wait is not None:
