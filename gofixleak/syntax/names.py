@@ -234,6 +234,9 @@ def declaration_statement(declaration: Node) -> Node | None:
 def declaring_identifiers(node: Node) -> list[Node]:
     """Identifiers that declare a name inside ``node``: parameters, results, receivers, ``:=``
     (also in ``range``, ``select`` cases and type switches), ``var`` and ``const``."""
+    if not node.has_error:
+        # From the file's index of identifiers (in preorder, as the walk below finds them).
+        return [n for n in descendants(node, "identifier") if is_declaring(n)]
     out: list[Node] = []
     for n in walk(node):
         if n.type in _DECLARATION_SPECS:
