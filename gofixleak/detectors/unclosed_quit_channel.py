@@ -161,6 +161,7 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
+from gofixleak.facts.package import GoPackage
 from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.shapes import dropped_handle, field_channels
 from gofixleak.source import SourceFile, span_of
@@ -169,6 +170,23 @@ RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
 # A dropped handle's call spells the parent it gets: ``Background()``, ``TODO()``; or its
 # constructor makes it, and the file is checked only when it starts a goroutine too.
 PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Background", b"TODO"))
+
+
+def _may_drop_a_handle(data: bytes, package: GoPackage) -> bool:
+    """A file without a ``go`` statement can only drop a handle: some file of the package then
+    starts a goroutine and spells ``WithCancel``, and some file declares a ``CancelFunc``."""
+    if prefilter.GO_STATEMENT.search(data):
+        return True
+    key = ("handle-constructors-possible",)
+    if key not in package.derived:
+        datas = [package.data(path) for path in package.paths()]
+        package.derived[key] = any(b"CancelFunc" in d for d in datas) and any(
+            b"WithCancel" in d and prefilter.GO_STATEMENT.search(d) for d in datas
+        )
+    return bool(package.derived[key])
+
+
+PACKAGE_PREFILTER = _may_drop_a_handle
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
