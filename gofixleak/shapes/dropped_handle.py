@@ -20,12 +20,13 @@ What must hold:
   field ``f`` other than the cancel field (the context field only read: never assigned, nor its
   address taken): no method of ``v`` is called or taken as a value, ``v`` is handed to nothing,
   stored nowhere, ``v.cancel`` is never read;
-- the goroutine (a ``go func() {...}()`` literal that does not redeclare ``v``, or ``go v.m()``
-  for the one method ``m`` of ``T`` with a named receiver and no parameters) uses its ``v`` (the
-  method's receiver) the same way, and waits, among the top statements of its body and after
-  statements with no ``return``, ``goto`` or ``Goexit``, in a bare ``<-v.ctx.Done()``, a
-  ``select`` whose every case receives from it, or an endless ``for`` whose every exit is such
-  a case.
+- the goroutine is started by one of ``F``'s top statements, after none that may return (so on
+  every path that returns ``v``; a ``go`` under an ``if`` is silent); it (a ``go func() {...}()``
+  literal that does not redeclare ``v``, or ``go v.m()`` for the one method ``m`` of ``T`` with
+  a named receiver and no parameters) uses its ``v`` (the method's receiver) the same way, and
+  waits, among the top statements of its body and after statements with no ``return``,
+  ``goto`` or ``Goexit``, in a bare ``<-v.ctx.Done()``, a ``select`` whose every case receives
+  from it, or an endless ``for`` whose every exit is such a case.
 
 Then once the caller has dropped the result, nothing can reach ``v`` any more, so nothing can
 call ``v.cancel`` or let it out (a method that would, ``Rollback`` or one that stores the cancel,
@@ -393,13 +394,18 @@ def _reported_where_started(src: SourceFile, type_name: str, context: Field) -> 
 def _waiting_goroutine(
     function: Function, variable: str, type_name: str, context: Field, readable: frozenset[str]
 ) -> tuple[Node, SourceFile, Node, list[Node]] | None:
-    """The first ``go`` statement of the constructor whose goroutine waits on the handle's
-    ``ctx.Done()`` with no other way out: the statement, the wait's file and receive, and the
-    constructor's identifiers that hand it the handle."""
+    """The first ``go`` statement among the constructor's top statements, after none that may
+    return, whose goroutine waits on the handle's ``ctx.Done()`` with no other way out: the
+    statement, the wait's file and receive, and the constructor's identifiers that hand it the
+    handle."""
     src, body = function.src, function.body
     if body is None:
         return None
-    for go in syntax.descendants(body, "go_statement", into_functions=False):
+    for go in syntax.block_statements(body):
+        if go.type != "go_statement":
+            if _may_leave(src, go):
+                return None  # a return may hand v out before the goroutine starts
+            continue  # a go statement under an `if` starts the goroutine on some paths only
         call = syntax.launched_call(go)
         started = call.child_by_field_name("function") if call is not None else None
         if call is None or started is None or syntax.arguments(call):
