@@ -16,6 +16,16 @@ only ever set, with ``s.cancel``, from ``context.WithCancel(context.Background()
 ``TODO()``), and nothing in the package calls ``s.cancel``. The finding names the type's
 stop-like method (``Stop``, ``Close``, ``Shutdown``, ``Cancel``) that should do it.
 
+A cancel that only the handle's holder can call (GoKer's cockroach_13197): a same-package
+function or method ``F`` builds ``v := &T{ctx: ctx, cancel: cancel}`` from
+``ctx, cancel := context.WithCancel(p)``, starts a goroutine (``go v.m()`` or a literal) that
+waits on ``v.ctx.Done()`` with no other way out, and returns ``v`` on every return; nothing but
+the returns and that goroutine holds ``v``, and neither calls its methods nor reads
+``v.cancel``. A caller that drops the result (``F(...)`` as a statement, ``_ = F(...)``) while
+``p`` is ``context.Background()`` or ``TODO()`` (at the call, or in ``F``) is reported at that
+call, with the ``go`` statement and the cancel field's declaration as related places. No fix:
+what to do with the handle (``defer tx.Rollback()``, keeping it) is the caller's decision.
+
 Why it leaks
 ------------
 The exit case is there, it just never fires: once the function returns, nobody else holds
@@ -90,6 +100,9 @@ goroutine would now block; and because the method must be what ends the goroutin
 its name says. The edit may be in another file of the package (the finding stays where the
 goroutine is started); it lands with the finding's file or not at all.
 
+A dropped handle has no fix: keeping the result and ending it (``defer tx.Rollback()``) is a
+choice of the caller's, and which method ends the handle only its name says.
+
 Limitations
 -----------
 Silent when the loop has any other exit (another returning case, a ``return`` after a receive, a
@@ -119,12 +132,26 @@ the waiting goroutine itself (GoKer's cockroach_13755), or a cancel forgotten on
 (grpc_862, a ``conn.Close()`` on a result that is never assigned) is not found. A receive in a
 ``select`` with another case is the loop's business, not this rule's.
 
+For a dropped handle, silent when the parent is anything but ``Background()``/``TODO()`` (a
+caller's context may be cancelled), when ``F`` returns anything but ``v`` on some path (``nil``
+after cancelling on an error path), calls a method of ``v``, hands ``v`` or its cancel to anything,
+stores it, or sets ``v.ctx`` again; when the goroutine's wait has another way out or sits after a
+``return``; when the wait is in a function the goroutine calls rather than in the one it starts;
+when the field shape above already reports the goroutine where it starts (a cancel that nothing
+calls, from ``F``'s own ``Background()``); for a handle kept in a variable and never used again,
+returned in a pair with an error, or dropped by ``go F()``/``defer F()``; for calls from ``main``,
+an ``init``, code only they run, or a testable example. When ``F`` makes the parent itself, a
+dropping call is found only in a file that starts a goroutine or spells ``Background``/``TODO``
+(the files the rule reads).
+
 References
 ----------
 - The seed article's fourth case (the Fibonacci generator whose ``close(quit)`` is forgotten).
 - GCatch/GFix (ASPLOS 2021): blocking bugs fixed by adding a missing close of a stop channel.
 - GoBench/GoKer, cockroach_2448: a stopper channel that nothing closes, read through an
   accessor.
+- GoBench/GoKer, cockroach_13197: ``db.begin(context.Background())`` drops the ``*Tx`` whose
+  ``Rollback`` is the only way to cancel the context ``awaitDone`` waits on.
 """
 
 from __future__ import annotations
@@ -134,16 +161,38 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from gofixleak import channels, prefilter, syntax
+from gofixleak.facts.package import GoPackage
 from gofixleak.model import Finding, Related, RuleInfo, Span
-from gofixleak.shapes import field_channels
+from gofixleak.shapes import dropped_handle, field_channels
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="unclosed-quit-channel", doc=__doc__ or "")
-PREFILTER = prefilter.GO_STATEMENT
+# A dropped handle's call spells the parent it gets: ``Background()``, ``TODO()``; or its
+# constructor makes it, and the file is checked only when it starts a goroutine too.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Word(b"Background", b"TODO"))
+
+
+def _may_drop_a_handle(data: bytes, package: GoPackage) -> bool:
+    """A file without a ``go`` statement can only drop a handle: some file of the package then
+    starts a goroutine and spells ``WithCancel``, and some file declares a ``CancelFunc``."""
+    if prefilter.GO_STATEMENT.search(data):
+        return True
+    key = ("handle-constructors-possible",)
+    if key not in package.derived:
+        datas = [package.data(path) for path in package.paths()]
+        package.derived[key] = any(b"CancelFunc" in d for d in datas) and any(
+            b"WithCancel" in d and prefilter.GO_STATEMENT.search(d) for d in datas
+        )
+    return bool(package.derived[key])
+
+
+PACKAGE_PREFILTER = _may_drop_a_handle
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
     yield from field_channels.findings(src, RULE.name)  # channels kept in struct fields
+    for call, handle in dropped_handle.dropped_handles(src):  # the caller drops the handle
+        yield dropped_handle.finding(RULE.name, src, call, handle)
     if b"go" not in src.data or b"select" not in src.data:
         return
     seen: set[int] = set()
