@@ -629,11 +629,12 @@ def _used_once(src: SourceFile, identifier: Node) -> bool:
     body = function.child_by_field_name("body") if function is not None else None
     if body is None:
         return False
-    uses = [r for r in references(body, src.show(identifier), src) if not _is_key(r)]
+    uses = [r for r in references(body, src.show(identifier), src) if not is_literal_key(r)]
     return len(uses) == 1
 
 
-def _is_key(identifier: Node) -> bool:
+def is_literal_key(identifier: Node) -> bool:
+    """``identifier`` is the key of a keyed element in a composite literal (``{quit: q}``)."""
     element = identifier.parent
     keyed = element.parent if element is not None else None
     return (

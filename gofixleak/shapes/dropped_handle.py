@@ -47,7 +47,7 @@ from tree_sitter import Node
 from gofixleak import syntax
 from gofixleak.facts import declarations, resolve
 from gofixleak.facts.declarations import Field, Function
-from gofixleak.facts.fields import FieldRef, uncancelled
+from gofixleak.facts.fields import FieldRef, is_literal_key, uncancelled
 from gofixleak.facts.package import GoPackage
 from gofixleak.model import Finding, Related
 from gofixleak.source import SourceFile, span_of
@@ -344,20 +344,8 @@ def _declared_from(src: SourceFile, body: Node, identifier: Node, position: int)
 
 def _used_once(src: SourceFile, body: Node, identifier: Node) -> bool:
     """The local is used once: as the literal's value (keys spelled alike are no uses)."""
-    uses = [r for r in syntax.references(body, src.show(identifier), src) if not _is_key(r)]
+    uses = [r for r in syntax.references(body, src.show(identifier), src) if not is_literal_key(r)]
     return len(uses) == 1
-
-
-def _is_key(identifier: Node) -> bool:
-    element = identifier.parent
-    keyed = element.parent if element is not None else None
-    return (
-        element is not None
-        and keyed is not None
-        and element.type == "literal_element"
-        and keyed.type == "keyed_element"
-        and syntax.same_node(keyed.named_children[0], element)
-    )
 
 
 def _parent_of(src: SourceFile, function: Function, maker: Node) -> str | bool:
