@@ -10,6 +10,7 @@ held there; the run then waits for a signal, in the real code around the held ca
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,10 @@ def run(command: list[str], *rest: Any, **options: Any) -> Any:
         hold()
     return real_run(command, *rest, **options)
 
+
+# A Ctrl-C as in a terminal: the runner of the tests may have inherited SIGINT ignored (a
+# background job of a non-interactive shell), and a process keeps an ignored SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if point == "write":
     os.fsync = fsync  # type: ignore[assignment]
