@@ -253,13 +253,10 @@ def _returned_variable(src: SourceFile, body: Node) -> str | None:
 
 def _built_literal(src: SourceFile, body: Node, variable: str, type_name: str) -> Node | None:
     """The ``&T{...}`` literal of ``variable := &T{...}``, its only declaration, never assigned."""
-    declared = [n for n in syntax.declaring_identifiers(body) if src.show(n) == variable]
-    if len(declared) != 1 or _is_assigned(src, body, variable):
+    found = _short_declaration(src, body, variable)
+    if found is None:
         return None
-    left = declared[0].parent
-    holder = left.parent if left is not None else None
-    if left is None or holder is None or holder.type != "short_var_declaration":
-        return None
+    _, left, holder = found
     right = holder.child_by_field_name("right")
     values = right.named_children if right is not None else []
     if len(left.named_children) != 1 or len(values) != 1:
@@ -319,10 +316,11 @@ def _context_pair(
     return context, cancel, ctx_call
 
 
-def _declared_from(src: SourceFile, body: Node, identifier: Node, position: int) -> Node | None:
-    """The call of ``a, b := call()`` (in the body's own block) whose ``position``-th name is the
-    local ``identifier``, declared once and never assigned."""
-    name = src.show(identifier)
+def _short_declaration(
+    src: SourceFile, body: Node, name: str
+) -> tuple[Node, Node, Node] | None:
+    """The declaring identifier, the names and the ``:=`` statement of the local ``name``,
+    declared once in ``body`` (by ``:=``) and never assigned."""
     declared = [n for n in syntax.declaring_identifiers(body) if src.show(n) == name]
     if len(declared) != 1 or _is_assigned(src, body, name):
         return None
@@ -330,6 +328,16 @@ def _declared_from(src: SourceFile, body: Node, identifier: Node, position: int)
     holder = left.parent if left is not None else None
     if left is None or holder is None or holder.type != "short_var_declaration":
         return None
+    return declared[0], left, holder
+
+
+def _declared_from(src: SourceFile, body: Node, identifier: Node, position: int) -> Node | None:
+    """The call of ``a, b := call()`` (in the body's own block) whose ``position``-th name is the
+    local ``identifier``, declared once and never assigned."""
+    found = _short_declaration(src, body, src.show(identifier))
+    if found is None:
+        return None
+    declared, left, holder = found
     if holder.parent is None or holder.parent.parent is None:
         return None
     if not syntax.same_node(holder.parent.parent, body):
@@ -337,7 +345,7 @@ def _declared_from(src: SourceFile, body: Node, identifier: Node, position: int)
     names = left.named_children
     right = holder.child_by_field_name("right")
     values = right.named_children if right is not None else []
-    if len(names) != 2 or len(values) != 1 or not syntax.same_node(names[position], declared[0]):
+    if len(names) != 2 or len(values) != 1 or not syntax.same_node(names[position], declared):
         return None
     return values[0] if values[0].type == "call_expression" else None
 
@@ -459,7 +467,7 @@ def _reads_field(src: SourceFile, identifier: Node, readable: frozenset[str]) ->
     name = src.show(field)
     if name not in readable:
         return False
-    return f"{_CONTEXT_MARK}{name}" not in readable or not _is_written(selector)
+    return f"{_CONTEXT_MARK}{name}" not in readable or not syntax.is_written(selector)
 
 
 _CONTEXT_MARK = "="  # a mark no Go name spells: ``=ctx`` in ``readable`` says ctx is only read
@@ -470,24 +478,6 @@ def _readable(
 ) -> frozenset[str]:
     names = {f.name for f in fields if f.name != cancel.name and not f.embedded}
     return frozenset({*names, f"{_CONTEXT_MARK}{context.name}"})
-
-
-def _is_written(selector: Node) -> bool:
-    """``x.f = v``, ``x.f, y = ...``, ``x.f++`` or ``&x.f``."""
-    parent = selector.parent
-    if parent is None:
-        return False
-    if parent.type == "unary_expression":
-        operator = parent.child_by_field_name("operator")
-        return operator is not None and operator.type == "&"
-    if parent.type in ("inc_statement", "dec_statement"):
-        return True
-    holder = parent.parent if parent.type == "expression_list" else None
-    return (
-        holder is not None
-        and holder.type == "assignment_statement"
-        and syntax.same_node(holder.child_by_field_name("left"), parent)
-    )
 
 
 def _is_done_of(src: SourceFile, node: Node | None, name: str, context: str) -> bool:
