@@ -75,6 +75,16 @@ def test_files_that_may_declare_a_name_are_found_on_any_line_of_it(tmp_path: Pat
     assert pkg.mentioning("limi") == []
 
 
+def test_what_mentions_a_name_follows_a_fixed_file(tmp_path: Path) -> None:
+    """An answer is kept, and forgotten when a fix changes a file of the package."""
+    pkg = package(tmp_path, a="package p\n\nfunc helper() {}\n", b="package p\n")
+    b = str(tmp_path / "b.go")
+    assert [Path(s.path).name for s in pkg.mentioning("helper")] == ["a.go"]
+    pkg.update(b, b"package p\n\nfunc use() { helper() }\n")
+    assert [Path(s.path).name for s in pkg.mentioning("helper")] == ["a.go", "b.go"]
+    assert [Path(s.path).name for s in pkg.mentioning("helper", "func")] == ["a.go"]
+
+
 CALLEES = """package p
 
 func validate(x int, out chan error) {

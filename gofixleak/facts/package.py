@@ -163,8 +163,8 @@ class GoPackage:
     incomplete: bool = False
     # What the package model derived from the files; dropped whenever a file changes.
     derived: dict[object, object] = field(default_factory=dict)
-    # Per kind of :func:`names_in`, the files (in order) whose bytes hold each word so.
-    _where: dict[str, dict[bytes, list[str]]] = field(default_factory=dict)
+    # Per kind of :func:`names_in` and word, the files (in order) whose bytes hold it so.
+    _where: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     # Per file, the names it could declare or use (:func:`names_in`), with the bytes read.
     _indexes: dict[str, _Names] = field(default_factory=dict)
 
@@ -227,19 +227,23 @@ class GoPackage:
 
     def _paths_mentioning(self, word: str, declaring: str | None) -> list[str]:
         kind = _INDEX_OF.get(declaring or "", "words")
-        where = self._where.get(kind)
-        if where is None:
-            # One index per kind, word -> files, built on the first question of that kind: a
-            # large package is asked about thousands of names.
-            where = {}
+        key = (kind, word)
+        found = self._where.get(key)
+        if found is None:
+            # Asked file by file, each answer kept: most packages are asked about a few names,
+            # and an index of every word of every file cost more than all the questions (a
+            # large package asks thousands: a membership test per file each, still less). A
+            # file whose bytes do not hold the word at all is not split into words.
+            spelled = word.encode()
+            found = []
             for path in self.paths():
                 src = self._sources.get(path)
                 data = src.data if src is not None else self.directory.text(path)
-                if data is not None:
-                    for spelled in self._names(path, data)[kind]:
-                        where.setdefault(spelled, []).append(path)
-            self._where[kind] = where
-        return where.get(word.encode(), [])
+                if data is not None and spelled in data:
+                    if spelled in self._names(path, data)[kind]:
+                        found.append(path)
+            self._where[key] = found
+        return found
 
     def any_mentioning(
         self, word: str, declaring: str | None, test: Callable[[SourceFile], bool]
