@@ -186,7 +186,8 @@ class _TreeIndex:
 
     def __init__(self, root: Node) -> None:
         self.root = root
-        self.found: dict[str, list[Node]] = {}
+        self.found: dict[str, list[Node]] = {}  # in preorder
+        self.captured: dict[str, list[Node]] = {}  # scanned, in the query's order: not yet sorted
         self.merged: dict[frozenset[str], list[Node]] = {}
         self.names: dict[str, dict[str, list[Node]]] = {}
         self.owners: dict[str, dict[tuple[int, int], Node]] = {}
@@ -206,7 +207,11 @@ class _TreeIndex:
     def of_types(self, types: frozenset[str]) -> list[Node]:
         missing = types - self.found.keys()
         if missing:
-            self._scan(missing | (_FIRST_SCAN - self.found.keys()))
+            unscanned = missing - self.captured.keys()
+            if unscanned:
+                self._scan(unscanned | (_FIRST_SCAN - self.found.keys() - self.captured.keys()))
+            for kind in missing - self.found.keys():  # walked kinds are found by the scan
+                self.found[kind] = _in_preorder(self.captured.pop(kind))
         if len(types) == 1:
             return self.found[next(iter(types))]
         if types not in self.merged:
@@ -253,8 +258,8 @@ class _TreeIndex:
     def _scan(self, types: frozenset[str]) -> None:
         named = frozenset(kind for kind in types if _is_named_type(kind))
         captured = QueryCursor(_scan_query(named)).captures(self.root) if named else {}
-        for kind in named:
-            self.found[kind] = _in_preorder(captured.get(kind, []))
+        for kind in named:  # sorted when first asked for: many a type never is, in many a file
+            self.captured[kind] = captured.get(kind, [])
         for kind in types - named:  # anonymous or unknown: walked, as before
             self.found[kind] = [n for n in walk(self.root) if n.type == kind]
 
