@@ -239,9 +239,9 @@ class GoPackage:
             for path in self.paths():
                 src = self._sources.get(path)
                 data = src.data if src is not None else self.directory.text(path)
-                if data is not None and spelled in data:
-                    if spelled in self._names(path, data)[kind]:
-                        found.append(path)
+                held = data is not None and spelled in data
+                if held and spelled in self._names(path, data or b"")[kind]:
+                    found.append(path)
             self._where[key] = found
         return found
 
