@@ -449,3 +449,16 @@ def test_a_declaration_found_in_a_parsed_file_spares_parsing_the_others(tmp_path
     assert not pkg.has_source(str(tmp_path / "b.go"))
     assert not declarations.declares(pkg, "f2")
     assert declarations.declares(pkg, "f") and pkg.has_source(str(tmp_path / "b.go"))
+
+
+def test_the_files_where_a_function_may_spell_a_word_are_found_unparsed(tmp_path: Path) -> None:
+    pkg = package(
+        tmp_path,
+        a="package p\n\nfunc New() *T {\n\tctx, cancel := context.WithCancel(nil)\n}\n",
+        b="package p\n\nfunc New() {}\n\nfunc (t *T) New() {}\n\nfunc other() { WithCancel() }\n",
+        c="package p\n\nfunc (t *T) New() {\n\tWithCancel()\n}\n",
+    )
+    found = declarations.declaring_with(pkg, "New", b"WithCancel")
+    assert [Path(p).name for p in found] == ["a.go", "c.go"]  # b.go's call is other's
+    assert declarations.declaring_with(pkg, "other", b"context") == []
+    assert not any(pkg.has_source(p) for p in pkg.paths())

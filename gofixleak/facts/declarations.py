@@ -241,23 +241,52 @@ _FUNCTION_HEADER = re.compile(
 )
 
 
-def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:
-    """(receiver type or b"", name) of each function header of the file, and whether the text
-    from it to the next header spells a receive or a range (``<-``, ``range``)."""
-    key = ("function-headers", path)
+def _function_chunks(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], list[slice]]:
+    """(receiver type or b"", name) of each function header of the file, and the text from
+    each header spelled so to the next header."""
+    key = ("function-chunks", path)
     if key not in package.derived:
         data = package.data(path)
         starts = list(_FUNCTION_HEADER.finditer(data))
-        found: dict[tuple[bytes, bytes], bool] = {}
+        found: dict[tuple[bytes, bytes], list[slice]] = {}
         for index, match in enumerate(starts):
             end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-            chunk = data[match.start() : end]
-            waits = b"<-" in chunk or b"range" in chunk
             header = (match.group(1) or b"", match.group(2))
-            found[header] = found.get(header, False) or waits
+            found.setdefault(header, []).append(slice(match.start(), end))
         package.derived[key] = found
-    headers: dict[tuple[bytes, bytes], bool] = package.derived[key]  # type: ignore[assignment]
-    return headers
+    chunks: dict[tuple[bytes, bytes], list[slice]] = package.derived[key]  # type: ignore[assignment]
+    return chunks
+
+
+def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:
+    """(receiver type or b"", name) of each function header of the file, and whether the text
+    from it to the next header spells a receive or a range (``<-``, ``range``)."""
+    data = package.data(path)
+    return {
+        header: any(_holds(data, chunk, b"<-") or _holds(data, chunk, b"range") for chunk in chunks)
+        for header, chunks in _function_chunks(package, path).items()
+    }
+
+
+def _holds(data: bytes, chunk: slice, word: bytes) -> bool:
+    return data.find(word, chunk.start, chunk.stop) != -1
+
+
+def declaring_with(package: GoPackage, name: str, word: bytes) -> list[str]:
+    """The files (in order) where some function or method ``name`` may spell ``word`` in its
+    own text, by their bytes (between its header and the next one, in gofmt's layout): a cheap
+    test before parsing a file to ask about it. None is left out that can."""
+    spelled = name.encode()
+    found = []
+    for path in package.paths_mentioning(name, "func"):
+        data = package.data(path)
+        chunks = _function_chunks(package, path)
+        if any(
+            header[1] == spelled and any(_holds(data, c, word) for c in slices)
+            for header, slices in chunks.items()
+        ):
+            found.append(path)
+    return found
 
 
 def may_receive(package: GoPackage, name: str) -> bool:

@@ -223,9 +223,10 @@ class GoPackage:
         method of that name, "type", "const", "var", "method" for the methods of a type)
         narrows them to the files whose bytes could declare it so (see :func:`names_in`): the
         others are not parsed for the question."""
-        return [self.source(path) for path in self._paths_mentioning(word, declaring)]
+        return [self.source(path) for path in self.paths_mentioning(word, declaring)]
 
-    def _paths_mentioning(self, word: str, declaring: str | None) -> list[str]:
+    def paths_mentioning(self, word: str, declaring: str | None = None) -> list[str]:
+        """The paths of :meth:`mentioning`, none of them parsed for the question."""
         kind = _INDEX_OF.get(declaring or "", "words")
         key = (kind, word)
         found = self._where.get(key)
@@ -250,7 +251,7 @@ class GoPackage:
     ) -> bool:
         """Some file of :meth:`mentioning` passes ``test``: the files already parsed are tried
         first, and a file is parsed only when none before it passed."""
-        paths = self._paths_mentioning(word, declaring)
+        paths = self.paths_mentioning(word, declaring)
         parsed = [p for p in paths if p in self._sources]
         for path in (*parsed, *(p for p in paths if p not in self._sources)):
             if test(self.source(path)):

@@ -70,12 +70,12 @@ class Handle:
 
 def dropped_handles(src: SourceFile) -> Iterator[tuple[Node, Handle]]:
     """The calls in ``src`` that drop the handle a constructor of the package returns."""
-    handles = _handles(src.pkg)
-    if not handles:
-        return
-    names = {h.function.name for h in handles}
     for call in syntax.descendants(src.root, "call_expression"):
-        if _called_name(src, call) not in names or not _is_dropped(src, call):
+        name = _called_name(src, call)
+        if name is None or not _is_dropped(src, call):
+            continue
+        handles = _handles_named(src.pkg, name)
+        if not handles:
             continue
         target = resolve.callee(src, call)
         handle = next(
@@ -178,14 +178,19 @@ def _same(a: Function, b: Function) -> bool:
 # --- the constructors --------------------------------------------------------------------------
 
 
-def _handles(package: GoPackage) -> list[Handle]:
-    key = ("dropped-handles",)
+def _handles_named(package: GoPackage, name: str) -> list[Handle]:
+    """The constructors spelled ``name`` (functions or methods) that return a handle: looked
+    for only in the files where a function or method ``name`` may call ``WithCancel``, so
+    that a file whose dropped calls name no such constructor parses no other file."""
+    key = ("dropped-handles", name)
     if key not in package.derived:
         found: list[Handle] = []
-        for src in package.mentioning("WithCancel"):
-            for function in declarations.functions_in(src):
+        for path in declarations.declaring_with(package, name, b"WithCancel"):
+            for function in declarations.functions_in(package.source(path)):
                 body = function.body
-                if body is None or b"WithCancel" not in src.text(body):
+                if function.name != name or body is None:
+                    continue
+                if b"WithCancel" not in function.src.text(body):
                     continue
                 handle = _handle_of(function)
                 if handle is not None:
