@@ -458,7 +458,7 @@ def test_the_files_where_a_function_may_spell_a_word_are_found_unparsed(tmp_path
         b="package p\n\nfunc New() {}\n\nfunc (t *T) New() {}\n\nfunc other() { WithCancel() }\n",
         c="package p\n\nfunc (t *T) New() {\n\tWithCancel()\n}\n",
     )
-    found = declarations.declaring_with(pkg, "New", b"WithCancel")
+    found = declarations.declaring_with(pkg, "New", "WithCancel")
     assert [Path(p).name for p in found] == ["a.go", "c.go"]  # b.go's call is other's
-    assert declarations.declaring_with(pkg, "other", b"context") == []
+    assert declarations.declaring_with(pkg, "other", "context") == []
     assert not any(pkg.has_source(p) for p in pkg.paths())

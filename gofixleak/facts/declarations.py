@@ -272,20 +272,28 @@ def _holds(data: bytes, chunk: slice, word: bytes) -> bool:
     return data.find(word, chunk.start, chunk.stop) != -1
 
 
-def declaring_with(package: GoPackage, name: str, word: bytes) -> list[str]:
-    """The files (in order) where some function or method ``name`` may spell ``word`` in its
-    own text, by their bytes (between its header and the next one, in gofmt's layout): a cheap
-    test before parsing a file to ask about it. None is left out that can."""
-    spelled = name.encode()
+def declaring_with(package: GoPackage, name: str, word: str) -> list[str]:
+    """The files (in order) that mention ``word`` and where some function or method ``name``
+    may spell it in its own text, by their bytes (between its header and the next one, in
+    gofmt's layout): a cheap test before parsing a file to ask about it."""
+    spelled, needle = name.encode(), word.encode()
     found = []
-    for path in package.paths_mentioning(name, "func"):
+    for path in package.paths_mentioning(word):
         data = package.data(path)
-        chunks = _function_chunks(package, path)
-        if any(
-            header[1] == spelled and any(_holds(data, c, word) for c in slices)
-            for header, slices in chunks.items()
-        ):
+        chunks = _chunks_by_name(package, path).get(spelled, ())
+        if any(_holds(data, chunk, needle) for chunk in chunks):
             found.append(path)
+    return found
+
+
+def _chunks_by_name(package: GoPackage, path: str) -> dict[bytes, list[slice]]:
+    key = ("function-chunks-by-name", path)
+    if key not in package.derived:
+        by_name: dict[bytes, list[slice]] = {}
+        for (_, name), chunks in _function_chunks(package, path).items():
+            by_name.setdefault(name, []).extend(chunks)
+        package.derived[key] = by_name
+    found: dict[bytes, list[slice]] = package.derived[key]  # type: ignore[assignment]
     return found
 
 

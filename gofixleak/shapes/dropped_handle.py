@@ -70,9 +70,13 @@ class Handle:
 
 def dropped_handles(src: SourceFile) -> Iterator[tuple[Node, Handle]]:
     """The calls in ``src`` that drop the handle a constructor of the package returns."""
+    if not src.pkg.paths_mentioning("WithCancel"):
+        return  # no constructor of the package can make the handle's context
     for call in syntax.descendants(src.root, "call_expression"):
+        if not _is_dropped(src, call):
+            continue
         name = _called_name(src, call)
-        if name is None or not _is_dropped(src, call):
+        if name is None:
             continue
         handles = _handles_named(src.pkg, name)
         if not handles:
@@ -185,7 +189,7 @@ def _handles_named(package: GoPackage, name: str) -> list[Handle]:
     key = ("dropped-handles", name)
     if key not in package.derived:
         found: list[Handle] = []
-        for path in declarations.declaring_with(package, name, b"WithCancel"):
+        for path in declarations.declaring_with(package, name, "WithCancel"):
             for function in declarations.functions_in(package.source(path)):
                 body = function.body
                 if function.name != name or body is None:
