@@ -462,3 +462,22 @@ def test_the_files_where_a_function_may_spell_a_word_are_found_unparsed(tmp_path
     assert [Path(p).name for p in found] == ["a.go", "c.go"]  # b.go's call is other's
     assert declarations.declaring_with(pkg, "other", "context") == []
     assert not any(pkg.has_source(p) for p in pkg.paths())
+
+
+def test_a_package_asked_about_many_names_answers_them_alike(tmp_path: Path) -> None:
+    """The first questions are asked of each file, the later ones of an index: same answers."""
+    words = [f"name{i}" for i in range(40)]
+    pkg = package(
+        tmp_path,
+        a="package p\n\n" + "".join(f"func {w}() {{}}\n" for w in words[::2]),
+        b="package p\n\n" + "".join(f"var _ = {w}\n" for w in words[::3]),
+    )
+    for word in words:
+        index = int(word.removeprefix("name"))
+        expected = [f for f, step in (("a.go", 2), ("b.go", 3)) if index % step == 0]
+        assert [Path(p).name for p in pkg.paths_mentioning(word)] == expected, word
+        declaring = ["a.go"] if index % 2 == 0 else []
+        assert [Path(p).name for p in pkg.paths_mentioning(word, "func")] == declaring, word
+    pkg.update(str(tmp_path / "b.go"), b"package p\n\nvar _ = name39\n")
+    assert [Path(p).name for p in pkg.paths_mentioning("name39")] == ["b.go"]
+    assert pkg.paths_mentioning("name3") == []

@@ -165,6 +165,9 @@ class GoPackage:
     derived: dict[object, object] = field(default_factory=dict)
     # Per kind of :func:`names_in` and word, the files (in order) whose bytes hold it so.
     _where: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # Per kind, the questions asked, and once they are many, the index word -> files.
+    _asked: dict[str, int] = field(default_factory=dict)
+    _inverted: dict[str, dict[bytes, list[str]]] = field(default_factory=dict)
     # Per file, the names it could declare or use (:func:`names_in`), with the bytes read.
     _indexes: dict[str, _Names] = field(default_factory=dict)
 
@@ -200,7 +203,7 @@ class GoPackage:
     def adopt(self, src: SourceFile) -> None:
         """Use ``src`` (already parsed, with this package) as the text of its path."""
         self._sources[src.path] = src
-        self._where.clear()  # its bytes may not be those on disk
+        self._forget_mentions()  # its bytes may not be those on disk
 
     def update(self, path: str, data: bytes) -> SourceFile:
         """Replace a file's text (a fix was applied): parse it, forget everything derived."""
@@ -208,9 +211,13 @@ class GoPackage:
         self._sources[path] = src
         self.directory._texts[path] = data
         self.derived.clear()
-        self._where.clear()
+        self._forget_mentions()
         self._indexes.pop(path, None)
         return src
+
+    def _forget_mentions(self) -> None:
+        self._where.clear()
+        self._inverted.clear()
 
     def sources(self) -> Iterator[SourceFile]:
         """Every file of the package, parsed."""
@@ -231,20 +238,36 @@ class GoPackage:
         key = (kind, word)
         found = self._where.get(key)
         if found is None:
-            # Asked file by file, each answer kept: most packages are asked about a few names,
-            # and an index of every word of every file cost more than all the questions (a
-            # large package asks thousands: a membership test per file each, still less). A
-            # file whose bytes do not hold the word at all is not split into words.
-            spelled = word.encode()
-            found = []
-            for path in self.paths():
-                src = self._sources.get(path)
-                data = src.data if src is not None else self.directory.text(path)
-                held = data is not None and spelled in data
-                if held and spelled in self._names(path, data or b"")[kind]:
-                    found.append(path)
-            self._where[key] = found
+            found = self._where[key] = self._find_mentions(kind, word.encode())
         return found
+
+    def _find_mentions(self, kind: str, spelled: bytes) -> list[str]:
+        # Most packages are asked about a few names: each file is asked, and one that does not
+        # hold the bytes at all is not split into words. A package asked about many (a large
+        # one asks thousands) gets an index per kind, word -> files, built once: then a
+        # question costs a lookup, not a scan of all its bytes.
+        asked = self._asked[kind] = self._asked.get(kind, 0) + 1
+        if asked > _SCANNED_QUESTIONS:
+            index = self._inverted.get(kind)
+            if index is None:
+                index = self._inverted[kind] = {}
+                for path, data in self._texts():
+                    for name in self._names(path, data)[kind]:
+                        index.setdefault(name, []).append(path)
+            return index.get(spelled, [])
+        return [
+            path
+            for path, data in self._texts()
+            if spelled in data and spelled in self._names(path, data)[kind]
+        ]
+
+    def _texts(self) -> Iterator[tuple[str, bytes]]:
+        """Each readable file of the package, in order, with its bytes as the package sees them."""
+        for path in self.paths():
+            src = self._sources.get(path)
+            data = src.data if src is not None else self.directory.text(path)
+            if data is not None:
+                yield path, data
 
     def any_mentioning(
         self, word: str, declaring: str | None, test: Callable[[SourceFile], bool]
@@ -271,6 +294,8 @@ class GoPackage:
         return data if data is not None else b""
 
 
+# Questions of one kind answered by asking each file, before the package gets an index.
+_SCANNED_QUESTIONS = 16
 _INDEX_OF = {"func": "name", "method": "func", "type": "type", "const": "const", "var": "var"}
 
 # Bytes beyond ASCII belong to words too: `équit` does not mention `quit`.
