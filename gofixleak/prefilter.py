@@ -92,12 +92,27 @@ class Word:
         self.pattern = re.compile(rb"\b(?:" + b"|".join(map(re.escape, words)) + rb")\b")
 
     def search(self, data: bytes, /) -> re.Match[bytes] | None:
-        if not any(word in data for word in self.words):
-            return None
-        return self.pattern.search(data)
+        # Each word's first whole occurrence found by hand (a pattern that starts with \b is
+        # tried at every byte); the pattern then matches there, as it would have.
+        first = min((at for word in self.words if (at := _whole(data, word)) != -1), default=-1)
+        return None if first == -1 else self.pattern.search(data, first)
 
     def __repr__(self) -> str:
         return f"Word{self.words!r}"
+
+
+def _whole(data: bytes, word: bytes) -> int:
+    """Where ``word`` first stands as a whole word in ``data`` (as ``\b`` tells: ASCII word
+    bytes), or -1."""
+    start = data.find(word)
+    while start != -1:
+        end = start + len(word)
+        if (not start or data[start - 1] not in _WORD_BYTES) and (
+            end == len(data) or data[end] not in _WORD_BYTES
+        ):
+            return start
+        start = data.find(word, start + 1)
+    return -1
 
 
 TIME_TICK: Prefilter = Word(b"Tick")
@@ -111,26 +126,29 @@ NEW_TICKER_OR_TIMER: Prefilter = Word(b"NewTicker", b"NewTimer")
 # Between two tokens: blanks and comments.
 _BETWEEN = rb"(?:\s|/\*.*?\*/|//[^\n]*\n)*"
 _MAKE_CHAN = re.compile(
-    rb"(?<![A-Za-z0-9_\x80-\xff])make"
-    + _BETWEEN
-    + rb"\("
-    + _BETWEEN
-    + rb"(?:<-"
-    + _BETWEEN
-    + rb")?chan\b",
+    rb"make" + _BETWEEN + rb"\(" + _BETWEEN + rb"(?:<-" + _BETWEEN + rb")?chan\b",
     re.DOTALL,
 )
+_NAME_BYTES = _WORD_BYTES | frozenset(range(0x80, 0x100))
 
 
 class MakeChan:
     """``make(chan T...)`` (``make(<-chan T)`` too), whatever blanks or comments part its
     tokens: the builtin is called by its name (``is_make_chan``). Both words are looked for
-    first (most files spell neither), and the pattern starts with its literal."""
+    first (most files spell neither); then each ``make`` that starts a name is tried in place
+    (a pattern that starts by looking behind would be tried at every byte)."""
 
     def search(self, data: bytes, /) -> re.Match[bytes] | None:
-        if b"chan" not in data or b"make" not in data:
+        if b"chan" not in data:
             return None
-        return _MAKE_CHAN.search(data)
+        start = data.find(b"make")
+        while start != -1:
+            if not start or data[start - 1] not in _NAME_BYTES:
+                found = _MAKE_CHAN.match(data, start)
+                if found is not None:
+                    return found
+            start = data.find(b"make", start + 4)
+        return None
 
     def __repr__(self) -> str:
         return "MakeChan()"

@@ -247,6 +247,19 @@ def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
         assert make_chan.search(text) is not None, text
     for text in (b"s := make([]chan int, 1)", b"m := remake(chan int)", b"make(channels)"):
         assert make_chan.search(text) is None, text
+    for text in (b"\xc3\xa9make(chan int)", b"_make(chan int)", b"make2(chan int)"):
+        assert make_chan.search(text) is None, text  # the end of another name
+    found = make_chan.search(b"remake(chan int); make(chan int)")
+    assert found is not None and found.start() == 18  # the first make that starts a name
+
+
+def test_a_word_prefilter_finds_whole_words_only() -> None:
+    word = prefilter.Word(b"NewTicker", b"NewTimer")
+    for text in (b"NewTimerX NewTickers", b"xNewTimer", b"New_Timer", b""):
+        assert word.search(text) is None, text
+    for text, at in ((b"NewTimerX NewTicker", 10), (b"t.NewTimer(d)", 2), (b"\xc3NewTimer", 1)):
+        found = word.search(text)
+        assert found is not None and found.start() == at, text
 
 
 @pytest.mark.parametrize(

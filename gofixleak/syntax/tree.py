@@ -211,11 +211,12 @@ class _TreeIndex:
             if unscanned:
                 self._scan(unscanned | (_FIRST_SCAN - self.found.keys() - self.captured.keys()))
             for kind in missing - self.found.keys():  # walked kinds are found by the scan
-                self.found[kind] = _in_preorder(self.captured.pop(kind))
+                self.found[kind] = _in_preorder(self.captured.pop(kind), kind in _LEAVES)
         if len(types) == 1:
             return self.found[next(iter(types))]
         if types not in self.merged:
-            self.merged[types] = _in_preorder([n for kind in types for n in self.found[kind]])
+            merged = [n for kind in types for n in self.found[kind]]
+            self.merged[types] = _in_preorder(merged, types <= _LEAVES)
         return self.merged[types]
 
     def is_own(self, node: Node, scope: Node) -> bool:
@@ -274,19 +275,24 @@ def _is_named_type(kind: str) -> bool:
     return bool(GO.id_for_node_kind(kind, True))
 
 
-def _in_preorder(nodes: list[Node]) -> list[Node]:
+def _in_preorder(nodes: list[Node], leaves: bool = False) -> list[Node]:
     """Nodes of an error-free tree (so no zero-width nodes) in the order a preorder walk meets
     them: by start, the enclosing node first; a node and its only child can share a range, then
-    the shallower first. (Query captures come in no such order.)"""
+    the shallower first (``leaves``: the nodes are leaves, none holds another). (Query captures
+    come in no such order.)"""
     # Two stable sorts on attributes read in C: by end, longest first, then by start.
     nodes.sort(key=_END, reverse=True)
     nodes.sort(key=_START)
+    if leaves:
+        return nodes
     ranges = [n.byte_range for n in nodes]
     if len(set(ranges)) != len(ranges):
         return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte, _depth(n)))
     return nodes
 
 
+# Node types that never hold another node (the identifiers: the longest lists of a file).
+_LEAVES = frozenset({"identifier", "field_identifier", "type_identifier", "package_identifier"})
 _START = operator.attrgetter("start_byte")
 _END = operator.attrgetter("end_byte")
 
