@@ -250,7 +250,7 @@ def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
     for text in (b"\xc3\xa9make(chan int)", b"_make(chan int)", b"make2(chan int)"):
         assert make_chan.search(text) is None, text  # the end of another name
     found = make_chan.search(b"remake(chan int); make(chan int)")
-    assert found is not None and found.start() == 18  # the first make that starts a name
+    assert isinstance(found, re.Match) and found.start() == 18  # the first make that starts a name
 
 
 def test_a_word_prefilter_finds_whole_words_only() -> None:
