@@ -99,14 +99,19 @@ def package_directory(path: str, overrides: Mapping[str, bytes] | None = None) -
     return Directory(os.path.dirname(path), overrides=overrides, reader=read_go_file)
 
 
-def check_files(directory: Directory, targets: Sequence[tuple[str, Options]]) -> list[FileResult]:
+def check_files(
+    directory: Directory,
+    targets: Sequence[tuple[str, Options]],
+    editable: Sequence[str] | None = None,
+) -> list[FileResult]:
     """Check (and fix, as each file's options say) files of one directory, each read in its
-    Go package: one result per target, in order."""
+    Go package: one result per target, in order. ``editable``: the files a fix may edit,
+    default the targets (a share of a run's files names the run's)."""
     results: dict[str, FileResult] = {}
     packages: dict[GoPackage, list[engine.Target]] = {}
     # Files a fix may edit: every file of the run (a fix found in one file may edit another that
     # no rule needed to read), unless nothing is fixed (check mode still shows such fixes).
-    editable = [path for path, _ in targets]
+    editable = [path for path, _ in targets] if editable is None else list(editable)
     for path, options in targets:
         try:
             data = directory.read(path)
@@ -260,17 +265,21 @@ def run(
     """One result per Go file under ``paths`` (and one with an error per bad path), in discovery
     order, as they come: on ``jobs`` processes (default: one per core; 1: in this process).
 
-    The files of one directory are checked together, each in its Go package; with a ``cache``,
-    a directory whose files, options and code did not change is answered from it, in this
-    process, and only the others go to workers (so an unchanged tree starts none), and the cache
-    is pruned once the results have all been taken.
+    The files of one directory are checked together, each in its Go package; when nothing is
+    fixed, a directory of many bytes is checked in parts on several processes (see
+    :class:`Part`). With a ``cache``, a directory whose files, options and code did not change
+    is answered from it, in this process, and only the others go to workers (so an unchanged
+    tree starts none), and the cache is pruned once the results have all been taken.
     """
     options.rules()  # unknown rule names fail before any work
-    check = functools.partial(check_group, options=options, cache=cache)
+    parts = parallel.workers_for(jobs) if options.fix is None else 1
+    check = functools.partial(check_unit, options=options, cache=cache)
     directories = _by_directory(discovery.discover(paths))
     if cache is None:
-        return itertools.chain.from_iterable(parallel.ordered_map(check, directories, jobs))
-    groups = _cached_first(directories, options, cache, check, jobs)
+        units = (unit for items in directories for unit in _split(items, parts))
+        checked = parallel.ordered_map(check, units, jobs, heavy=_is_part)
+        return itertools.chain.from_iterable(_joined(checked, None))
+    groups = _cached_first(directories, options, cache, check, jobs, parts)
     return _then(itertools.chain.from_iterable(groups), cache.prune_if_full)
 
 
@@ -278,23 +287,25 @@ def _cached_first(
     directories: Iterator[list[discovery.Item]],
     options: Options,
     cache: ResultCache,
-    check: Callable[[list[discovery.Item]], list[FileResult]],
+    check: Callable[[list[discovery.Item] | Part], list[FileResult] | PartResult],
     jobs: int | None,
+    parts: int,
 ) -> Iterator[list[FileResult]]:
     """Each group's results in order: from the cache when it has them, else from ``check`` on
-    ``jobs`` processes. A group sent to ``check`` is looked up again there (its files read and
-    hashed twice: little beside parsing them), so that what is stored is keyed by the bytes
-    checked."""
+    ``jobs`` processes (a large group in up to ``parts`` parts). A group sent to ``check`` is
+    looked up again there (its files read and hashed twice: little beside parsing them), so
+    that what is stored is keyed by the bytes checked."""
     answers: collections.deque[list[FileResult] | None] = collections.deque()  # None: checked
 
-    def misses() -> Iterator[list[discovery.Item]]:
+    def misses() -> Iterator[list[discovery.Item] | Part]:
         for items in directories:
             found = _cached_group(items, options, cache)
             answers.append(found)
             if found is None:
-                yield items
+                yield from _split(items, parts)
 
-    checked = parallel.ordered_map(check, misses(), jobs)
+    units = parallel.ordered_map(check, misses(), jobs, heavy=_is_part)
+    checked = _joined(units, cache)
     done: collections.deque[list[FileResult]] = collections.deque()
     exhausted = False
     while answers or not exhausted:
@@ -308,6 +319,114 @@ def _cached_first(
                 done.append(next(checked))
             except StopIteration:
                 exhausted = True
+
+
+# A directory whose files hold more bytes than this is checked in parts when nothing is fixed,
+# one part per worker, each of about PART_BYTES or more: a large package (nats-server's server/,
+# go-redis's root) would otherwise keep one core busy while the others wait.
+SPLIT_BYTES = 1 << 20
+PART_BYTES = 1 << 19
+
+
+@dataclass(frozen=True)
+class Part:
+    """A share (``mine``, paths of ``items``) of one directory's files, checked on a worker of
+    its own. Each part reads the whole package, as the directory's check would: the package
+    model sees every file, and the files a fix may edit are all the directory's targets, so a
+    file's results are those of the whole directory's check (the package's facts are worked out
+    in each part: parts cost CPU time, and save wall time on several cores)."""
+
+    items: tuple[discovery.Item, ...]
+    mine: frozenset[str]
+    count: int
+
+
+@dataclass(frozen=True)
+class PartResult:
+    part: Part
+    results: tuple[FileResult, ...]  # of the part's items, in order
+    targets: tuple[str, ...]  # the part's files that were checked (not excluded, no error)
+    key: bytes | None  # the cache key of the directory's bytes as this part read them
+
+
+def _is_part(unit: object) -> bool:
+    return isinstance(unit, Part)
+
+
+def _split(items: list[discovery.Item], parts: int) -> Iterator[list[discovery.Item] | Part]:
+    """``items`` (one directory's), or up to ``parts`` shares of them balanced by size."""
+    if parts < 2 or len(items) < 2:
+        yield items
+        return
+    sizes = {item.path: _size(item) for item in items}
+    total = sum(sizes.values())
+    if total < SPLIT_BYTES:
+        yield items
+        return
+    count = min(parts, len(items), max(2, total // PART_BYTES))
+    shares: list[list[str]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for path in sorted(sizes, key=lambda p: (-sizes[p], p)):  # the largest to the lightest
+        lightest = loads.index(min(loads))
+        shares[lightest].append(path)
+        loads[lightest] += sizes[path]
+    for share in shares:
+        yield Part(tuple(items), frozenset(share), count)
+
+
+def _size(item: discovery.Item) -> int:
+    if item.error is not None:
+        return 0
+    try:
+        return os.path.getsize(item.path)
+    except OSError:
+        return 0
+
+
+def check_unit(
+    unit: list[discovery.Item] | Part, options: Options, cache: ResultCache | None = None
+) -> list[FileResult] | PartResult:
+    """:func:`check_group` of a directory's items, or the results of one :class:`Part`."""
+    if not isinstance(unit, Part):
+        return check_group(unit, options, cache)
+    out, targets = _targets(unit.items, options)
+    mine = [(path, opts) for path, opts in targets if path in unit.mine]
+    key = None
+    if targets:
+        directory = package_directory(targets[0][0])
+        every = [path for path, _ in targets]
+        if cache is not None:
+            files = directory_files(directory, every)
+            key = cache.key(files, _descriptions(targets)) if files is not None else None
+        if mine:
+            out.update((r.path, r) for r in check_files(directory, mine, editable=every))
+    results = tuple(out[item.path] for item in unit.items if item.path in unit.mine)
+    return PartResult(unit, results, tuple(path for path, _ in mine), key)
+
+
+def _joined(
+    units: Iterator[list[FileResult] | PartResult], cache: ResultCache | None
+) -> Iterator[list[FileResult]]:
+    """Each directory's results, its parts' put back together (and stored in ``cache`` when
+    every part read the same bytes)."""
+    pending: list[PartResult] = []
+    for unit in units:
+        if not isinstance(unit, PartResult):
+            yield unit
+            continue
+        pending.append(unit)
+        if len(pending) < unit.part.count:
+            continue
+        by_path = {r.path: r for part in pending for r in part.results}
+        merged = [by_path[item.path] for item in unit.part.items]
+        keys = {part.key for part in pending}
+        if cache is not None and len(keys) == 1 and (key := keys.pop()) is not None:
+            checked = {path for part in pending for path in part.targets}
+            stored = [r for r in merged if r.path in checked]
+            if all(r.error is None for r in stored):
+                cache.store(key, stored)
+        pending = []
+        yield merged
 
 
 def _then(results: Iterator[FileResult], done: Callable[[], None]) -> Iterator[FileResult]:

@@ -61,6 +61,21 @@ def test_a_small_input_runs_in_this_process() -> None:
     assert pids == {os.getpid()}
 
 
+def test_a_heavy_item_is_handed_over_alone() -> None:
+    batches = list(parallel._batches(iter(range(20)), lambda item: item in (10, 11)))
+    assert batches == [[*range(8)], [8, 9], [10], [11], [*range(12, 20)]]
+
+
+def test_a_short_run_with_heavy_items_runs_in_workers() -> None:
+    """Two parts of one large package are worth two workers, though the run is short."""
+    pids = list(parallel.ordered_map(_pid, range(3), 2, heavy=lambda item: item > 0))
+    assert os.getpid() not in pids[1:]
+    assert list(parallel.ordered_map(_square, range(3), 2, heavy=bool)) == [0, 1, 4]
+    assert set(parallel.ordered_map(_pid, range(3), 2, heavy=lambda item: item == 2)) == {
+        os.getpid()
+    }  # one heavy item alone gains nothing from a worker
+
+
 def test_jobs_below_one_are_refused_at_once() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         parallel.ordered_map(_square, [1], 0)
