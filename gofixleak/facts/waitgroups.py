@@ -162,17 +162,31 @@ def local_waitgroup(src: SourceFile, local: Local) -> WaitGroup | None:
 
 def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
     """Every WaitGroup field of a package struct type that ``src`` calls ``Add`` on."""
-    added = {m.decode() for m in _FIELD_ADD.findall(src.data)}
-    if not added or src.pkg.incomplete:
-        return []
-    candidates = added & _waitgroup_names(src.pkg)
-    if not candidates:
-        return []  # the cheap test first: no x.f.Add( for a name a WaitGroup field can have
     fields: dict[tuple[str, str], WaitGroup] = {}
+    for owned in _fields_called(src, "Add", _FIELD_ADD):
+        group = _field(src, *owned)
+        if group is not None:
+            fields[owned] = group
+    return list(fields.values())
+
+
+def _fields_called(src: SourceFile, method: str, spelled: re.Pattern[bytes]) -> list[
+    tuple[str, str]
+]:
+    """The fields ``(struct type, field)`` of the package that ``src`` calls ``method`` on
+    (``x.wg.Add(``), each once, in order, among those named like a WaitGroup field
+    (``spelled`` finds ``.f.method(`` in the bytes: the cheap test first)."""
+    called = {m.decode() for m in spelled.findall(src.data)}
+    if not called or src.pkg.incomplete:
+        return []
+    candidates = called & _waitgroup_names(src.pkg)
+    if not candidates:
+        return []  # no x.f.Add( for a name a WaitGroup field can have
+    found: dict[tuple[str, str], None] = {}
     for selector in syntax.descendants(src.root, "selector_expression"):
-        method = selector.child_by_field_name("field")
+        selected = selector.child_by_field_name("field")
         operand = selector.child_by_field_name("operand")
-        if method is None or operand is None or src.show(method) != "Add":
+        if selected is None or operand is None or src.show(selected) != method:
             continue
         field = operand.child_by_field_name("field")
         if operand.type != "selector_expression" or field is None:
@@ -180,11 +194,9 @@ def field_waitgroups(src: SourceFile) -> list[WaitGroup]:
         if src.show(field) not in candidates:
             continue  # x.counter.Add(1): no WaitGroup is declared under that name
         owned = _field_of(src, operand)
-        if owned is not None and owned not in fields:
-            group = _field(src, *owned)
-            if group is not None:
-                fields[owned] = group
-    return list(fields.values())
+        if owned is not None:
+            found[owned] = None
+    return list(found)
 
 
 _FIELD_ADD = re.compile(rb"\.([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*Add\s*\(")
@@ -961,32 +973,8 @@ def never_done_fields(src: SourceFile) -> list[NeverDone]:
     (``defer s.wg.Done``). No other type of the package is made of ``T`` (an alias, a type
     defined as ``T``, a struct embedding ``T`` or ``*T``), through which ``x.wg`` could name
     the same field under another type. Code of other packages cannot name an unexported field."""
-    waited = {m.decode() for m in _FIELD_WAIT.findall(src.data)}
-    if not waited or src.pkg.incomplete:
-        return []
-    candidates = waited & _waitgroup_names(src.pkg)
-    if not candidates:
-        return []
-    found: dict[tuple[str, str], NeverDone] = {}
-    seen: set[tuple[str, str]] = set()
-    for selector in syntax.descendants(src.root, "selector_expression"):
-        method = selector.child_by_field_name("field")
-        operand = selector.child_by_field_name("operand")
-        if method is None or operand is None or src.show(method) != "Wait":
-            continue
-        field = operand.child_by_field_name("field")
-        if operand.type != "selector_expression" or field is None:
-            continue
-        if src.show(field) not in candidates:
-            continue
-        owned = _field_of(src, operand)
-        if owned is None or owned in seen:
-            continue
-        seen.add(owned)
-        group = _never_done_field(src, *owned)
-        if group is not None:
-            found[owned] = group
-    return list(found.values())
+    found = (_never_done_field(src, *owned) for owned in _fields_called(src, "Wait", _FIELD_WAIT))
+    return [group for group in found if group is not None]
 
 
 def _never_done_field(src: SourceFile, owner: str, name: str) -> NeverDone | None:
