@@ -241,31 +241,20 @@ _FUNCTION_HEADER = re.compile(
 )
 
 
-def _function_chunks(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], list[slice]]:
-    """(receiver type or b"", name) of each function header of the file, and the text from
-    each header spelled so to the next header."""
+def _function_chunks(package: GoPackage, path: str) -> dict[bytes, list[slice]]:
+    """The name of each function header of the file (a method's or a function's), and the text
+    from each header of that name to the next header."""
     key = ("function-chunks", path)
     if key not in package.derived:
         data = package.data(path)
         starts = list(_FUNCTION_HEADER.finditer(data))
-        found: dict[tuple[bytes, bytes], list[slice]] = {}
+        found: dict[bytes, list[slice]] = {}
         for index, match in enumerate(starts):
             end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-            header = (match.group(1) or b"", match.group(2))
-            found.setdefault(header, []).append(slice(match.start(), end))
+            found.setdefault(match.group(2), []).append(slice(match.start(), end))
         package.derived[key] = found
-    chunks: dict[tuple[bytes, bytes], list[slice]] = package.derived[key]  # type: ignore[assignment]
+    chunks: dict[bytes, list[slice]] = package.derived[key]  # type: ignore[assignment]
     return chunks
-
-
-def _function_headers(package: GoPackage, path: str) -> dict[tuple[bytes, bytes], bool]:
-    """(receiver type or b"", name) of each function header of the file, and whether the text
-    from it to the next header spells a receive or a range (``<-``, ``range``)."""
-    data = package.data(path)
-    return {
-        header: any(_holds(data, chunk, b"<-") or _holds(data, chunk, b"range") for chunk in chunks)
-        for header, chunks in _function_chunks(package, path).items()
-    }
 
 
 def _holds(data: bytes, chunk: slice, word: bytes) -> bool:
@@ -280,20 +269,9 @@ def declaring_with(package: GoPackage, name: str, word: str) -> list[str]:
     found = []
     for path in package.paths_mentioning(word):
         data = package.data(path)
-        chunks = _chunks_by_name(package, path).get(spelled, ())
+        chunks = _function_chunks(package, path).get(spelled, ())
         if any(_holds(data, chunk, needle) for chunk in chunks):
             found.append(path)
-    return found
-
-
-def _chunks_by_name(package: GoPackage, path: str) -> dict[bytes, list[slice]]:
-    key = ("function-chunks-by-name", path)
-    if key not in package.derived:
-        by_name: dict[bytes, list[slice]] = {}
-        for (_, name), chunks in _function_chunks(package, path).items():
-            by_name.setdefault(name, []).extend(chunks)
-        package.derived[key] = by_name
-    found: dict[bytes, list[slice]] = package.derived[key]  # type: ignore[assignment]
     return found
 
 
@@ -303,12 +281,13 @@ def may_receive(package: GoPackage, name: str) -> bool:
     before resolving a call to it. False only when none can."""
     key = ("receiving-functions",)
     if key not in package.derived:
-        package.derived[key] = frozenset(
-            function.decode("utf-8", "replace")
-            for path in package.paths()
-            for (_, function), waits in _function_headers(package, path).items()
-            if waits
-        )
+        receiving = set()
+        for path in package.paths():
+            data = package.data(path)
+            for function, chunks in _function_chunks(package, path).items():
+                if any(_holds(data, c, b"<-") or _holds(data, c, b"range") for c in chunks):
+                    receiving.add(function.decode("utf-8", "replace"))
+        package.derived[key] = frozenset(receiving)
     names: frozenset[str] = package.derived[key]  # type: ignore[assignment]
     return name in names
 
