@@ -272,7 +272,9 @@ def run(
     tree starts none), and the cache is pruned once the results have all been taken.
     """
     options.rules()  # unknown rule names fail before any work
-    parts = parallel.workers_for(jobs) if options.fix is None else 1
+    parts = min(parallel.workers_for(jobs), parallel.default_jobs(), MAX_PARTS)
+    if options.fix is not None:
+        parts = 1
     check = functools.partial(check_unit, options=options, cache=cache)
     directories = _by_directory(discovery.discover(paths))
     if cache is None:
@@ -326,6 +328,9 @@ def _cached_first(
 # go-redis's root) would otherwise keep one core busy while the others wait.
 SPLIT_BYTES = 1 << 20
 PART_BYTES = 1 << 19
+# Each part holds the whole package in memory and works out its facts: more parts than cores
+# only add that work, and past a few the package-wide questions, not the files, take the time.
+MAX_PARTS = 4
 
 
 @dataclass(frozen=True)

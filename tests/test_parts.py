@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gofixleak import api, discovery, source
+from gofixleak import api, discovery, parallel, source
 from gofixleak.cli import app
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -20,6 +20,7 @@ def parts(monkeypatch: pytest.MonkeyPatch) -> list[api.Part]:
     made are recorded (in this process: the split is made before the workers get them)."""
     monkeypatch.setattr(api, "SPLIT_BYTES", 1)
     monkeypatch.setattr(api, "PART_BYTES", 1)
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 2)  # two cores, whatever the machine
     made: list[api.Part] = []
     real = api._split
 
@@ -50,6 +51,20 @@ def test_parts_print_what_one_process_prints(parts: list[api.Part], flags: list[
     assert split == alone and alone[0] == 1
     assert len(parts) >= 20  # the multi-file packages were checked in two parts
     assert all(len(part.mine) < len(part.items) for part in parts)
+
+
+def test_parts_are_no_more_than_the_cores(
+    parts: list[api.Part], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-j beyond the cores starts more workers, not more parts: each part redoes the package's
+    facts and holds the package in memory."""
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 1)
+    alone = _run("--no-cache", "-j", "1")
+    assert _run("--no-cache", "-j", "3") == alone
+    assert parts == []
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 8)  # and four at the most
+    assert _run("--no-cache", "-j", "8") == alone
+    assert max(part.count for part in parts) == api.MAX_PARTS == 4
 
 
 def test_a_fixing_run_is_never_split(parts: list[api.Part]) -> None:
