@@ -134,7 +134,7 @@ class SourceFile:
 
     def show(self, node: Node) -> str:
         """A node's text for messages (undecodable bytes replaced)."""
-        return self.text(node).decode("utf-8", "replace")
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def node_at(self, span: Span) -> Node | None:
         """The smallest node covering exactly ``span``, or None."""
