@@ -9,7 +9,8 @@ from tree_sitter import Node
 
 from gofixleak import syntax
 from gofixleak.facts import constants, declarations, resolve
-from gofixleak.facts.package import Directory, GoPackage, package_clause
+from gofixleak.facts import package as package_module
+from gofixleak.facts.package import Directory, GoPackage, names_in, package_clause
 from gofixleak.facts.usage import Interval, Subject, Usage, usage
 from gofixleak.source import SourceFile
 
@@ -481,3 +482,19 @@ def test_a_package_asked_about_many_names_answers_them_alike(tmp_path: Path) -> 
     pkg.update(str(tmp_path / "b.go"), b"package p\n\nvar _ = name39\n")
     assert [Path(p).name for p in pkg.paths_mentioning("name39")] == ["b.go"]
     assert pkg.paths_mentioning("name3") == []
+
+
+@pytest.mark.parametrize(
+    "word", [b"quit", b"q", b"quit2", b"_quit", b"\xc3\xa9quit", b"a.b", b"", b"go", b"func"]
+)
+def test_a_word_is_found_in_place_as_a_split_would_find_it(word: bytes) -> None:
+    """The first questions of a package look for the word in the bytes; the index splits them
+    into words: both answers are the same."""
+    data = (
+        b"package p\n\n// quitting \xc3\xa9quit _quit\nfunc f() { quit2 := a.b; go g(q) }\n"
+        b"func(x) {}\nvar myfunc = 1\n"
+    )
+    assert package_module._holds_word(data, word) == (word in names_in(data)["words"])
+    assert package_module._holds_word(data + b" " + word, word) == (
+        word in names_in(data + b" " + word)["words"]
+    )

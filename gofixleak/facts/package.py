@@ -255,6 +255,8 @@ class GoPackage:
                     for name in self._names(path, data)[kind]:
                         index.setdefault(name, []).append(path)
             return index.get(spelled, [])
+        if kind == "words":  # found in place: no file is split into words for a few questions
+            return [path for path, data in self._texts() if _holds_word(data, spelled)]
         return [
             path
             for path, data in self._texts()
@@ -303,10 +305,12 @@ _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 # Every byte that is not part of a word becomes a blank: the words are what split() returns
 # (twice as fast as finding them with _WORD).
 _WORDS_ONLY = bytes(c if _WORD.fullmatch(bytes([c])) else 0x20 for c in range(256))
-_FUNC_LINE = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])func(?![A-Za-z0-9_\x80-\xff])[^\n{]*")
+# Each pattern starts with its keyword, then looks behind it for a word byte (starting with a
+# look-behind, a pattern is tried at every byte; with a literal, the engine skips to it).
+_FUNC_LINE = re.compile(rb"func(?<![A-Za-z0-9_\x80-\xff]func)(?![A-Za-z0-9_\x80-\xff])[^\n{]*")
 # The word after ``func`` and its receiver, if any (a parenthesis of its own allowed inside).
 _FUNC_NAME = re.compile(
-    rb"(?<![A-Za-z0-9_\x80-\xff])func[ \t]*(?:\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*)?"
+    rb"func(?<![A-Za-z0-9_\x80-\xff]func)[ \t]*(?:\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*)?"
     rb"([A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)"
 )
 _TYPE_NAME = re.compile(
@@ -316,6 +320,25 @@ _SPEC_NAMES = re.compile(
     rb"(?m)(?:(?<![A-Za-z0-9_\x80-\xff])(?:const|var)[ \t]+|^[ \t]*)"
     rb"([A-Za-z0-9_\x80-\xff]+(?:[ \t]*,[ \t]*[A-Za-z0-9_\x80-\xff]+)*)"
 )
+
+
+_WORD_BYTES = frozenset(c for c in range(256) if _WORDS_ONLY[c] != 0x20)
+
+
+def _holds_word(data: bytes, word: bytes) -> bool:
+    """``word`` is one of ``names_in(data)["words"]``: it occurs with no word byte on either
+    side (found with bytes.find, not by splitting the file)."""
+    if not word or word.translate(_WORDS_ONLY) != word:
+        return False  # not a word: no split yields it
+    start = data.find(word)
+    while start != -1:
+        end = start + len(word)
+        if (not start or data[start - 1] not in _WORD_BYTES) and (
+            end == len(data) or data[end] not in _WORD_BYTES
+        ):
+            return True
+        start = data.find(word, start + 1)
+    return False
 
 
 def names_in(data: bytes) -> dict[str, frozenset[bytes]]:
@@ -365,7 +388,7 @@ class _Names(Mapping[str, frozenset[bytes]]):
             return frozenset(_FUNC_NAME.findall(data))
         # A name first on a line declares a type, a const or a var only in a file with that
         # keyword.
-        if kind not in _KINDS or kind.encode() not in self["words"]:
+        if kind not in _KINDS or not _holds_word(self.data, kind.encode()):
             return frozenset()
         if kind == "type":
             return frozenset(_TYPE_NAME.findall(data))
