@@ -94,21 +94,21 @@ class Word:
     def search(self, data: bytes, /) -> re.Match[bytes] | None:
         # Each word's first whole occurrence found by hand (a pattern that starts with \b is
         # tried at every byte); the pattern then matches there, as it would have.
-        first = min((at for word in self.words if (at := _whole(data, word)) != -1), default=-1)
-        return None if first == -1 else self.pattern.search(data, first)
+        found = [at for word in self.words if (at := whole_word_at(data, word)) != -1]
+        return self.pattern.search(data, min(found)) if found else None
 
     def __repr__(self) -> str:
         return f"Word{self.words!r}"
 
 
-def _whole(data: bytes, word: bytes) -> int:
-    """Where ``word`` first stands as a whole word in ``data`` (as ``\b`` tells: ASCII word
-    bytes), or -1."""
+def whole_word_at(data: bytes, word: bytes, word_bytes: frozenset[int] = _WORD_BYTES) -> int:
+    """Where ``word`` first occurs in ``data`` with no byte of ``word_bytes`` on either side
+    (by default the ASCII word bytes, as a regex's word boundary tells), or -1."""
     start = data.find(word)
     while start != -1:
         end = start + len(word)
-        if (not start or data[start - 1] not in _WORD_BYTES) and (
-            end == len(data) or data[end] not in _WORD_BYTES
+        if (not start or data[start - 1] not in word_bytes) and (
+            end == len(data) or data[end] not in word_bytes
         ):
             return start
         start = data.find(word, start + 1)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from gofixleak.prefilter import whole_word_at
 from gofixleak.reading import ReadError, read_go_file
 from gofixleak.source import GoVersion, SourceFile
 
@@ -330,15 +331,7 @@ def _holds_word(data: bytes, word: bytes) -> bool:
     side (found with bytes.find, not by splitting the file)."""
     if not word or word.translate(_WORDS_ONLY) != word:
         return False  # not a word: no split yields it
-    start = data.find(word)
-    while start != -1:
-        end = start + len(word)
-        if (not start or data[start - 1] not in _WORD_BYTES) and (
-            end == len(data) or data[end] not in _WORD_BYTES
-        ):
-            return True
-        start = data.find(word, start + 1)
-    return False
+    return whole_word_at(data, word, _WORD_BYTES) != -1
 
 
 def names_in(data: bytes) -> dict[str, frozenset[bytes]]:
