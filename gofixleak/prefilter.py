@@ -134,9 +134,9 @@ _NAME_BYTES = _WORD_BYTES | frozenset(range(0x80, 0x100))
 
 class MakeChan:
     """``make(chan T...)`` (``make(<-chan T)`` too), whatever blanks or comments part its
-    tokens: the builtin is called by its name (``is_make_chan``). Both words are looked for
-    first (most files spell neither); then each ``make`` that starts a name is tried in place
-    (a pattern that starts by looking behind would be tried at every byte)."""
+    tokens: the builtin is called by its name (``is_make_chan``). ``chan`` is looked for first
+    (most files spell none); then each ``make`` that starts a name is tried in place (a pattern
+    that starts by looking behind would be tried at every byte)."""
 
     def search(self, data: bytes, /) -> re.Match[bytes] | None:
         if b"chan" not in data:

@@ -232,10 +232,10 @@ def _file_functions(src: SourceFile) -> _FileFunctions:
 
 
 # A top-level function's header, as gofmt lays it out: `func name`, `func (r *T[K]) name`; the
-# receiver's type and the name are captured.
+# name is captured.
 _NAME = rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*"
 _FUNCTION_HEADER = re.compile(
-    rb"^func[ \t]*(?:\([^)\n]*?\b(" + _NAME + rb")[ \t]*(?:\[[^\]\n]*\])?[ \t]*\)[ \t]*)?"
+    rb"^func[ \t]*(?:\([^)\n]*?\b" + _NAME + rb"[ \t]*(?:\[[^\]\n]*\])?[ \t]*\)[ \t]*)?"
     rb"(" + _NAME + rb")",
     re.M,
 )
@@ -251,7 +251,7 @@ def _function_chunks(package: GoPackage, path: str) -> dict[bytes, list[slice]]:
         found: dict[bytes, list[slice]] = {}
         for index, match in enumerate(starts):
             end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-            found.setdefault(match.group(2), []).append(slice(match.start(), end))
+            found.setdefault(match.group(1), []).append(slice(match.start(), end))
         package.derived[key] = found
     chunks: dict[bytes, list[slice]] = package.derived[key]  # type: ignore[assignment]
     return chunks
