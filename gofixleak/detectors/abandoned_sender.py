@@ -31,6 +31,16 @@ package model follows the channel into them and counts their sends.
   throws the result away (``Go(f)`` as a statement; Moby's issue 4395). The finding is at the
   producer's ``make``, with the calls that drop the channel as related locations.
 
+- a request sent to a loop that may have returned: a type's loop goroutine receives from an
+  unexported field channel only in a case of its ``for { select { ... } }`` and returns on
+  another case (``case <-n.stop: return``, ``case <-ctx.Done(): return``), and a bare send on
+  the channel, outside any ``select``, waits for it (etcd's issue 6857, Istio's 17860). The
+  sender is a goroutine of its own (a literal, or a function the package only starts with
+  ``go``), or a plain call when the loop closes a done channel as it returns that other code of
+  the package waits on and the sender does not (``n.status <- c`` in ``Status``, while ``run``
+  closes ``n.done`` and ``Stop`` selects on it). Report only: the way out (a ``select`` with the
+  done channel, a stop signal the type may not have) is for a person to choose.
+
 A sender may close the channel when it is done: as the last statement of its run, after sending
 exactly once (Moby's issue 33781), or with a ``defer close(ch)`` of its function.
 
@@ -111,7 +121,12 @@ goroutine sends exactly once; callers that do receive get the same value as befo
 Limitations
 -----------
 Only channels made with ``make(chan ...)`` in the function's own body, received only by the
-function itself. A call into the package counts only when it is settled by syntax (see the
+function itself, and the loop's field channels above: unbuffered (every value stored in the
+field a ``make(chan T)``), never closed nor ranged over, received only in cases of one loop that
+no other loop of its function holds and that the package never calls in a loop, and selected
+from a variable whose type the syntax shows; a send through an alias, a longer path or another
+package is not seen, and a plain call that sends is reported only with the done channel. A
+call into the package counts only when it is settled by syntax (see the
 package model: interfaces, function values and other packages are unknown), and then the rule
 stays silent: the channel passed to an unknown function, stored, assigned or captured by a
 literal kept for later (a returned channel counts only for a dropped producer), a sender that
@@ -162,6 +177,7 @@ from gofixleak.detectors._abandoned.counting import (
     weighted_total,
 )
 from gofixleak.detectors._abandoned.exits import Exit, early_exit
+from gofixleak.detectors._abandoned.loop_request import LoopRequest, loop_requests
 from gofixleak.detectors._abandoned.producers import Dropped, dropped_producer
 from gofixleak.detectors._abandoned.self_send import first_self_send, is_followed_by_return
 from gofixleak.detectors._abandoned.senders import (
@@ -175,11 +191,14 @@ from gofixleak.model import Finding, Related, RuleInfo, Span
 from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="abandoned-sender", doc=__doc__ or "")
-# Every finding is a send in a goroutine: a file without a `go` statement has none.
-PREFILTER = prefilter.GO_STATEMENT
+# Every finding is a send in a goroutine (a file without a `go` statement has none) or a
+# request sent to a loop, which spells `<-`.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Bytes(b"<-"))
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
+    for request in loop_requests(src):
+        yield _request_finding(request, src)
     if b"go " not in src.data or b"chan" not in src.data:
         return
     for function in syntax.descendants(src.root, *syntax.FUNCTIONS):
@@ -268,6 +287,35 @@ def _self_send_finding(channel: LocalChannel, send: Node, body: Node, src: Sourc
         "this send blocks forever",
         captures=captures,
         related=(Related(span_of(send), "blocks here"),),
+    )
+
+
+def _request_finding(request: LoopRequest, src: SourceFile) -> Finding:
+    receive = request.receive
+    if request.in_goroutine:
+        message = (
+            f"{request.sender} sends on {request.channel} in a goroutine of its own, and only "
+            f"{request.loop_function}'s loop receives from it; that loop returns on "
+            f"<-{request.exit_on}: a goroutine still sending then blocks forever"
+        )
+    else:
+        message = (
+            f"{request.sender} sends on {request.channel}, and only "
+            f"{request.loop_function}'s loop receives from it; that loop returns on "
+            f"<-{request.exit_on} and closes {request.done}: a call after that blocks "
+            f"forever (select on <-{request.done} too, as other code of the package does)"
+        )
+    where = _elsewhere(receive.src, src)
+    related = (
+        Related(span_of(receive.node), "the only receive, in this loop", where),
+        Related(span_of(request.exit_case), "the loop returns here", where),
+    )
+    return Finding(
+        rule=RULE.name,
+        path=src.path,
+        span=span_of(request.send),
+        message=message,
+        related=related,
     )
 
 

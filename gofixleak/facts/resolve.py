@@ -21,6 +21,7 @@ from gofixleak.syntax import (
     declarations_named,
     descendants,
     imports,
+    is_goroutine_literal,
     is_inside,
     same_node,
     top_level_in,
@@ -63,6 +64,17 @@ def enclosing_method(src: SourceFile, node: Node) -> Function | None:
     if outer.type not in ("function_declaration", "method_declaration") or name is None:
         return None
     return declarations.function_at(src, outer)
+
+
+def described(src: SourceFile, function: Node) -> str:
+    """The function as a person names it: ``Server.run``, ``start``, ``a goroutine in Start``."""
+    declared = enclosing_method(src, function)
+    if declared is None:
+        return "a function literal"
+    name = f"{declared.receiver_type}.{declared.name}" if declared.is_method else declared.name
+    if function.type != "func_literal":
+        return name
+    return f"a goroutine in {name}" if is_goroutine_literal(function) else f"a literal in {name}"
 
 
 def type_of(src: SourceFile, expression: Node, depth: int = 0) -> str | None:

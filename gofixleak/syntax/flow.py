@@ -284,14 +284,16 @@ def exit_case_operands(loop: Node, src: SourceFile) -> list[Node]:
     loop in between). [] when the loop has no exit, or an exit outside such a case."""
     operands = []
     for exit_node in loop_exits(loop, src):
-        operand = _exit_case_operand(loop, exit_node)
+        operand = exit_case_operand(loop, exit_node)
         if operand is None:
             return []
         operands.append(operand)
     return operands
 
 
-def _exit_case_operand(loop: Node, exit_node: Node) -> Node | None:
+def exit_case_operand(loop: Node, exit_node: Node) -> Node | None:
+    """The channel ``X`` of the ``case <-X:`` that holds ``exit_node``, in a ``select`` directly
+    in ``loop``; None when the exit lies elsewhere."""
     case = next((a for a in ancestors(exit_node) if a.type == "communication_case"), None)
     if case is None or case.parent is None or not is_inside(case, loop):
         return None

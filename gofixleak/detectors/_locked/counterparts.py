@@ -207,7 +207,7 @@ def _counterpart(operation: Operation, channel: Channel, hold: Hold) -> Counterp
     need = _need(operation.src, operation.function, operation.node, Hold(place, hold.shared), 0)
     if need is None:
         return None
-    return Counterpart(operation, need, place, _where(operation.src, operation.function))
+    return Counterpart(operation, need, place, resolve.described(operation.src, operation.function))
 
 
 def _need(src: SourceFile, function: Node, node: Node, hold: Hold, depth: int) -> Need | None:
@@ -299,17 +299,6 @@ def _mentions(function: Function) -> int:
                 and not (node.parent is not None and node.parent.type == "function_declaration")
             )
     return count
-
-
-def _where(src: SourceFile, function: Node) -> str:
-    """The function as a person names it: ``Server.run``, ``start``, ``a goroutine in Start``."""
-    declared = resolve.enclosing_method(src, function)
-    if declared is None:
-        return "a function literal"
-    name = f"{declared.receiver_type}.{declared.name}" if declared.is_method else declared.name
-    if function.type != "func_literal":
-        return name
-    return f"a goroutine in {name}" if is_goroutine_literal(function) else f"a literal in {name}"
 
 
 def _lock_site(src: SourceFile, function: Node, wait: Node, hold: Hold) -> Node | None:
