@@ -377,3 +377,44 @@ def test_a_release_two_calls_down_is_seen_and_a_callee_s_goto_makes_the_held_set
         line = src.data[send.start_byte : src.data.index(b"\n", send.start_byte)].decode()
         want = line.split("// held:")[1].strip()
         assert shown(locks.held(src, function, send)) == want, line
+
+
+MAY_LOCK = """package p
+
+import (
+	"fmt"
+	"sync"
+)
+
+type S struct{ mu sync.Mutex }
+
+func (s *S) top()    { s.middle() }
+func (s *S) middle() { bottom(s) }
+func bottom(s *S)    { s.mu.Lock() }
+
+func (s *S) pure() string { return fmt.Sprint(s.name(), len("x")) }
+func (s *S) name() string  { return "s" }
+
+func (s *S) ping(n int) { s.pong(n - 1) }
+func (s *S) pong(n int) {
+	if n > 0 {
+		s.ping(n)
+	}
+	s.middle()
+}
+
+func (s *S) jumps() {
+	goto end
+end:
+}
+"""
+
+
+def test_a_function_may_lock_through_its_callees_and_otherwise_not(tmp_path: Path) -> None:
+    """A call of a name that cannot lock leaves the caller's locks alone: the walk of held locks
+    does not resolve it. Through calls, cycles, and a goto (which the walk does not follow)."""
+    pkg = package(tmp_path, a=MAY_LOCK)
+    for name in ("top", "middle", "bottom", "ping", "pong", "jumps"):
+        assert declarations.may_lock(pkg, name), name
+    for name in ("pure", "name", "Sprint", "undeclared"):
+        assert not declarations.may_lock(pkg, name), name
