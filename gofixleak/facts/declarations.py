@@ -292,56 +292,6 @@ def may_receive(package: GoPackage, name: str) -> bool:
     return name in names
 
 
-def may_lock(package: GoPackage, name: str, depth: int = 0) -> bool:
-    """Some function or method ``name`` of the package may take or release a lock when it runs,
-    by its bytes: its text (between its header and the next) spells ``ock`` (``Lock``,
-    ``Unlock``, ``RLock``, a helper ``lock()``), ``goto`` or ``fallthrough`` (which a walk of held
-    locks does not follow), or calls a name of which this holds. False only when none can: a
-    call of ``name`` leaves the caller's locks as they are, whatever it resolves to. A name no
-    header spells may lock when the package declares it (:func:`declares_function`, which
-    resolving a call asks too); a cycle of calls is assumed to, and so is a chain of calls
-    deeper than it is followed."""
-    memo: dict[str, bool] = package.derived.setdefault(("may-lock",), {})  # type: ignore[assignment]
-    if name in memo:
-        return memo[name]
-    if depth > _MAX_LOCK_DEPTH:
-        return True
-    chunks = _chunks_by_name(package).get(name.encode())
-    if chunks is None:
-        return memo.setdefault(name, declares_function(package, name))
-    memo[name] = True  # while its callees are asked: a cycle may lock
-    found = False
-    for path, chunk in chunks:
-        text = package.data(path)[chunk]
-        if any(word in text for word in _LOCKING_WORDS):
-            found = True
-            break
-        called = {m.decode("utf-8", "replace") for m in _CALLED.findall(text)}
-        called.discard(name)
-        if any(may_lock(package, other, depth + 1) for other in sorted(called)):
-            found = True
-            break
-    memo[name] = found
-    return found
-
-
-_LOCKING_WORDS = (b"ock", b"goto", b"fallthrough")
-_MAX_LOCK_DEPTH = 100
-_CALLED = re.compile(rb"(" + _NAME + rb")[ \t]*[(\[]")
-
-
-def _chunks_by_name(package: GoPackage) -> dict[bytes, list[tuple[str, slice]]]:
-    key = ("chunks-by-name",)
-    if key not in package.derived:
-        found: dict[bytes, list[tuple[str, slice]]] = {}
-        for path in package.paths():
-            for function, slices in _function_chunks(package, path).items():
-                found.setdefault(function, []).extend((path, c) for c in slices)
-        package.derived[key] = found
-    named: dict[bytes, list[tuple[str, slice]]] = package.derived[key]  # type: ignore[assignment]
-    return named
-
-
 def functions_in(src: SourceFile) -> list[Function]:
     """The file's top-level functions and methods (those with a syntax error left out)."""
     return _per_file(src, "functions-in", _functions_in)

@@ -564,7 +564,7 @@ class _HeldWalk:
                 if not inner.acquires:
                     self._release(inner.place, state)
                     self.deferred.add(inner.place)
-        elif found is None and target is not None and _may_lock(self.src, target):
+        elif found is None:
             callee = resolve.callee(self.src, call)
             if callee is not None:
                 for place in _released_by(self.src, call, callee):
@@ -598,8 +598,6 @@ class _HeldWalk:
             if any(p.root in own for p in done.released):
                 return frozenset()  # it unlocks a mutex handed to it: not followed
             return self._apply(done, None, state)
-        if function is not None and self._unchanged_by(call, function, state):
-            return state
         callee = resolve.callee(self.src, call)
         if callee is not None and callee.body is not None:
             return self._apply(effect(callee), binding(self.src, call, callee), state)
@@ -607,17 +605,8 @@ class _HeldWalk:
             self.src, function, self.src.show(function)
         ):
             return frozenset()  # a function value: a closure may unlock anything it sees
-        return _unhanded(self.src, call, state)
-
-    def _unchanged_by(self, call: Node, function: Node, state: State) -> bool:
-        """Whatever ``call`` runs takes and releases no lock (see :func:`_may_lock`), and
-        resolving it would change nothing: nothing is held, or no held mutex is handed to it
-        (a call that cannot be resolved forgets those)."""
-        if _may_lock(self.src, function):
-            return False
-        return not state or (
-            function.type == "selector_expression" and _keeps(self.src, call, state)
-        )
+        handed = [p for a in arguments(call) if (p := place_of(self.src, a)) is not None]
+        return frozenset(h for h in state if not any(_within(h.place, p) for p in handed))
 
     def _apply(
         self, done: Effect, bound: Mapping[str, Place | None] | None, state: State
@@ -639,27 +628,6 @@ class _HeldWalk:
             if mapped is not None:
                 state = state | {Hold(mapped, hold.shared)}
         return state
-
-
-def _unhanded(src: SourceFile, call: Node, state: State) -> State:
-    """``state`` less the locks reached through an argument of ``call`` (a call not followed)."""
-    handed = [p for a in arguments(call) if (p := place_of(src, a)) is not None]
-    return frozenset(h for h in state if not any(_within(h.place, p) for p in handed))
-
-
-def _keeps(src: SourceFile, call: Node, state: State) -> bool:
-    return _unhanded(src, call, state) == state
-
-
-def _may_lock(src: SourceFile, function: Node) -> bool:
-    """A call of ``function`` (a name or ``x.name``) may run code that locks (see
-    :func:`declarations.may_lock`); anything else is asked by resolving it."""
-    if function.type == "identifier":
-        return declarations.may_lock(src.pkg, src.show(function))
-    if function.type == "selector_expression":
-        selected = function.child_by_field_name("field")
-        return selected is None or declarations.may_lock(src.pkg, src.show(selected))
-    return True
 
 
 def _released_by(src: SourceFile, call: Node, callee: Function) -> list[Place]:
@@ -720,8 +688,6 @@ def _taken_in(src: SourceFile, body: Node, depth: int) -> Iterator[Acquire]:
         if function is not None and function.type == "func_literal":
             yield from _acquires(src, function, depth + 1)  # its free names are ours
             continue
-        if function is not None and not _may_lock(src, function):
-            continue  # whatever it runs takes no lock
         callee = resolve.callee(src, node)
         if callee is None or callee.body is None:
             continue
