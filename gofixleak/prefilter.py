@@ -157,6 +157,30 @@ class MakeChan:
 MAKE_CHAN: Prefilter = MakeChan()
 
 
+class FieldSend:
+    """A send on a selected field, ``x.f <- v``: each ``<-`` is tried, looking back over blanks
+    and a name for the ``.`` of a selector (a comment before it counts as a match: the
+    prefilter must not miss)."""
+
+    def search(self, data: bytes, /) -> int | None:
+        start = data.find(b"<-")
+        while start != -1:
+            before = start
+            while before and (data[before - 1] in _BLANK_BYTES or data[before - 1] in _NAME_BYTES):
+                before -= 1
+            if before and before < start and data[before - 1] in b"./":
+                return start
+            start = data.find(b"<-", start + 2)
+        return None
+
+    def __repr__(self) -> str:
+        return "FieldSend()"
+
+
+_BLANK_BYTES = frozenset(_BLANKS)
+FIELD_SEND: Prefilter = FieldSend()
+
+
 class AllOf:
     """Matches when each of ``prefilters`` matches (tried in order: the cheapest first)."""
 

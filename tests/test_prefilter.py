@@ -253,6 +253,22 @@ def test_make_chan_is_seen_whatever_parts_its_tokens() -> None:
     assert isinstance(found, re.Match) and found.start() == 18  # the first make that starts a name
 
 
+def test_a_field_send_is_seen_and_other_channel_operations_are_not() -> None:
+    """abandoned-sender's request to a loop is a send on a field, in a file that may start no
+    goroutine."""
+    field_send = prefilter.FIELD_SEND
+    for text in (
+        b"n.status <- c",
+        b"\ta.statusCh\t<- epoch",
+        b"s.reqs[0].ch <- v",
+        b"s.a /* the queue */ <- v",
+        b"a.\xc3\xb1 <- v",
+    ):
+        assert field_send.search(text) is not None, text
+    for text in (b"ch <- v", b"<-n.done", b"x := <-s.ch", b"v <- 1\n.x", b"case <-s.quit:"):
+        assert field_send.search(text) is None, text
+
+
 def test_a_word_prefilter_finds_whole_words_only() -> None:
     word = prefilter.Word(b"NewTicker", b"NewTimer")
     for text in (b"NewTimerX NewTickers", b"xNewTimer", b"New_Timer", b""):

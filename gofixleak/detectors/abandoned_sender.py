@@ -192,8 +192,8 @@ from gofixleak.source import SourceFile, span_of
 
 RULE = RuleInfo(name="abandoned-sender", doc=__doc__ or "")
 # Every finding is a send in a goroutine (a file without a `go` statement has none) or a
-# request sent to a loop, which spells `<-`.
-PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.Bytes(b"<-"))
+# request sent to a loop on a field, `x.f <- v`.
+PREFILTER = prefilter.AnyOf(prefilter.GO_STATEMENT, prefilter.FIELD_SEND)
 
 
 def detect(src: SourceFile) -> Iterator[Finding]:
