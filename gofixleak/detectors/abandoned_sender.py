@@ -1,4 +1,4 @@
-"""Goroutines send on a local channel that the function may stop receiving from too early.
+"""Goroutines send on a channel that its receiver may stop receiving from too early.
 
 What it finds
 -------------
