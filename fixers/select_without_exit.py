@@ -301,22 +301,9 @@ def _op_edit(src: SourceFile, op: Node, ctx: str) -> Edit | None:
     if op.type == "select_statement":
         return _select_case_edit(src, op, ctx)
     statement = op if op.type == "send_statement" else _receive_statement(op)
-    if statement is None or not _is_own_lines(src, statement):
+    if statement is None:
         return None
-    indent = syntax.indent_of(src.data, statement.start_byte).decode()
-    # A comment ending the statement's line stays with it, on its case line.
-    end = src.data.find(b"\n", statement.end_byte)
-    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)].rstrip(b" \t\r")
-    comment = f" {rest.strip().decode('utf-8', 'replace')}" if rest.strip() else ""
-    lines = [
-        "select {",
-        f"{indent}case {src.show(statement)}:{comment}",
-        f"{indent}case <-{ctx}.Done():",
-        f"{indent}\treturn",
-        f"{indent}}}",
-    ]
-    span = Span(statement.start_byte, statement.end_byte + len(rest))
-    return Edit(span, "\n".join(lines).encode())
+    return syntax.in_a_select(src, statement, [f"case <-{ctx}.Done():", "\treturn"])
 
 
 def _receive_statement(receive: Node) -> Node | None:
@@ -334,17 +321,6 @@ def _receive_statement(receive: Node) -> Node | None:
     if operator is None or operator.type != "=" or not syntax.same_node(right, parent):
         return None
     return statement
-
-
-def _is_own_lines(src: SourceFile, statement: Node) -> bool:
-    """The statement sits directly in a block, alone on its one line."""
-    if statement.parent is None or statement.parent.type != "statement_list":
-        return False
-    if b"\n" in src.text(statement) or not syntax.starts_line(src.data, statement.start_byte):
-        return False
-    end = src.data.find(b"\n", statement.end_byte)
-    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)].strip(b" \t\r")
-    return not rest or rest.startswith(b"//")
 
 
 def _select_case_edit(src: SourceFile, select: Node, ctx: str) -> Edit | None:

@@ -82,9 +82,11 @@ from gofixleak.syntax.names import (
 )
 from gofixleak.syntax.text import (
     add_import,
+    in_a_select,
     indent_of,
     insert_lines_after,
     insert_lines_before,
+    is_own_line,
     line_start,
     starts_line,
 )
@@ -162,6 +164,7 @@ __all__ = [
     "identifiers_named",
     "import_name",
     "imports",
+    "in_a_select",
     "indent_of",
     "insert_lines_after",
     "insert_lines_before",
@@ -177,6 +180,7 @@ __all__ = [
     "is_goroutine_literal",
     "is_inside",
     "is_no_return_call",
+    "is_own_line",
     "is_program_lifetime",
     "is_receive",
     "is_received",

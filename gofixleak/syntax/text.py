@@ -33,6 +33,38 @@ def starts_line(data: bytes, offset: int) -> bool:
     return data[line_start(data, offset) : offset].strip(b" \t") == b""
 
 
+def in_a_select(src: SourceFile, statement: Node, cases: Iterable[str]) -> Edit | None:
+    """An edit that makes ``statement`` (a send, or a receive statement) the first case of a
+    ``select`` whose other ``cases`` are given as lines (``case <-done:``, then ``\treturn``,
+    each indented one level below ``select``); a comment ending the statement's line stays on
+    its case line. None when the statement does not sit alone on its one line of a block."""
+    if not is_own_line(src, statement):
+        return None
+    indent = indent_of(src.data, statement.start_byte).decode()
+    end = src.data.find(b"\n", statement.end_byte)
+    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)].rstrip(b" \t\r")
+    comment = f" {rest.strip().decode('utf-8', 'replace')}" if rest.strip() else ""
+    lines = [
+        "select {",
+        f"{indent}case {src.show(statement)}:{comment}",
+        *(f"{indent}{line}" for line in cases),
+        f"{indent}}}",
+    ]
+    span = Span(statement.start_byte, statement.end_byte + len(rest))
+    return Edit(span, "\n".join(lines).encode())
+
+
+def is_own_line(src: SourceFile, statement: Node) -> bool:
+    """The statement sits directly in a block, alone on its one line (a comment may end it)."""
+    if statement.parent is None or statement.parent.type != "statement_list":
+        return False
+    if b"\n" in src.text(statement) or not starts_line(src.data, statement.start_byte):
+        return False
+    end = src.data.find(b"\n", statement.end_byte)
+    rest = src.data[statement.end_byte : end if end != -1 else len(src.data)].strip(b" \t\r")
+    return not rest or rest.startswith(b"//")
+
+
 def insert_lines_before(src: SourceFile, statement: Node, lines: Iterable[str]) -> Edit | None:
     """An edit that puts ``lines`` before ``statement``, each at its indentation.
 

@@ -57,7 +57,10 @@ class LoopRequest:
     receive: Operation  # one of the loop's receives of the channel
     exit_case: Node  # the loop's case that returns
     exit_on: str  # what that case waits on: ``n.stop``, ``ctx.Done()``
-    done: str | None  # the done channel the loop closes, when the sender is a plain call
+    done: str | None  # the done channel the loop closes (``n.done``), for a plain call
+    done_field: str | None  # its field's name
+    operand: str  # the variable the sender selects the channel from
+    sender_node: Node
     in_goroutine: bool
 
 
@@ -69,12 +72,13 @@ def loop_requests(src: SourceFile) -> Iterator[LoopRequest]:
         parent = send.parent
         if parent is not None and parent.type == "communication_case":
             continue  # a select's case: it has other ways on
-        found = _loop_request(src, send)
+        found = loop_request(src, send)
         if found is not None:
             yield found
 
 
-def _loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
+def loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
+    """The request that the bare send ``send`` makes to a loop that may have returned."""
     channel = send.child_by_field_name("channel")
     if channel is None or channel.type != "selector_expression":
         return None
@@ -115,6 +119,7 @@ def _loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
         done = _unawaited_done(src, sender, receiver, exit_case, owner)
         if done is None:
             return None
+    done_field = done.rpartition(".")[2] if done is not None else None
     return LoopRequest(
         send=send,
         channel=src.show(channel),
@@ -124,6 +129,9 @@ def _loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
         exit_case=exit_case,
         exit_on=exit_on,
         done=done,
+        done_field=done_field,
+        operand=src.show(operand),
+        sender_node=sender,
         in_goroutine=in_goroutine,
     )
 
