@@ -6,9 +6,9 @@ when there is no spawning loop; ``sender:N*K`` for a goroutine that sends exactl
 Captures named ``review:*`` mark what makes the fix UNSAFE.
 No size capture: the number of sends is unknown, no fix.
 
-A request to a loop (the ``request`` capture: the bare send of a plain call) becomes a
-``select`` that also waits for the loop's done channel and then returns the zero values of the
-sender's results: UNSAFE, a new way out of the function.
+A request to a loop (the ``request`` capture: a bare send, when the loop closes a done
+channel) becomes a ``select`` that also waits for that channel and then returns the zero values
+of the sender's results: UNSAFE, a new way out of the function.
 """
 
 from __future__ import annotations

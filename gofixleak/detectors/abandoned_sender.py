@@ -38,9 +38,9 @@ package model follows the channel into them and counts their sends.
   sender is a goroutine of its own (a literal, or a function the package only starts with
   ``go``), or a plain call when the loop closes a done channel as it returns that other code of
   the package waits on and the sender does not (``n.status <- c`` in ``Status``, while ``run``
-  closes ``n.done`` and ``Stop`` selects on it). A plain call is fixed (see Fix safety); a
-  goroutine's send is reported only: its way out (a stop signal the type may not have) is for a
-  person to choose.
+  closes ``n.done`` and ``Stop`` selects on it). A send with such a done channel is fixed
+  (see Fix safety); a goroutine's send without one is reported only: its way out (a stop signal
+  the type may not have) is for a person to choose.
 
 A sender may close the channel when it is done: as the last statement of its run, after sending
 exactly once (Moby's issue 33781), or with a ``defer close(ch)`` of its function.
@@ -119,12 +119,12 @@ other than ``for i := 0; i < n; i++``, or several spawning statements of which o
 For a dropped producer the fix is ``make(chan T, 1)`` in the producer: SAFE, since its one
 goroutine sends exactly once; callers that do receive get the same value as before.
 
-For a request sent to a loop by a plain call, the send becomes a ``select`` that also waits for
-the loop's done channel and then returns the zero value of each of the sender's results
-(``case <-n.done: return Status{}``; etcd's own fix): UNSAFE, since the caller now gets a zero
-value where it waited for an answer before, which it may not expect. There is no fix when the
-syntax cannot spell a zero value (a type of another package, a type parameter, an array), or
-the send shares its line.
+For a request sent to a loop that closes a done channel, the send becomes a ``select`` that
+also waits for that channel and then returns the zero value of each of the sender's results
+(``case <-n.done: return Status{}``; etcd's own fix; a goroutine just returns): UNSAFE, since
+the caller now gets a zero value where it waited for an answer before, which it may not expect,
+and a goroutine gives up its value. There is no fix when the syntax cannot spell a zero value
+(a type of another package, a type parameter, an array), or the send shares its line.
 
 Limitations
 -----------
@@ -306,6 +306,8 @@ def _request_finding(request: LoopRequest, src: SourceFile) -> Finding:
             f"{request.loop_function}'s loop receives from it; that loop returns on "
             f"<-{request.exit_on}: a goroutine still sending then blocks forever"
         )
+        if request.done is not None:
+            message += f" (select on <-{request.done} too, which the loop closes)"
     else:
         message = (
             f"{request.sender} sends on {request.channel}, and only "
@@ -323,7 +325,7 @@ def _request_finding(request: LoopRequest, src: SourceFile) -> Finding:
         path=src.path,
         span=span_of(request.send),
         message=message,
-        captures={} if request.in_goroutine else {"request": span_of(request.send)},
+        captures={} if request.done is None else {"request": span_of(request.send)},
         related=related,
     )
 

@@ -17,7 +17,7 @@ exported ``Status()``) blocks its caller, which is a leak only when the caller m
 loop stopped: it is reported only when the type says that it may, and how to tell: the loop
 closes a done channel of the same value when it returns (``close(n.done)``, or a
 ``defer close(n.done)``) and somewhere else in the package a function waits on it, while the
-sender does not.
+sender does not. A goroutine's send may have such a done channel too: then it can be fixed.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from gofixleak.syntax import (
     FUNCTIONS,
     ancestors,
     arguments,
+    block_statements,
     call_name,
     descendants,
     enclosing_function,
@@ -57,7 +58,7 @@ class LoopRequest:
     receive: Operation  # one of the loop's receives of the channel
     exit_case: Node  # the loop's case that returns
     exit_on: str  # what that case waits on: ``n.stop``, ``ctx.Done()``
-    done: str | None  # the done channel the loop closes (``n.done``), for a plain call
+    done: str | None  # the done channel the loop closes (``n.done``); a plain call has one
     done_field: str | None  # its field's name
     operand: str  # the variable the sender selects the channel from
     sender_node: Node
@@ -114,11 +115,9 @@ def loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
     if _restarted(receiver):
         return None
     in_goroutine = _runs_alone(src, sender)
-    done = None
-    if not in_goroutine:
-        done = _unawaited_done(src, sender, receiver, exit_case, owner)
-        if done is None:
-            return None
+    done = _unawaited_done(src, sender, receiver, exit_case, owner)
+    if done is None and not in_goroutine:
+        return None
     done_field = done.rpartition(".")[2] if done is not None else None
     return LoopRequest(
         send=send,
@@ -220,7 +219,7 @@ def _unawaited_done(
     if body is not None:
         closes += [
             call
-            for statement in body.named_children
+            for statement in block_statements(body)
             if statement.type == "defer_statement"
             for call in statement.named_children[:1]
             if call.type == "call_expression" and call_name(loop_src, call) == "close"
