@@ -300,20 +300,21 @@ def _self_send_finding(channel: LocalChannel, send: Node, body: Node, src: Sourc
 
 def _request_finding(request: LoopRequest, src: SourceFile) -> Finding:
     receive = request.receive
+    done = f"{request.operand}.{request.done_field}"
     if request.in_goroutine:
         message = (
             f"{request.sender} sends on {request.channel} in a goroutine of its own, and only "
             f"{request.loop_function}'s loop receives from it; that loop returns on "
             f"<-{request.exit_on}: a goroutine still sending then blocks forever"
         )
-        if request.done is not None:
-            message += f" (select on <-{request.done} too, which the loop closes)"
+        if request.done_field is not None:
+            message += f" (select on <-{done} too, which the loop closes)"
     else:
         message = (
             f"{request.sender} sends on {request.channel}, and only "
             f"{request.loop_function}'s loop receives from it; that loop returns on "
-            f"<-{request.exit_on} and closes {request.done}: a call after that blocks "
-            f"forever (select on <-{request.done} too, as other code of the package does)"
+            f"<-{request.exit_on} and closes {done}: a call after that blocks "
+            f"forever (select on <-{done} too, as other code of the package does)"
         )
     where = _elsewhere(receive.src, src)
     related = (
@@ -325,7 +326,7 @@ def _request_finding(request: LoopRequest, src: SourceFile) -> Finding:
         path=src.path,
         span=span_of(request.send),
         message=message,
-        captures={} if request.done is None else {"request": span_of(request.send)},
+        captures={} if request.done_field is None else {"request": span_of(request.send)},
         related=related,
     )
 

@@ -31,7 +31,6 @@ from gofixleak.facts import callers, declarations, resolve
 from gofixleak.facts.operations import Operation, field_operations
 from gofixleak.source import SourceFile
 from gofixleak.syntax import (
-    FUNCTIONS,
     ancestors,
     arguments,
     block_statements,
@@ -58,9 +57,8 @@ class LoopRequest:
     receive: Operation  # one of the loop's receives of the channel
     exit_case: Node  # the loop's case that returns
     exit_on: str  # what that case waits on: ``n.stop``, ``ctx.Done()``
-    done: str | None  # the done channel the loop closes (``n.done``); a plain call has one
-    done_field: str | None  # its field's name
-    operand: str  # the variable the sender selects the channel from
+    operand: str  # the variable the sender selects the channel from: ``n``
+    done_field: str | None  # the done channel the loop closes (``done``); a plain call has one
     sender_node: Node
     in_goroutine: bool
 
@@ -115,10 +113,9 @@ def loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
     if _restarted(receiver):
         return None
     in_goroutine = _runs_alone(src, sender)
-    done = _unawaited_done(src, sender, receiver, exit_case, owner)
-    if done is None and not in_goroutine:
+    done_field = _unawaited_done(src, sender, receiver, exit_case, owner)
+    if done_field is None and not in_goroutine:
         return None
-    done_field = done.rpartition(".")[2] if done is not None else None
     return LoopRequest(
         send=send,
         channel=src.show(channel),
@@ -127,9 +124,8 @@ def loop_request(src: SourceFile, send: Node) -> LoopRequest | None:
         receive=receiver,
         exit_case=exit_case,
         exit_on=exit_on,
-        done=done,
-        done_field=done_field,
         operand=src.show(operand),
+        done_field=done_field,
         sender_node=sender,
         in_goroutine=in_goroutine,
     )
@@ -206,9 +202,9 @@ def _runs_alone(src: SourceFile, function: Node) -> bool:
 def _unawaited_done(
     src: SourceFile, sender: Node, receive: Operation, exit_case: Node, owner: str
 ) -> str | None:
-    """The done channel ``x.d`` of the loop's value that the loop closes when it returns
-    (in its returning case, or deferred at its top), that a function of the package other than
-    the loop waits on, and that ``sender`` never looks at; None when there is none."""
+    """The field ``d`` of the done channel ``x.d`` of the loop's value that the loop closes when
+    it returns (in its returning case, or deferred at its top), that a function of the package
+    other than the loop waits on, and that ``sender`` never looks at; None when there is none."""
     loop_src, function = receive.src, receive.function
     body = function.child_by_field_name("body")
     closes = [
@@ -238,10 +234,6 @@ def _unawaited_done(
         waiters = [op for op in done.operations if op.kind == "receive"]
         if any(op.src is src and is_inside(op.node, sender) for op in waiters):
             return None  # the sender looks at it: a protocol of its own
-        if any(not _within(op, function) for op in waiters):
-            return loop_src.show(args[0])
+        if any(op.src is not loop_src or not is_inside(op.node, function) for op in waiters):
+            return loop_src.show(selected)
     return None
-
-
-def _within(operation: Operation, function: Node) -> bool:
-    return any(same_node(a, function) for a in ancestors(operation.node) if a.type in FUNCTIONS)
