@@ -145,6 +145,87 @@ def test_held_on_every_path_into_each_send(tmp_path: Path) -> None:
         assert shown(locks.held(src, function, send)) == want, line
 
 
+def test_asked_about_some_variables_the_answer_is_the_same_for_them(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=LOCKS)
+    for src, function, send in sends(pkg):
+        channel = send.child_by_field_name("channel")
+        assert channel is not None
+        root = src.show(channel).split(".")[0] if channel.type == "selector_expression" else "mu"
+        every = locks.held(src, function, send)
+        want = frozenset(h for h in every if h.place.root == root or h.place.package_level)
+        assert locks.held(src, function, send, frozenset({root})) == want, src.show(send)
+
+
+ASKED = """package p
+
+import "sync"
+
+type S struct {
+	mu sync.Mutex
+	ch chan int
+}
+
+type C struct{ n int }
+
+var global sync.Mutex
+
+func (s *S) passedBy(c *C) {
+	s.mu.Lock()
+	c.work()
+	s.ch <- 1 // among s: s.mu; every: (nothing: work's walk fails)
+}
+
+func (c *C) work() {
+	goto end
+end:
+	c.n++
+}
+
+func (s *S) unlock()            { s.mu.Unlock() }
+func (s *S) get() *sync.Mutex   { return &s.mu }
+func release(m *sync.Mutex)     { m.Unlock() }
+func unlockGlobal()             { global.Unlock() }
+
+func (s *S) receiver() {
+	s.mu.Lock()
+	s.unlock()
+	s.ch <- 2
+}
+
+func (s *S) argument() {
+	s.mu.Lock()
+	release(&s.mu)
+	s.ch <- 3
+}
+
+func (s *S) inside() {
+	s.mu.Lock()
+	release(s.get())
+	s.ch <- 4
+}
+
+func (s *S) packageLevel() {
+	global.Lock()
+	unlockGlobal()
+	s.ch <- 5
+}
+"""
+
+
+def test_asked_about_a_variable_only_the_calls_handed_it_are_followed(tmp_path: Path) -> None:
+    pkg = package(tmp_path, a=ASKED)
+    found = {
+        src.show(send): (locks.held(src, f, send, frozenset({"s"})), locks.held(src, f, send))
+        for src, f, send in sends(pkg)
+    }
+    # A callee handed none of the asked variables cannot name their mutexes: passed by.
+    assert found["s.ch <- 1"] == (frozenset({Hold(Place("s", ("mu",)))}), frozenset())
+    # Handed the receiver, a path to the mutex, an expression that names the variable; or
+    # called while a package-level mutex is held: followed, and each one releases.
+    for send in ("s.ch <- 2", "s.ch <- 3", "s.ch <- 4", "s.ch <- 5"):
+        assert found[send] == (frozenset(), frozenset()), send
+
+
 def test_a_callee_leaves_its_locks_held_or_released(tmp_path: Path) -> None:
     pkg = package(tmp_path, a=LOCKS)
     (lock,) = declarations.methods_named(pkg, "S", "lock")

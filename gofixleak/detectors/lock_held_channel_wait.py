@@ -99,7 +99,7 @@ import re
 from collections.abc import Iterator
 
 from gofixleak import prefilter, syntax
-from gofixleak.detectors._locked.counterparts import Proof, may_prove, prove
+from gofixleak.detectors._locked.counterparts import Proof, may_prove, owners, prove
 from gofixleak.detectors._locked.waits import Wait, blocking_waits
 from gofixleak.facts import locks
 from gofixleak.facts.field_names import channel_field_names
@@ -141,7 +141,8 @@ def detect(src: SourceFile) -> Iterator[Finding]:
         for wait in blocking_waits(src, function):
             if not may_prove(src, wait):
                 continue  # no mutex held could make it a deadlock: the walk is spared
-            for hold in sorted(locks.held(src, function, wait.node), key=str):
+            among = owners(src, function, wait)
+            for hold in sorted(locks.held(src, function, wait.node, among), key=str):
                 proof = prove(src, function, wait, hold)
                 if proof is not None:
                     yield _finding(src, wait, proof)

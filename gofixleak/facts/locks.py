@@ -16,7 +16,9 @@ callee does on every normal return (:func:`effect`: the locks it leaves held, th
 a call that is handed a held mutex or its owner (``helper(s)``, ``release(&s.mu)``) and does not
 resolve drops the locks of that owner; calling a function value drops every lock (a closure may
 unlock). A ``goto`` or ``fallthrough`` makes the answer empty. Empty is always the safe answer: a
-rule that needs a lock held stays silent.
+rule that needs a lock held stays silent. Asked about the mutexes of some variables only (the
+lock rule asks about those its channels are selected from), the walk follows only the calls
+handed one of them, so its cost follows those variables, not the whole call graph.
 
 :func:`acquires` answers "can the run of this function block on this lock?": the ``Lock`` and
 ``RLock`` calls of its body (deferred and immediately called literals included; goroutines it starts
@@ -314,11 +316,20 @@ def translate(place: Place, bound: Mapping[str, Place | None]) -> Place | None:
 State = frozenset[Hold]
 
 
-def held(src: SourceFile, function: Node, node: Node) -> frozenset[Hold]:
+def held(
+    src: SourceFile, function: Node, node: Node, among: frozenset[str] | None = None
+) -> frozenset[Hold]:
     """The locks held on every path of ``function`` (a declaration, method or literal, which
     starts holding none) into the statement that holds ``node``; for a select case, the
-    select's; for a ``range`` over a channel, each iteration's receive."""
-    walk_ = _walk(src, function)
+    select's; for a ``range`` over a channel, each iteration's receive.
+
+    ``among`` asks only about the mutexes reached from those variables (``s`` for ``s.mu``)
+    and the package-level ones; the others are left out of the answer, and the walk then
+    follows only the calls that are handed one of those variables (a receiver, an argument
+    that names it) or that are made while a package-level mutex is held: a callee handed none
+    of them names none of their mutexes. A package-level mutex that only such an unfollowed
+    callee takes and leaves held is not in the answer (too small is the safe side)."""
+    walk_ = _walk(src, function, (among, among is None))
     if walk_.unknown:
         return frozenset()
     for candidate in (node, *ancestors(node)):
@@ -332,28 +343,35 @@ def held(src: SourceFile, function: Node, node: Node) -> frozenset[Hold]:
 
 def effect(callee: Function) -> Effect:
     """What a call of ``callee`` does to its caller's locks (see :class:`Effect`)."""
-    return _effect_of(callee.src, callee.node)
+    return _effect_of(callee.src, callee.node, _EVERY)
 
 
-def _effect_of(src: SourceFile, function: Node) -> Effect:
-    walk_ = _walk(src, function)
+# Which mutexes a walk follows: those reached from these variables (None: every mutex), and
+# whether every package-level one is followed in full (False: those the function locks itself,
+# and the calls made while one is held).
+_Asked = tuple[frozenset[str] | None, bool]
+_EVERY: _Asked = (None, True)
+
+
+def _effect_of(src: SourceFile, function: Node, asked: _Asked) -> Effect:
+    walk_ = _walk(src, function, asked)
     if walk_.unknown:
         return UNKNOWN_EFFECT
     return Effect(frozenset(walk_.left_held), frozenset(walk_.released))
 
 
-def _walk(src: SourceFile, function: Node) -> _HeldWalk:
-    key = ("held", src.path, function.start_byte, function.end_byte)
+def _walk(src: SourceFile, function: Node, asked: _Asked) -> _HeldWalk:
+    key = ("held", src.path, function.start_byte, function.end_byte, asked)
     derived = src.pkg.derived
     cached = derived.get(key)
     if isinstance(cached, _HeldWalk):
         return cached
     active: set[object] = derived.setdefault(("held-active",), set())  # type: ignore[assignment]
     if key in active:
-        return _HeldWalk.failed(src, function)  # recursion: nothing is claimed
+        return _HeldWalk.failed(src, function, asked)  # recursion: nothing is claimed
     active.add(key)
     try:
-        result = _HeldWalk(src, function)
+        result = _HeldWalk(src, function, asked)
         result.run()
     finally:
         active.discard(key)
@@ -392,9 +410,10 @@ class _Unknown(Exception):
 class _HeldWalk:
     """The must-held locks of one function, statement by statement (see :func:`held`)."""
 
-    def __init__(self, src: SourceFile, function: Node) -> None:
+    def __init__(self, src: SourceFile, function: Node, asked: _Asked) -> None:
         self.src = src
         self.function = function
+        self.roots, self.every_package_level = asked
         self.before: dict[tuple[int, int, str], State] = {}
         self.released: set[Place] = set()  # unlocked where the function did not hold them
         self.deferred: set[Place] = set()  # unlocked by deferred calls, when it returns
@@ -402,8 +421,8 @@ class _HeldWalk:
         self.unknown = False
 
     @staticmethod
-    def failed(src: SourceFile, function: Node) -> _HeldWalk:
-        walk_ = _HeldWalk(src, function)
+    def failed(src: SourceFile, function: Node, asked: _Asked) -> _HeldWalk:
+        walk_ = _HeldWalk(src, function, asked)
         walk_.unknown = True
         return walk_
 
@@ -557,19 +576,24 @@ class _HeldWalk:
         found = lock_call(self.src, call)
         target = call.child_by_field_name("function")
         if found is not None and not found.acquires:
-            self._release(found.place, state)
-            self.deferred.add(found.place)
+            if self._asks(found.place):
+                self._release(found.place, state)
+                self.deferred.add(found.place)
         elif target is not None and target.type == "func_literal":
             for inner in lock_calls(self.src, target):
-                if not inner.acquires:
+                if not inner.acquires and self._asks(inner.place):
                     self._release(inner.place, state)
                     self.deferred.add(inner.place)
         elif found is None:
             callee = resolve.callee(self.src, call)
-            if callee is not None:
-                for place in _released_by(self.src, call, callee):
-                    self._release(place, state)
-                    self.deferred.add(place)
+            asked = self._callee_asked(call, callee, state) if callee is not None else None
+            if callee is not None and asked is not None:
+                done = _effect_of(callee.src, callee.node, asked)
+                bound = binding(self.src, call, callee)
+                for place in (translate(r, bound) for r in done.released):
+                    if place is not None:
+                        self._release(place, state)
+                        self.deferred.add(place)
 
     def _release(self, place: Place, state: State) -> None:
         if not any(h.place == place for h in state):
@@ -587,26 +611,72 @@ class _HeldWalk:
     def _call(self, call: Node, state: State) -> State:
         found = lock_call(self.src, call)
         if found is not None:
+            if not self._asks(found.place):
+                return state
             if found.acquires:
                 return state | {found.hold}
             self._release(found.place, state)
             return frozenset(h for h in state if h.place != found.place)
         function = call.child_by_field_name("function")
         if function is not None and function.type == "func_literal":
-            done = _effect_of(self.src, function)
-            own = set(parameter_names(function, self.src))
+            own = frozenset(parameter_names(function, self.src))
+            roots = None if self.roots is None else self.roots | own
+            done = _effect_of(self.src, function, (roots, self.every_package_level))
             if any(p.root in own for p in done.released):
                 return frozenset()  # it unlocks a mutex handed to it: not followed
             return self._apply(done, None, state)
         callee = resolve.callee(self.src, call)
         if callee is not None and callee.body is not None:
-            return self._apply(effect(callee), binding(self.src, call, callee), state)
+            asked = self._callee_asked(call, callee, state)
+            if asked is None:
+                return state  # handed none of the asked mutexes: it names none of them
+            done = _effect_of(callee.src, callee.node, asked)
+            return self._apply(done, binding(self.src, call, callee), state)
         if function is not None and function.type == "identifier" and resolve.declarations_of(
             self.src, function, self.src.show(function)
         ):
             return frozenset()  # a function value: a closure may unlock anything it sees
         handed = [p for a in arguments(call) if (p := place_of(self.src, a)) is not None]
         return frozenset(h for h in state if not any(_within(h.place, p) for p in handed))
+
+    def _asks(self, place: Place) -> bool:
+        return self.roots is None or place.package_level or place.root in self.roots
+
+    def _callee_asked(self, call: Node, callee: Function, state: State) -> _Asked | None:
+        """What to follow in a call of ``callee``: its names for the asked variables that the
+        call hands it (as a path, or inside another argument: ``f(s.get())``); None when it
+        is handed none and no package-level mutex needs following, so the call is passed by."""
+        if self.roots is None:
+            return _EVERY
+        every_package_level = self.every_package_level or any(
+            h.place.package_level for h in state
+        )
+        names: set[str] = set()
+        handed: list[tuple[str, Node | None]] = []
+        function = call.child_by_field_name("function")
+        if callee.receiver_name is not None and function is not None:
+            handed.append((callee.receiver_name, function.child_by_field_name("operand")))
+        args = arguments(call)
+        for index, name in enumerate(parameter_names(callee.node, callee.src)):
+            handed.append((name, args[index] if index < len(args) else None))
+        for name, argument in handed:
+            if name in ("", "_") or argument is None:
+                continue
+            place = place_of(self.src, argument)
+            if place is not None:
+                if place.package_level or place.root in self.roots:
+                    names.add(name)
+            elif self._mentions_asked(argument):
+                names.add(name)
+        if not names and not every_package_level:
+            return None
+        return frozenset(names), every_package_level
+
+    def _mentions_asked(self, expression: Node) -> bool:
+        roots = self.roots or frozenset()
+        return any(
+            self.src.show(n) in roots for n in descendants(expression, "identifier")
+        )
 
     def _apply(
         self, done: Effect, bound: Mapping[str, Place | None] | None, state: State
@@ -628,12 +698,6 @@ class _HeldWalk:
             if mapped is not None:
                 state = state | {Hold(mapped, hold.shared)}
         return state
-
-
-def _released_by(src: SourceFile, call: Node, callee: Function) -> list[Place]:
-    done = effect(callee)
-    bound = binding(src, call, callee)
-    return [p for p in (translate(r, bound) for r in done.released) if p is not None]
 
 
 def _within(place: Place, owner: Place) -> bool:

@@ -125,6 +125,26 @@ def may_prove(src: SourceFile, wait: Wait) -> bool:
     return True
 
 
+def owners(src: SourceFile, function: Node, wait: Wait) -> frozenset[str]:
+    """The variables whose mutexes :func:`prove` could tie to ``wait``'s channels: the
+    variable a field channel is selected from, and for a local channel the local mutexes
+    ``function`` locks itself (package-level mutexes always could)."""
+    found: set[str] = set()
+    for _, expression in wait.operations:
+        channel = _followed(src, expression)
+        if channel is None:
+            continue
+        if channel.root is not None:
+            found.add(channel.root)
+        else:
+            found.update(
+                c.place.root
+                for c in locks.lock_calls(src, function)
+                if not c.place.path and not c.place.package_level
+            )
+    return frozenset(found)
+
+
 def _channel(src: SourceFile, function: Node, expression: Node, hold: Hold) -> Channel | None:
     """The channel ``expression`` names, when its identity ties it to the held mutex: a field
     of the variable whose field (or embedded mutex) is held, or a local of the function that
@@ -213,7 +233,8 @@ def _counterpart(operation: Operation, channel: Channel, hold: Hold) -> Counterp
 def _need(src: SourceFile, function: Node, node: Node, hold: Hold, depth: int) -> Need | None:
     """Where the run that reaches ``node`` in ``function`` needs ``hold``'s mutex; None when
     it may not."""
-    if any(h.excludes(hold) for h in locks.held(src, function, node)):
+    among = frozenset() if hold.place.package_level else frozenset({hold.place.root})
+    if any(h.excludes(hold) for h in locks.held(src, function, node, among)):
         return Need(src, node, True)
     taken = next((a for a in locks.acquires(src, function) if a.hold.excludes(hold)), None)
     if taken is not None:
